@@ -1,0 +1,95 @@
+namespace Snapper.Store;
+
+/// <summary>What produced a frame: the target's managed code, a runtime transition (P/Invoke, helper frame), or native code.</summary>
+public enum FrameKind
+{
+    Managed = 0,
+    Transition = 1,
+    Native = 2,
+}
+
+/// <summary>How a capture ended. Stored as text so old databases stay readable when values are added.</summary>
+public enum SessionEndReason
+{
+    /// <summary>Still running, or Snapper died before it could record an end (found so on the next open).</summary>
+    Running,
+    CountReached,
+    DurationReached,
+    Interrupted,
+    TargetExited,
+    Failed,
+    Abandoned,
+}
+
+/// <summary>
+/// One interned frame. <see cref="Module"/> is the assembly or native library file name without directory.
+/// <see cref="TypeName"/> is empty for transition and native frames; <see cref="File"/> is null when no PDB was found.
+/// </summary>
+public sealed record FrameInfo(FrameKind Kind, string Module, string TypeName, string MethodName, string? File = null, int Line = 0)
+{
+    /// <summary>The short name people read in a flame graph: <c>Type.Method</c>, or just the method for non-managed frames.</summary>
+    public string DisplayName => TypeName.Length == 0 ? MethodName : TypeName + "." + MethodName;
+}
+
+/// <summary>A thread seen in a session. <see cref="Name"/> is the managed Thread.Name or another best-known name; may be null.</summary>
+public sealed record ThreadInfo(int Id, int OsThreadId, int ManagedThreadId, string? Name)
+{
+    public string Label => Name is { Length: > 0 } n ? $"{n} (tid {OsThreadId})" : $"Thread {ManagedThreadId} (tid {OsThreadId})";
+}
+
+/// <summary>What a session is about, fixed when it starts.</summary>
+public sealed record SessionTarget(
+    int Pid,
+    string ProcessName,
+    string CommandLine,
+    string RuntimeVersion,
+    string Host,
+    string Engine,
+    double RequestedRate,
+    int MaxFrames,
+    string SnapperCommandLine);
+
+/// <summary>A stored session with what is known about how it went.</summary>
+public sealed record SessionInfo(
+    long Id,
+    SessionTarget Target,
+    DateTime StartedUtc,
+    DateTime? EndedUtc,
+    SessionEndReason EndReason,
+    string? EndMessage,
+    int SnapshotCount,
+    int LateCount,
+    int FailedCount,
+    long SampleCount,
+    double AchievedRate,
+    PauseStats Pause);
+
+/// <summary>The pause Snapper imposed on the target, first stop to last resume, in microseconds.</summary>
+public sealed record PauseStats(long P50Us, long P99Us, long MaxUs)
+{
+    public static readonly PauseStats None = new(0, 0, 0);
+
+    public static PauseStats From(IReadOnlyList<long> pausesUs)
+    {
+        if (pausesUs.Count == 0) return None;
+        var sorted = pausesUs.ToArray();
+        Array.Sort(sorted);
+        return new PauseStats(Percentile(sorted, 0.50), Percentile(sorted, 0.99), sorted[^1]);
+    }
+
+    /// <summary>Nearest-rank percentile over a sorted array.</summary>
+    static long Percentile(long[] sorted, double p)
+    {
+        var rank = (int)Math.Ceiling(p * sorted.Length) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
+    }
+}
+
+/// <summary>One stop of the target: every thread's stack was read at <see cref="OffsetUs"/> after the session start.</summary>
+public sealed record Snapshot(int Sequence, long OffsetUs, long PauseUs, bool Late);
+
+/// <summary>One thread's stack in one snapshot. <see cref="StackId"/> is the leaf node of the stack prefix tree, 0 for an empty stack.</summary>
+public readonly record struct Sample(int Sequence, int ThreadId, int StackId);
+
+/// <summary>A node of the stack prefix tree: <see cref="Parent"/> is 0 at the root (the outermost frame).</summary>
+public readonly record struct StackNode(int Id, int Parent, int FrameId);

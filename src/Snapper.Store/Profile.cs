@@ -1,0 +1,25 @@
+namespace Snapper.Store;
+
+/// <summary>
+/// One session loaded for reporting: interned frames, the stack prefix tree nodes its samples use, its threads,
+/// snapshots and samples. Ids index the dictionaries; a stack id of 0 is the empty stack.
+/// </summary>
+public sealed class Profile
+{
+    public required SessionInfo Session { get; init; }
+    public required IReadOnlyDictionary<int, FrameInfo> Frames { get; init; }
+    public required IReadOnlyDictionary<int, StackNode> Stacks { get; init; }
+    public required IReadOnlyList<ThreadInfo> Threads { get; init; }
+    public required IReadOnlyList<Snapshot> Snapshots { get; init; }
+    public required IReadOnlyList<Sample> Samples { get; init; }
+
+    /// <summary>The frame ids of a stack, outermost first.</summary>
+    public int[] FramesOf(int stackId)
+    {
+        var frames = new List<int>();
+        for (var id = stackId; id != 0; id = Stacks[id].Parent)
+            frames.Add(Stacks[id].FrameId);
+        frames.Reverse();
+        return frames.ToArray();
+    }
+}

@@ -1,0 +1,99 @@
+using Microsoft.Data.Sqlite;
+
+namespace Snapper.Store;
+
+/// <summary>Loads one session into a <see cref="Profile"/>.</summary>
+public static class ProfileReader
+{
+    public static Profile Load(SnapperDatabase db, SessionInfo session)
+    {
+        try
+        {
+            return new Profile
+            {
+                Session = session,
+                Threads = ReadThreads(db, session.Id),
+                Snapshots = ReadSnapshots(db, session.Id),
+                Samples = ReadSamples(db, session.Id),
+                Stacks = ReadStacks(db, session.Id),
+                Frames = ReadFrames(db, session.Id),
+            };
+        }
+        catch (SqliteException e)
+        {
+            throw new StoreException($"cannot read database: {SnapperDatabase.Describe(e)}", e);
+        }
+    }
+
+    static List<ThreadInfo> ReadThreads(SnapperDatabase db, long session)
+    {
+        using var command = Query(db, "SELECT id, os_tid, managed_id, name FROM threads WHERE session_id = $s ORDER BY id;", session);
+        using var r = command.ExecuteReader();
+        var threads = new List<ThreadInfo>();
+        while (r.Read())
+            threads.Add(new ThreadInfo(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), r.IsDBNull(3) ? null : r.GetString(3)));
+        return threads;
+    }
+
+    static List<Snapshot> ReadSnapshots(SnapperDatabase db, long session)
+    {
+        using var command = Query(db, "SELECT seq, offset_us, pause_us, late FROM snapshots WHERE session_id = $s ORDER BY seq;", session);
+        using var r = command.ExecuteReader();
+        var snapshots = new List<Snapshot>();
+        while (r.Read())
+            snapshots.Add(new Snapshot(r.GetInt32(0), r.GetInt64(1), r.GetInt64(2), r.GetInt32(3) != 0));
+        return snapshots;
+    }
+
+    static List<Sample> ReadSamples(SnapperDatabase db, long session)
+    {
+        using var command = Query(db, "SELECT seq, thread_id, stack_id FROM samples WHERE session_id = $s ORDER BY seq, thread_id;", session);
+        using var r = command.ExecuteReader();
+        var samples = new List<Sample>();
+        while (r.Read())
+            samples.Add(new Sample(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2)));
+        return samples;
+    }
+
+    // Only the prefix-tree nodes this session's samples reach, not every stack in a shared file.
+    const string SessionStacks = """
+        WITH RECURSIVE used(id) AS (
+            SELECT DISTINCT stack_id FROM samples WHERE session_id = $s AND stack_id <> 0
+            UNION
+            SELECT stacks.parent FROM stacks JOIN used ON stacks.id = used.id WHERE stacks.parent <> 0)
+        """;
+
+    static Dictionary<int, StackNode> ReadStacks(SnapperDatabase db, long session)
+    {
+        using var command = Query(db, SessionStacks + " SELECT stacks.id, stacks.parent, stacks.frame FROM stacks JOIN used ON stacks.id = used.id;", session);
+        using var r = command.ExecuteReader();
+        var stacks = new Dictionary<int, StackNode>();
+        while (r.Read())
+            stacks[r.GetInt32(0)] = new StackNode(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2));
+        return stacks;
+    }
+
+    static Dictionary<int, FrameInfo> ReadFrames(SnapperDatabase db, long session)
+    {
+        using var command = Query(db, SessionStacks + """
+             SELECT id, kind, module, type_name, method_name, file, line FROM frames
+             WHERE id IN (SELECT stacks.frame FROM stacks JOIN used ON stacks.id = used.id);
+            """, session);
+        using var r = command.ExecuteReader();
+        var frames = new Dictionary<int, FrameInfo>();
+        while (r.Read())
+        {
+            var file = r.GetString(5);
+            frames[r.GetInt32(0)] = new FrameInfo((FrameKind)r.GetInt32(1), r.GetString(2), r.GetString(3), r.GetString(4),
+                file.Length == 0 ? null : file, r.GetInt32(6));
+        }
+        return frames;
+    }
+
+    static SqliteCommand Query(SnapperDatabase db, string sql, long session)
+    {
+        var command = db.Command(sql);
+        command.Parameters.AddWithValue("$s", session);
+        return command;
+    }
+}

@@ -1,0 +1,134 @@
+using Microsoft.Data.Sqlite;
+
+namespace Snapper.Store;
+
+/// <summary>
+/// The store's schema and its migrations. <c>PRAGMA user_version</c> is the schema version; each entry of
+/// <see cref="Migrations"/> takes the file one version further, so an old store is upgraded in place on open.
+/// </summary>
+static class Schema
+{
+    /// <summary>Frames and stacks are interned once per file and shared by every session in it.</summary>
+    static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE sessions(
+            id INTEGER PRIMARY KEY,
+            pid INTEGER NOT NULL,
+            process_name TEXT NOT NULL,
+            command_line TEXT NOT NULL,
+            runtime_version TEXT NOT NULL,
+            host TEXT NOT NULL,
+            engine TEXT NOT NULL,
+            requested_rate REAL NOT NULL,
+            max_frames INTEGER NOT NULL,
+            snapper_command_line TEXT NOT NULL,
+            started_utc TEXT NOT NULL,
+            ended_utc TEXT,
+            end_reason TEXT NOT NULL,
+            end_message TEXT,
+            snapshot_count INTEGER NOT NULL DEFAULT 0,
+            late_count INTEGER NOT NULL DEFAULT 0,
+            failed_count INTEGER NOT NULL DEFAULT 0,
+            sample_count INTEGER NOT NULL DEFAULT 0,
+            achieved_rate REAL NOT NULL DEFAULT 0,
+            pause_p50_us INTEGER NOT NULL DEFAULT 0,
+            pause_p99_us INTEGER NOT NULL DEFAULT 0,
+            pause_max_us INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE frames(
+            id INTEGER PRIMARY KEY,
+            kind INTEGER NOT NULL,
+            module TEXT NOT NULL,
+            type_name TEXT NOT NULL,
+            method_name TEXT NOT NULL,
+            file TEXT NOT NULL DEFAULT '',
+            line INTEGER NOT NULL DEFAULT 0,
+            UNIQUE(kind, module, type_name, method_name, file, line));
+        CREATE TABLE stacks(
+            id INTEGER PRIMARY KEY,
+            parent INTEGER NOT NULL,
+            frame INTEGER NOT NULL,
+            UNIQUE(parent, frame));
+        CREATE TABLE threads(
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL,
+            os_tid INTEGER NOT NULL,
+            managed_id INTEGER NOT NULL,
+            name TEXT);
+        CREATE INDEX threads_by_session ON threads(session_id);
+        CREATE TABLE snapshots(
+            session_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            offset_us INTEGER NOT NULL,
+            pause_us INTEGER NOT NULL,
+            late INTEGER NOT NULL,
+            PRIMARY KEY(session_id, seq)) WITHOUT ROWID;
+        CREATE TABLE samples(
+            session_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            thread_id INTEGER NOT NULL,
+            stack_id INTEGER NOT NULL,
+            PRIMARY KEY(session_id, seq, thread_id)) WITHOUT ROWID;
+        """,
+    ];
+
+    public static int CurrentVersion => Migrations.Length;
+
+    public static void Apply(SqliteConnection connection)
+    {
+        Execute(connection, "PRAGMA busy_timeout = 10000;");
+        var version = ReadVersion(connection);
+        if (version > CurrentVersion)
+            throw new StoreException($"database schema version {version} is newer than this Snapper understands ({CurrentVersion}); upgrade Snapper");
+        if (version > 0 && !HasTable(connection, "sessions"))
+            throw new StoreException("the file is a SQLite database but not a Snapper store");
+        if (version == 0 && HasAnyTable(connection) && !HasTable(connection, "sessions"))
+            throw new StoreException("the file is a SQLite database but not a Snapper store");
+
+        // WAL: readers never block the writer, and several captures can share the file.
+        Execute(connection, "PRAGMA journal_mode = WAL;");
+        Execute(connection, "PRAGMA synchronous = NORMAL;");
+        Execute(connection, "PRAGMA foreign_keys = OFF;");
+        while (version < CurrentVersion)
+        {
+            using var transaction = connection.BeginTransaction();
+            if (ReadVersion(connection) == version) // another process may have migrated meanwhile
+            {
+                Execute(connection, Migrations[version], transaction);
+                Execute(connection, $"PRAGMA user_version = {version + 1};", transaction);
+            }
+            transaction.Commit();
+            version = ReadVersion(connection);
+        }
+    }
+
+    static int ReadVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    static bool HasTable(SqliteConnection connection, string name)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $name;";
+        command.Parameters.AddWithValue("$name", name);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    static bool HasAnyTable(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master;";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

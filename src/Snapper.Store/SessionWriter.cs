@@ -1,0 +1,184 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Snapper.Store;
+
+/// <summary>
+/// Writes one session. Not thread-safe: one consumer thread owns it. Writes go into an open transaction that
+/// <see cref="Commit"/> ends, so a batch is all or nothing and a crash loses at most the batch in flight.
+/// Frames and stacks are interned against the whole file, so repeated stacks cost one small row per sample.
+/// </summary>
+public sealed class SessionWriter : IDisposable
+{
+    readonly SnapperDatabase _db;
+    readonly Dictionary<FrameInfo, int> _frameIds = new();
+    readonly Dictionary<(int Parent, int Frame), int> _stackIds = new();
+    readonly Dictionary<(int OsTid, int ManagedId), int> _threadIds = new();
+    readonly SqliteCommand _insertFrame, _insertStack, _insertThread, _insertSnapshot, _insertSample;
+    SqliteTransaction? _transaction;
+
+    public long SessionId { get; }
+
+    SessionWriter(SnapperDatabase db, long sessionId)
+    {
+        _db = db;
+        SessionId = sessionId;
+        // "DO UPDATE SET x = x" rather than DO NOTHING so RETURNING yields the existing row's id too.
+        _insertFrame = Prepare("""
+            INSERT INTO frames(kind, module, type_name, method_name, file, line) VALUES($kind, $module, $type, $method, $file, $line)
+            ON CONFLICT(kind, module, type_name, method_name, file, line) DO UPDATE SET kind = excluded.kind RETURNING id;
+            """, "$kind", "$module", "$type", "$method", "$file", "$line");
+        _insertStack = Prepare("""
+            INSERT INTO stacks(parent, frame) VALUES($parent, $frame)
+            ON CONFLICT(parent, frame) DO UPDATE SET frame = excluded.frame RETURNING id;
+            """, "$parent", "$frame");
+        _insertThread = Prepare(
+            "INSERT INTO threads(session_id, os_tid, managed_id, name) VALUES($session, $tid, $mid, $name) RETURNING id;",
+            "$session", "$tid", "$mid", "$name");
+        _insertSnapshot = Prepare(
+            "INSERT INTO snapshots(session_id, seq, offset_us, pause_us, late) VALUES($session, $seq, $offset, $pause, $late);",
+            "$session", "$seq", "$offset", "$pause", "$late");
+        _insertSample = Prepare(
+            "INSERT OR REPLACE INTO samples(session_id, seq, thread_id, stack_id) VALUES($session, $seq, $thread, $stack);",
+            "$session", "$seq", "$thread", "$stack");
+    }
+
+    /// <summary>Records a new session as running and returns its writer.</summary>
+    public static SessionWriter Begin(SnapperDatabase db, SessionTarget target, DateTime startedUtc)
+    {
+        using var command = db.Command("""
+            INSERT INTO sessions(pid, process_name, command_line, runtime_version, host, engine, requested_rate, max_frames,
+                                 snapper_command_line, started_utc, end_reason)
+            VALUES($pid, $name, $cmd, $runtime, $host, $engine, $rate, $max, $snapper, $started, $reason) RETURNING id;
+            """);
+        command.Parameters.AddWithValue("$pid", target.Pid);
+        command.Parameters.AddWithValue("$name", target.ProcessName);
+        command.Parameters.AddWithValue("$cmd", target.CommandLine);
+        command.Parameters.AddWithValue("$runtime", target.RuntimeVersion);
+        command.Parameters.AddWithValue("$host", target.Host);
+        command.Parameters.AddWithValue("$engine", target.Engine);
+        command.Parameters.AddWithValue("$rate", target.RequestedRate);
+        command.Parameters.AddWithValue("$max", target.MaxFrames);
+        command.Parameters.AddWithValue("$snapper", target.SnapperCommandLine);
+        command.Parameters.AddWithValue("$started", Timestamps.Format(startedUtc));
+        command.Parameters.AddWithValue("$reason", SessionEndReason.Running.ToString());
+        var id = WithStoreErrors(() => Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture));
+        return new SessionWriter(db, id);
+    }
+
+    /// <summary>The row id of a thread of this session, created on first sight.</summary>
+    public int InternThread(int osThreadId, int managedThreadId, string? name)
+    {
+        if (_threadIds.TryGetValue((osThreadId, managedThreadId), out var id)) return id;
+        EnsureTransaction();
+        Bind(_insertThread, SessionId, osThreadId, managedThreadId, (object?)name ?? DBNull.Value);
+        id = Convert.ToInt32(_insertThread.ExecuteScalar(), CultureInfo.InvariantCulture);
+        _threadIds[(osThreadId, managedThreadId)] = id;
+        return id;
+    }
+
+    /// <summary>Interns a stack given outermost frame first; returns its leaf node id (0 for an empty stack).</summary>
+    public int InternStack(IReadOnlyList<FrameInfo> framesOutermostFirst)
+    {
+        var parent = 0;
+        foreach (var frame in framesOutermostFirst)
+        {
+            var frameId = InternFrame(frame);
+            if (!_stackIds.TryGetValue((parent, frameId), out var node))
+            {
+                EnsureTransaction();
+                Bind(_insertStack, parent, frameId);
+                node = Convert.ToInt32(_insertStack.ExecuteScalar(), CultureInfo.InvariantCulture);
+                _stackIds[(parent, frameId)] = node;
+            }
+            parent = node;
+        }
+        return parent;
+    }
+
+    int InternFrame(FrameInfo frame)
+    {
+        if (_frameIds.TryGetValue(frame, out var id)) return id;
+        EnsureTransaction();
+        Bind(_insertFrame, (int)frame.Kind, frame.Module, frame.TypeName, frame.MethodName, frame.File ?? "", frame.Line);
+        id = Convert.ToInt32(_insertFrame.ExecuteScalar(), CultureInfo.InvariantCulture);
+        _frameIds[frame] = id;
+        return id;
+    }
+
+    public void AddSnapshot(Snapshot snapshot)
+    {
+        EnsureTransaction();
+        Bind(_insertSnapshot, SessionId, snapshot.Sequence, snapshot.OffsetUs, snapshot.PauseUs, snapshot.Late ? 1 : 0);
+        _insertSnapshot.ExecuteNonQuery();
+    }
+
+    public void AddSample(Sample sample)
+    {
+        EnsureTransaction();
+        Bind(_insertSample, SessionId, sample.Sequence, sample.ThreadId, sample.StackId);
+        _insertSample.ExecuteNonQuery();
+    }
+
+    /// <summary>Ends the current batch. Everything added so far is durable once this returns.</summary>
+    public void Commit()
+    {
+        if (_transaction is null) return;
+        try
+        {
+            WithStoreErrors(() => { _transaction.Commit(); return 0; });
+        }
+        finally
+        {
+            _transaction.Dispose();
+            _transaction = null;
+        }
+    }
+
+    /// <summary>Commits, then records how the session ended along with its totals computed from what was stored.</summary>
+    public void End(SessionEndReason reason, string? message, DateTime endedUtc, int failedSnapshots)
+    {
+        Commit();
+        SessionTotals.Record(_db, SessionId, reason, message, endedUtc, failedSnapshots);
+    }
+
+    void EnsureTransaction()
+    {
+        if (_transaction is not null) return;
+        _transaction = WithStoreErrors(() => _db.Connection.BeginTransaction(deferred: false));
+        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _insertSnapshot, _insertSample })
+            command.Transaction = _transaction;
+    }
+
+    SqliteCommand Prepare(string sql, params string[] names)
+    {
+        var command = _db.Command(sql);
+        foreach (var name in names) command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        return command;
+    }
+
+    static void Bind(SqliteCommand command, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i];
+    }
+
+    internal static T WithStoreErrors<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (SqliteException e)
+        {
+            throw new StoreException($"cannot write database: {SnapperDatabase.Describe(e)}", e);
+        }
+    }
+
+    public void Dispose()
+    {
+        // An uncommitted batch is rolled back by Dispose: the caller decides durability with Commit().
+        _transaction?.Dispose();
+        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _insertSnapshot, _insertSample })
+            command.Dispose();
+    }
+}

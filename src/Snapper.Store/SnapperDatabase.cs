@@ -1,0 +1,84 @@
+using Microsoft.Data.Sqlite;
+
+namespace Snapper.Store;
+
+/// <summary>
+/// An open Snapper store: one SQLite file that many sessions share. Opening creates or migrates the schema.
+/// WAL and a busy timeout let several captures write into one file at once.
+/// </summary>
+public sealed class SnapperDatabase : IDisposable
+{
+    public string Path { get; }
+    internal SqliteConnection Connection { get; }
+
+    SnapperDatabase(string path, SqliteConnection connection)
+    {
+        Path = path;
+        Connection = connection;
+    }
+
+    /// <summary>Opens (and with <paramref name="create"/>, creates) the store at <paramref name="path"/>.</summary>
+    /// <exception cref="StoreException">The file cannot be opened, is not a Snapper store, or has a newer schema.</exception>
+    public static SnapperDatabase Open(string path, bool create = true)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw new StoreException($"database path '{path}' is a directory");
+        if (!create && !File.Exists(full))
+            throw new StoreException($"database '{path}' does not exist (run 'snapper sample' first, or pass --db)");
+        var dir = System.IO.Path.GetDirectoryName(full);
+        if (dir is not null && !Directory.Exists(dir))
+            throw new StoreException($"cannot create database '{path}': directory '{dir}' does not exist");
+
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
+            Pooling = false,
+            DefaultTimeout = 30,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            Schema.Apply(connection);
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new StoreException($"cannot open database '{path}': {Describe(e)}", e);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        return new SnapperDatabase(full, connection);
+    }
+
+    internal static string Describe(SqliteException e) => e.SqliteErrorCode switch
+    {
+        SqliteErrorCodes.ReadOnly => "the file or its directory is read-only",
+        SqliteErrorCodes.CantOpen => "the file cannot be opened or created (check the path and permissions)",
+        SqliteErrorCodes.NotADatabase => "the file is not a SQLite database",
+        SqliteErrorCodes.Corrupt => "the database file is corrupt",
+        SqliteErrorCodes.Full => "the disk is full",
+        SqliteErrorCodes.Busy or SqliteErrorCodes.Locked => "the database is locked by another writer",
+        _ => e.Message.TrimEnd('.'),
+    };
+
+    internal SqliteCommand Command(string sql)
+    {
+        var command = Connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    public void Dispose() => Connection.Dispose();
+}
+
+/// <summary>SQLite result codes Snapper turns into plain words.</summary>
+static class SqliteErrorCodes
+{
+    public const int Busy = 5, Locked = 6, ReadOnly = 8, Corrupt = 11, CantOpen = 14, Full = 13, NotADatabase = 26;
+}
