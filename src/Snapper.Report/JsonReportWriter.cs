@@ -1,0 +1,194 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Unicode;
+using Snapper.Store;
+
+namespace Snapper.Report;
+
+/// <summary>
+/// A machine-readable summary of one session, documented in docs/json-report.md. The shape is a contract: fields are
+/// only ever added, and <see cref="FormatVersion"/> changes if one has to change meaning or go away.
+/// Written with <see cref="Utf8JsonWriter"/> rather than serialized records so the field order and names are exactly
+/// what the document says, whatever the serializer's defaults become.
+/// </summary>
+public static class JsonReportWriter
+{
+    public const int FormatVersion = 1;
+
+    /// <summary>Default number of functions taken from each ranking (by self and by total).</summary>
+    public const int DefaultTop = 100;
+
+    /// <summary>Default share of all samples under which call tree nodes are left out.</summary>
+    public const double DefaultTreeMinPercent = 0.1;
+
+    public static void Write(Profile profile, TextWriter output, int top = DefaultTop, double treeMinPercent = DefaultTreeMinPercent)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        using var buffer = new MemoryStream();
+        Write(profile, buffer, top, treeMinPercent);
+        output.Write(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+    }
+
+    public static void Write(Profile profile, Stream output, int top = DefaultTop, double treeMinPercent = DefaultTreeMinPercent)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(output);
+        var analysis = ProfileAnalysis.Analyze(profile);
+        var options = new JsonWriterOptions
+        {
+            Indented = true,
+            NewLine = "\n", // the same bytes on every OS
+            // Non-ASCII names stay readable; '<', '>', '&', quotes are still \u-escaped, so the file is safe to inline in HTML.
+            Encoder = JavaScriptEncoder.Create(UnicodeRanges.All),
+        };
+        using (var json = new Utf8JsonWriter(output, options))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("formatVersion", FormatVersion);
+            WriteSession(json, profile);
+            WriteLimits(json, top, treeMinPercent);
+            WriteThreads(json, analysis);
+            WriteFunctions(json, analysis, top);
+            WriteCallTree(json, analysis, treeMinPercent);
+            json.WriteEndObject();
+        }
+        output.WriteByte((byte)'\n');
+    }
+
+    static void WriteSession(Utf8JsonWriter json, Profile profile)
+    {
+        var session = profile.Session;
+        var target = session.Target;
+        var facts = SessionFacts.Of(profile);
+        json.WriteStartObject("session");
+        json.WriteNumber("id", session.Id);
+        json.WriteNumber("pid", target.Pid);
+        json.WriteString("processName", target.ProcessName);
+        json.WriteString("commandLine", target.CommandLine);
+        json.WriteString("runtimeVersion", target.RuntimeVersion);
+        json.WriteString("host", target.Host);
+        json.WriteString("engine", target.Engine);
+        json.WriteString("startedUtc", ReportFormat.IsoUtc(session.StartedUtc));
+        if (session.EndedUtc is { } ended) json.WriteString("endedUtc", ReportFormat.IsoUtc(ended));
+        else json.WriteNull("endedUtc");
+        json.WriteString("endReason", session.EndReason.ToString());
+        json.WriteString("endMessage", session.EndMessage);
+        json.WriteNumber("snapshots", facts.Snapshots);
+        json.WriteNumber("lateSnapshots", session.LateCount);
+        json.WriteNumber("failedSnapshots", session.FailedCount);
+        json.WriteNumber("samples", facts.Samples);
+        json.WriteNumber("requestedRate", target.RequestedRate);
+        json.WriteNumber("achievedRate", Math.Round(facts.AchievedRate, 3));
+        json.WriteNumber("maxFrames", target.MaxFrames);
+        json.WriteStartObject("pause");
+        json.WriteNumber("p50Us", facts.Pause.P50Us);
+        json.WriteNumber("p99Us", facts.Pause.P99Us);
+        json.WriteNumber("maxUs", facts.Pause.MaxUs);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    static void WriteLimits(Utf8JsonWriter json, int top, double treeMinPercent)
+    {
+        json.WriteStartObject("limits");
+        json.WriteNumber("topFunctions", top);
+        json.WriteNumber("callTreeMinPercent", treeMinPercent);
+        json.WriteEndObject();
+    }
+
+    static void WriteThreads(Utf8JsonWriter json, ProfileAnalysis analysis)
+    {
+        json.WriteStartArray("threads");
+        foreach (var (thread, samples) in analysis.Threads)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", thread.Id);
+            json.WriteNumber("osThreadId", thread.OsThreadId);
+            json.WriteNumber("managedThreadId", thread.ManagedThreadId);
+            json.WriteString("name", thread.Name);
+            json.WriteString("label", thread.Label);
+            json.WriteNumber("samples", samples);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
+    /// <summary>The union of the top N by self and the top N by total, so callers (high total, no self) are not lost.</summary>
+    static void WriteFunctions(Utf8JsonWriter json, ProfileAnalysis analysis, int top)
+    {
+        var chosen = analysis.TopBySelf(top).Concat(analysis.TopByTotal(top)).Select(f => f.Method).ToHashSet();
+        json.WriteStartArray("topFunctions");
+        foreach (var f in analysis.Functions.Where(f => chosen.Contains(f.Method)))
+        {
+            json.WriteStartObject();
+            json.WriteString("name", f.Method.DisplayName);
+            json.WriteString("kind", KindName(f.Method.Kind));
+            json.WriteString("category", CategoryName(f.Method.Category));
+            json.WriteString("module", f.Method.Module);
+            json.WriteString("typeName", f.Method.TypeName);
+            json.WriteString("methodName", f.Method.MethodName);
+            json.WriteNumber("self", f.Self);
+            json.WriteNumber("total", f.Total);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
+    /// <summary>
+    /// Flat, in pre-order, each node naming its parent: real stacks are often deeper than the 64 levels common JSON
+    /// readers accept by default, and a flat list is as easy to rebuild as to filter.
+    /// </summary>
+    static void WriteCallTree(Utf8JsonWriter json, ProfileAnalysis analysis, double minPercent)
+    {
+        json.WriteStartArray("callTree");
+        var nextId = 0;
+        var pending = new Stack<(CallTreeNode Node, int Parent)>();
+        pending.Push((analysis.CallTree, -1));
+        while (pending.Count > 0)
+        {
+            var (node, parent) = pending.Pop();
+            var id = nextId++;
+            json.WriteStartObject();
+            json.WriteNumber("id", id);
+            if (parent < 0) json.WriteNull("parent");
+            else json.WriteNumber("parent", parent);
+            json.WriteNumber("depth", node.Depth);
+            json.WriteString("kind", node.Kind switch
+            {
+                CallTreeNodeKind.Root => "root",
+                CallTreeNodeKind.Thread => "thread",
+                _ => KindName(node.Method!.Value.Kind),
+            });
+            json.WriteString("name", node.Name);
+            json.WriteString("module", node.Method?.Module);
+            if (node.Thread is { } thread) json.WriteNumber("threadId", thread.Id);
+            else json.WriteNull("threadId");
+            json.WriteNumber("total", node.Total);
+            json.WriteNumber("self", node.Self);
+            json.WriteEndObject();
+            for (var i = node.Children.Count - 1; i >= 0; i--)
+            {
+                var child = node.Children[i];
+                if (child.Total > 0 && analysis.Percent(child.Total) >= minPercent) pending.Push((child, id));
+            }
+        }
+        json.WriteEndArray();
+    }
+
+    static string KindName(FrameKind kind) => kind switch
+    {
+        FrameKind.Managed => "managed",
+        FrameKind.Transition => "transition",
+        FrameKind.Native => "native",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    internal static string CategoryName(FrameCategory category) => category switch
+    {
+        FrameCategory.Own => "own",
+        FrameCategory.Framework => "framework",
+        FrameCategory.Transition => "transition",
+        _ => "native",
+    };
+}

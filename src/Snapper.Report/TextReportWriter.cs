@@ -1,0 +1,105 @@
+using System.Text;
+using Snapper.Store;
+
+namespace Snapper.Report;
+
+/// <summary>
+/// A plain-text summary for terminals and CI logs: a short header, the top functions by self samples, and the hot part
+/// of the call tree. Deterministic and culture-invariant, so it can be diffed and golden-tested.
+/// </summary>
+public static class TextReportWriter
+{
+    /// <summary>Call tree nodes under this share of all samples are left out: a log wants the hot path, not every leaf.</summary>
+    public const double TreeMinPercent = 1.0;
+
+    /// <summary>Deeper nodes are left out; indentation beyond this stops being readable.</summary>
+    public const int TreeMaxDepth = 30;
+
+    public static void Write(Profile profile, TextWriter output, int top = 20)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(output);
+        var analysis = ProfileAnalysis.Analyze(profile);
+        var text = new StringBuilder();
+        WriteHeader(text, profile);
+        WriteTopFunctions(text, analysis, top);
+        WriteCallTree(text, analysis);
+        output.Write(text.ToString());
+    }
+
+    static void WriteHeader(StringBuilder text, Profile profile)
+    {
+        var session = profile.Session;
+        var target = session.Target;
+        var facts = SessionFacts.Of(profile);
+        var ended = session.EndedUtc is { } e ? ReportFormat.Utc(e) : "(not ended)";
+        Line(text, $"Snapper profile of {Clean(target.ProcessName)} (pid {ReportFormat.Integer(target.Pid)}), session {ReportFormat.Integer(session.Id)}");
+        Line(text, $"  command line : {Clean(target.CommandLine)}");
+        Line(text, $"  runtime      : {Clean(target.RuntimeVersion)} on {Clean(target.Host)}, engine {Clean(target.Engine)}");
+        Line(text, $"  captured     : {ReportFormat.Utc(session.StartedUtc)} to {ended} ({ReportFormat.SessionDuration(profile)})");
+        Line(text, $"  ended        : {Clean(ReportFormat.EndReason(session))}");
+        Line(text, $"  snapshots    : {ReportFormat.Count(facts.Snapshots)} ({ReportFormat.Count(session.LateCount)} late, " +
+                   $"{ReportFormat.Count(session.FailedCount)} failed), {ReportFormat.Count(facts.Samples)} thread samples");
+        Line(text, $"  rate         : {ReportFormat.Rate(target.RequestedRate)} requested, {ReportFormat.Rate(facts.AchievedRate)} achieved");
+        Line(text, $"  target pause : p50 {ReportFormat.Micros(facts.Pause.P50Us)}, p99 {ReportFormat.Micros(facts.Pause.P99Us)}, " +
+                   $"max {ReportFormat.Micros(facts.Pause.MaxUs)}");
+    }
+
+    static void WriteTopFunctions(StringBuilder text, ProfileAnalysis analysis, int top)
+    {
+        var functions = analysis.TopBySelf(top);
+        Line(text, "");
+        Line(text, $"Top {ReportFormat.Integer(functions.Count)} functions by self samples (of {ReportFormat.Count(analysis.TotalSamples)})");
+        if (functions.Count == 0)
+        {
+            Line(text, "  (no frames sampled)");
+            return;
+        }
+        var width = Math.Max(5, ReportFormat.Count(functions.Max(f => f.Total)).Length);
+        Line(text, $"  {"self".PadLeft(width)}   self%  {"total".PadLeft(width)}  total%  function");
+        foreach (var f in functions)
+        {
+            Line(text, $"  {ReportFormat.Count(f.Self).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(f.Self)),6}  " +
+                       $"{ReportFormat.Count(f.Total).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(f.Total)),6}  {Describe(f.Method)}");
+        }
+    }
+
+    static void WriteCallTree(StringBuilder text, ProfileAnalysis analysis)
+    {
+        Line(text, "");
+        Line(text, $"Call tree (nodes with at least {ReportFormat.Threshold(TreeMinPercent)} of samples, up to depth {ReportFormat.Integer(TreeMaxDepth)})");
+        Line(text, "  total%   self%  ");
+        // Explicit stack rather than recursion: stacks can be deeper than the tree we print, and this stays flat.
+        var pending = new Stack<CallTreeNode>();
+        pending.Push(analysis.CallTree);
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            var name = node.Method is { } method ? Describe(method) : Clean(node.Name);
+            Line(text, $"  {ReportFormat.Percent(analysis.Percent(node.Total)),6}  {ReportFormat.Percent(analysis.Percent(node.Self)),6}  " +
+                       $"{new string(' ', 2 * node.Depth)}{name}");
+            if (node.Depth >= TreeMaxDepth) continue;
+            for (var i = node.Children.Count - 1; i >= 0; i--)
+                if (analysis.Percent(node.Children[i].Total) >= TreeMinPercent) pending.Push(node.Children[i]);
+        }
+    }
+
+    /// <summary>"Type.Method [Module]": the module tells framework from own code and names native libraries.</summary>
+    static string Describe(MethodIdentity method) =>
+        method.Module.Length == 0 ? Clean(method.DisplayName) : $"{Clean(method.DisplayName)} [{Clean(method.Module)}]";
+
+    /// <summary>
+    /// Target strings end up in terminals: a control character (an escape sequence, a newline in a thread name) could
+    /// redraw the screen or forge report lines, so each one is replaced.
+    /// </summary>
+    internal static string Clean(string value)
+    {
+        if (!value.Any(char.IsControl)) return value;
+        var clean = new StringBuilder(value.Length);
+        foreach (var c in value) clean.Append(char.IsControl(c) ? '?' : c);
+        return clean.ToString();
+    }
+
+    // '\n' explicitly, not Environment.NewLine: the same bytes on every OS, so golden files compare.
+    static void Line(StringBuilder text, string line) => text.Append(line).Append('\n');
+}

@@ -1,0 +1,19 @@
+namespace Snapper.Cli;
+
+/// <summary>Snapper's exit codes. Documented in the README; scripts and cron rely on them, so never renumber.</summary>
+public enum ExitCode
+{
+    Success = 0,
+    /// <summary>A bug: an unexpected exception. The message says where to report it.</summary>
+    InternalError = 1,
+    InvalidArguments = 2,
+    NoSuchProcess = 3,
+    NotDotNet = 4,
+    PermissionDenied = 5,
+    AlreadyTraced = 6,
+    /// <summary>The target exited during the capture; every sample taken was kept.</summary>
+    TargetExited = 7,
+    DatabaseError = 8,
+    OutputError = 9,
+    NotFound = 10,
+}

@@ -1,0 +1,26 @@
+using System.Globalization;
+using Snapper.Store;
+
+namespace Snapper.Cli;
+
+/// <summary>One-line descriptions of a session for the terminal.</summary>
+public static class SessionSummary
+{
+    public static string Describe(SessionInfo s) => string.Create(CultureInfo.InvariantCulture,
+        $"{s.SnapshotCount} samples of {s.Target.ProcessName} (pid {s.Target.Pid}) at {s.AchievedRate:F1}/s; " +
+        $"pause p50 {Ms(s.Pause.P50Us)} p99 {Ms(s.Pause.P99Us)} max {Ms(s.Pause.MaxUs)}; " +
+        $"{EndText(s.EndReason)}{(s.LateCount > 0 ? $"; {s.LateCount} late" : "")}{(s.FailedCount > 0 ? $"; {s.FailedCount} failed" : "")}");
+
+    public static string Ms(long microseconds) => (microseconds / 1000.0).ToString("0.00", CultureInfo.InvariantCulture) + " ms";
+
+    public static string EndText(SessionEndReason reason) => reason switch
+    {
+        SessionEndReason.CountReached => "count reached",
+        SessionEndReason.DurationReached => "duration reached",
+        SessionEndReason.Interrupted => "stopped by user",
+        SessionEndReason.TargetExited => "target exited",
+        SessionEndReason.Failed => "failed",
+        SessionEndReason.Abandoned => "abandoned",
+        _ => "running",
+    };
+}

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Snapper.Cli;
+using Snapper.Sampling;
+using Snapper.Store;
+
+namespace Snapper.Commands;
+
+/// <summary><c>snapper demo</c>: start the bundled example target, sample it, and write the store and report.</summary>
+public static class DemoCommand
+{
+    static readonly Option<string> Db = new("--db") { Description = "The SQLite store to write.", DefaultValueFactory = _ => Path.Combine("snapper-demo", "snapper.db"), HelpName = "path" };
+    static readonly Option<string> ReportPath = new("--report") { Description = "The HTML report to write.", DefaultValueFactory = _ => Path.Combine("snapper-demo", "report.html"), HelpName = "path" };
+    static readonly Option<int> Count = new("--count", "-n") { Description = "Samples to take.", DefaultValueFactory = _ => 300, HelpName = "n" };
+    static readonly Option<Engine> EngineOption = new("--engine") { Description = "Sampling engine (see 'snapper sample --help').", DefaultValueFactory = _ => Engine.Ptrace };
+
+    public static Command Create()
+    {
+        var command = new Command("demo", """
+            Run Snapper end to end on the bundled example: start examples/DemoTarget (an "order service" with a
+            CPU-bound recursion, a lock wait, a sleep, a P/Invoke and a blocked socket read), sample it at 100 Hz,
+            write the SQLite store and the HTML report, stop the example, and print where the files are.
+            """)
+        { Db, ReportPath, Count, EngineOption };
+        command.SetAction(result => CommandRunner.Run(() => Execute(result)));
+        return command;
+    }
+
+    static int Execute(ParseResult result)
+    {
+        var count = result.GetValue(Count);
+        if (count <= 0) throw new SnapperException(ExitCode.InvalidArguments, $"--count must be a positive number, not {count}");
+        var dbPath = result.GetValue(Db)!;
+        var reportPath = result.GetValue(ReportPath)!;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dbPath))!);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
+        ReportFiles.EnsureWritable(reportPath);
+
+        using var target = StartTarget();
+        try
+        {
+            Console.WriteLine($"Started the demo target (pid {target.Id}).");
+            using var db = SnapperDatabase.Open(dbPath);
+            using var signals = new Signals();
+            var progress = ProgressLine.ForConsole();
+            var plan = new SamplingPlan(TimeSpan.FromMilliseconds(10), count, null);
+            var options = new CaptureOptions(TargetProcess.Inspect(target.Id), plan, result.GetValue(EngineOption), 256, "snapper demo");
+            var capture = CaptureRunner.Run(db, options, signals.Token, progress is null ? null : progress.Update);
+            progress?.Finish();
+            var session = SessionQueries.Find(db, capture.SessionId)!;
+            ReportFiles.Write(ProfileReader.Load(db, session), ReportFormat.Html, reportPath);
+            Console.WriteLine(SessionSummary.Describe(session));
+            Console.WriteLine($"Database: {Path.GetFullPath(dbPath)} (session {session.Id})");
+            Console.WriteLine($"Report:   {Path.GetFullPath(reportPath)}");
+            Console.WriteLine($"Next:     snapper report --db {dbPath} --format text");
+            return (int)ExitCode.Success;
+        }
+        finally
+        {
+            if (!target.HasExited) target.Kill(entireProcessTree: true);
+            target.WaitForExit();
+        }
+    }
+
+    /// <summary>Starts DemoTarget (built beside Snapper) and waits for its READY line.</summary>
+    static Process StartTarget()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "DemoTarget.dll");
+        if (!File.Exists(dll))
+            throw new SnapperException(ExitCode.NotFound, $"the demo target is missing ({dll}); build the solution first");
+        var start = new ProcessStartInfo(DotnetHost(), [dll])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        var process = Process.Start(start) ?? throw new SnapperException(ExitCode.InternalError, "could not start the demo target");
+        var ready = process.StandardOutput.ReadLineAsync();
+        if (!ready.Wait(TimeSpan.FromSeconds(30)) || ready.Result?.StartsWith("READY", StringComparison.Ordinal) != true)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new SnapperException(ExitCode.InternalError, "the demo target did not start (no READY line within 30 s)");
+        }
+        return process;
+    }
+
+    /// <summary>The dotnet host running Snapper itself, so the demo uses the same runtime.</summary>
+    static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") return Environment.ProcessPath!;
+        var root = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        var candidate = Path.Combine(root, "dotnet");
+        return File.Exists(candidate) ? candidate : "dotnet";
+    }
+}

@@ -1,0 +1,112 @@
+using System.Threading.Channels;
+using Snapper.Cli;
+using Snapper.Sampling.ClrMd;
+using Snapper.Store;
+
+namespace Snapper.Sampling;
+
+/// <summary>What to capture and where to store it.</summary>
+public sealed record CaptureOptions(TargetProcess Target, SamplingPlan Plan, Engine Engine, int MaxFrames, string SnapperCommandLine);
+
+/// <summary>The two ways to read the target: Snapper's own ptrace session, or ClrMD's attach for every sample.</summary>
+public enum Engine
+{
+    Ptrace,
+    Attach,
+}
+
+public sealed record CaptureResult(long SessionId, SamplerResult Sampler, int Stored);
+
+/// <summary>
+/// Runs one capture: the source is opened and driven on a dedicated OS thread (every ptrace call of a session must
+/// come from one thread), while a second thread stores what it captures. Whatever happens, the source is disposed
+/// on its own thread, which resumes the target, and the session record says how the capture ended.
+/// </summary>
+public static class CaptureRunner
+{
+    public static CaptureResult Run(SnapperDatabase db, CaptureOptions options, CancellationToken cancel, Action<int, TimeSpan>? progress = null)
+    {
+        var channel = Channel.CreateBounded<TimedSnapshot>(new BoundedChannelOptions(1024)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        SessionWriter? writer = null;
+        Task<int>? storing = null;
+        SamplerResult? result = null;
+        Exception? failure = null;
+
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var source = Open(options);
+                writer = SessionWriter.Begin(db, SessionTarget(options, source.RuntimeVersion), DateTime.UtcNow);
+                storing = Task.Run(() => new SnapshotWriter(writer).RunAsync(channel.Reader));
+                // A store that fails (disk full, say) must stop the sampling too, or the channel would fill up.
+                storing.ContinueWith(_ => stop.Cancel(), TaskContinuationOptions.OnlyOnFaulted);
+                var sampler = new Sampler(source, options.Plan, TimeProvider.System, Random.Shared) { Progress = progress };
+                result = sampler.Run(channel.Writer, stop.Token);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+                channel.Writer.TryComplete();
+            }
+        }) { Name = "snapper-sampler", IsBackground = true };
+        thread.Start();
+        thread.Join();
+
+        if (writer is null)
+            throw failure ?? new InvalidOperationException("the capture ended before it started");
+        using (writer)
+        {
+            var stored = 0;
+            Exception? storeFailure = null;
+            try
+            {
+                stored = storing!.GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                storeFailure = e;
+            }
+            var (reason, message) = (failure, storeFailure) switch
+            {
+                ({ } f, _) => (SessionEndReason.Failed, f.Message),
+                (_, { } s) => (SessionEndReason.Failed, s.Message),
+                _ => (result!.Reason, result.Message),
+            };
+            try
+            {
+                writer.End(reason, message, DateTime.UtcNow, result?.Failed ?? 0);
+            }
+            catch (StoreException) when (storeFailure is not null)
+            {
+                // The store is what failed: report that failure below rather than this one.
+            }
+            if (storeFailure is not null) throw storeFailure;
+            if (failure is not null) throw failure;
+            return new CaptureResult(writer.SessionId, result!, stored);
+        }
+    }
+
+    static IStackSource Open(CaptureOptions options) => options.Engine switch
+    {
+        Engine.Attach => AttachStackSource.Open(options.Target, options.MaxFrames),
+        _ => PtraceStackSource.Open(options.Target, options.MaxFrames),
+    };
+
+    static SessionTarget SessionTarget(CaptureOptions options, string runtimeVersion) => new(
+        options.Target.Pid,
+        options.Target.Name,
+        options.Target.CommandLine,
+        runtimeVersion,
+        Environment.MachineName,
+        options.Engine.ToString().ToLowerInvariant(),
+        options.Plan.RequestedRate,
+        options.MaxFrames,
+        options.SnapperCommandLine);
+}

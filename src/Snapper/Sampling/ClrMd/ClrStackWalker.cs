@@ -1,0 +1,28 @@
+using Microsoft.Diagnostics.Runtime;
+
+namespace Snapper.Sampling.ClrMd;
+
+/// <summary>Walks every live managed thread of a runtime. Does no string work: that happens after the resume.</summary>
+static class ClrStackWalker
+{
+    /// <param name="isStopped">Only threads Snapper holds stopped are walked: a running thread has no stable stack.</param>
+    public static List<RawThread> Walk(ClrRuntime runtime, Func<uint, bool> isStopped, int maxFrames)
+    {
+        var threads = new List<RawThread>();
+        foreach (var thread in runtime.Threads)
+        {
+            if (!thread.IsAlive || thread.OSThreadId == 0 || !isStopped(thread.OSThreadId)) continue;
+            var frames = new List<RawFrame>();
+            // maxFrames bounds the walk: a corrupt stack can otherwise loop forever.
+            foreach (var frame in thread.EnumerateStackTrace(includeContext: false, maxFrames))
+            {
+                var raw = new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName);
+                // ClrMD yields each explicit runtime frame (InlinedCallFrame, ...) twice in a row: keep one.
+                if (raw.Kind != ClrStackFrameKind.ManagedMethod && frames.Count > 0 && frames[^1] == raw) continue;
+                frames.Add(raw);
+            }
+            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, frames.ToArray()));
+        }
+        return threads;
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.Diagnostics.Runtime;
+using Snapper.Store;
+
+namespace Snapper.Sampling.ClrMd;
+
+/// <summary>
+/// Turns raw frames into <see cref="FrameInfo"/>. Names are cached by MethodDesc (building them costs far more than
+/// the walk), so a steady-state sample allocates no strings. Call only while the ClrMD objects are valid, i.e.
+/// before the next FlushCachedData.
+/// </summary>
+sealed class FrameResolver : IDisposable
+{
+    readonly Dictionary<ulong, FrameInfo> _managed = new();
+    readonly Dictionary<(string Name, ulong MethodDesc), FrameInfo> _runtime = new();
+    readonly PInvokeNames _pinvokes = new();
+
+    public IReadOnlyList<FrameInfo> Resolve(RawFrame[] innermostFirst)
+    {
+        var result = new FrameInfo[innermostFirst.Length];
+        for (var i = 0; i < innermostFirst.Length; i++)
+        {
+            var frame = innermostFirst[i];
+            // Reverse into outermost-first order, the order of the stack prefix tree.
+            result[innermostFirst.Length - 1 - i] = frame.Kind == ClrStackFrameKind.ManagedMethod && frame.Method is not null
+                ? Managed(frame.Method)
+                : Runtime(frame, NextManaged(innermostFirst, i + 1));
+        }
+        return result;
+    }
+
+    FrameInfo Managed(ClrMethod method)
+    {
+        if (_managed.TryGetValue(method.MethodDesc, out var cached)) return cached;
+        var type = method.Type;
+        var module = type?.Module;
+        var moduleName = Path.GetFileName(module?.Name ?? module?.AssemblyName ?? "");
+        var info = new FrameInfo(FrameKind.Managed, moduleName, type?.Name ?? "", method.Name ?? $"<method 0x{method.MethodDesc:x}>");
+        if (method.MethodDesc != 0) _managed[method.MethodDesc] = info;
+        return info;
+    }
+
+    /// <summary>
+    /// A runtime (transition) frame. An InlinedCallFrame stands for a P/Invoke in progress: name it for the native
+    /// function it calls. ClrMD gives the method for a user [DllImport]; for BCL and R2R code it does not, and the
+    /// caller (the next managed frame) is the P/Invoke or its generated wrapper.
+    /// </summary>
+    FrameInfo Runtime(RawFrame frame, ClrMethod? caller)
+    {
+        var name = frame.FrameName ?? "Unknown";
+        var target = frame.Method ?? (name == "InlinedCallFrame" ? caller : null);
+        var key = (name, target?.MethodDesc ?? 0);
+        if (_runtime.TryGetValue(key, out var cached)) return cached;
+        FrameInfo info;
+        if (name == "InlinedCallFrame" && target is not null && _pinvokes.TryGetImport(target) is { } import)
+            info = new FrameInfo(FrameKind.Transition, import.Library, "", import.Library + "!" + import.EntryPoint);
+        else
+            info = new FrameInfo(FrameKind.Transition, "", "", "[" + name + "]");
+        _runtime[key] = info;
+        return info;
+    }
+
+    static ClrMethod? NextManaged(RawFrame[] frames, int start)
+    {
+        for (var i = start; i < frames.Length; i++)
+            if (frames[i].Kind == ClrStackFrameKind.ManagedMethod) return frames[i].Method;
+        return null;
+    }
+
+    public void Dispose() => _pinvokes.Dispose();
+}

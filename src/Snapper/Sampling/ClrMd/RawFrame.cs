@@ -1,0 +1,9 @@
+using Microsoft.Diagnostics.Runtime;
+
+namespace Snapper.Sampling.ClrMd;
+
+/// <summary>A frame as the walk met it, before naming: naming waits until the target runs again.</summary>
+readonly record struct RawFrame(ClrStackFrameKind Kind, ClrMethod? Method, string? FrameName);
+
+/// <summary>One thread's raw frames, innermost first, as ClrMD yields them.</summary>
+sealed record RawThread(int OsThreadId, int ManagedThreadId, RawFrame[] Frames);

@@ -1,0 +1,33 @@
+using Microsoft.Diagnostics.Runtime;
+using Snapper.Cli;
+
+namespace Snapper.Sampling.ClrMd;
+
+/// <summary>Creates the ClrRuntime for a data target and turns ClrMD's failures into messages a user can act on.</summary>
+static class RuntimeSession
+{
+    public static DataTargetOptions Options() => new()
+    {
+        // The target changes between samples: a cached stack trace would be stale by the next one.
+        CacheOptions = { CacheStackTraces = false },
+    };
+
+    public static ClrRuntime Create(DataTarget target, TargetProcess process, out string version)
+    {
+        if (target.ClrVersions.Length == 0)
+            throw new SnapperException(ExitCode.NotDotNet,
+                $"process {process.Pid} ({process.Name}) has no CLR runtime ClrMD can read");
+        var clr = target.ClrVersions[0];
+        // ClrMD reports 0.0 for .NET 10 (its version sits in a second segment): prefer the runtime directory's name.
+        version = process.RuntimeVersionFromPath ?? clr.Version.ToString();
+        try
+        {
+            return clr.CreateRuntime();
+        }
+        catch (Exception e) when (e is ClrDiagnosticsException or FileNotFoundException or InvalidOperationException or DllNotFoundException)
+        {
+            throw new SnapperException(ExitCode.NotDotNet,
+                $"cannot read the .NET {version} runtime of process {process.Pid} ({process.Name}): {e.Message}", e);
+        }
+    }
+}

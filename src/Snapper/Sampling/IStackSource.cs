@@ -1,0 +1,22 @@
+namespace Snapper.Sampling;
+
+/// <summary>
+/// Captures consistent snapshots of every managed thread's stack. Implementations hide ClrMD and ptrace; one
+/// instance is used from one thread only (ptrace requires it).
+/// </summary>
+public interface IStackSource : IDisposable
+{
+    /// <summary>The runtime version, read when the source was opened.</summary>
+    string RuntimeVersion { get; }
+
+    /// <summary>Stops the target, reads every thread, resumes it.</summary>
+    /// <exception cref="TargetExitedException">The target is gone.</exception>
+    /// <exception cref="SnapshotFailedException">This snapshot could not be read; later ones may be.</exception>
+    CapturedSnapshot Capture();
+}
+
+/// <summary>The target process exited (or was killed) during the capture.</summary>
+public sealed class TargetExitedException(string message) : Exception(message);
+
+/// <summary>One snapshot failed (for example a torn read while the runtime changed state); the capture goes on.</summary>
+public sealed class SnapshotFailedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+
+namespace Snapper.Sampling.Linux;
+
+/// <summary>The libc calls Snapper needs. This folder is the only place that P/Invokes.</summary>
+static unsafe partial class Native
+{
+    public const int PTRACE_GETREGS = 12;
+    public const int PTRACE_DETACH = 17;
+    public const int PTRACE_SEIZE = 0x4206;
+    public const int PTRACE_INTERRUPT = 0x4207;
+    public const int PTRACE_EVENT_STOP = 128;
+    public const int WALL = 0x40000000;
+    public const int WNOHANG = 1;
+    public const int ESRCH = 3, EPERM = 1, EINTR = 4, ECHILD = 10;
+    public const int SIGTRAP = 5, SIGSTOP = 19;
+
+    [LibraryImport("libc", EntryPoint = "ptrace", SetLastError = true)]
+    public static partial long Ptrace(long request, int pid, nint addr, nint data);
+
+    [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
+    public static partial int WaitPid(int pid, int* status, int options);
+
+    [LibraryImport("libc", EntryPoint = "process_vm_readv", SetLastError = true)]
+    public static partial nint ProcessVmReadv(int pid, IoVec* local, nuint localCount, IoVec* remote, nuint remoteCount, nuint flags);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public nint Base;
+        public nuint Length;
+    }
+
+    /// <summary>x86_64 <c>struct user_regs_struct</c>, as PTRACE_GETREGS fills it.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct UserRegs
+    {
+        public ulong R15, R14, R13, R12, Rbp, Rbx, R11, R10, R9, R8, Rax, Rcx, Rdx, Rsi, Rdi, OrigRax, Rip, Cs, EFlags, Rsp, Ss,
+            FsBase, GsBase, Ds, Es, Fs, Gs;
+    }
+
+    public static bool WifStopped(int status) => (status & 0xff) == 0x7f;
+    public static int WStopSig(int status) => (status >> 8) & 0xff;
+    public static int PtraceEvent(int status) => status >> 16;
+}

@@ -1,0 +1,119 @@
+using System.Globalization;
+
+namespace Snapper.Sampling.Linux;
+
+/// <summary>Reads what /proc says about a process. Every method tolerates the process vanishing meanwhile.</summary>
+static class ProcFs
+{
+    public static bool ProcessExists(int pid) => pid > 0 && Directory.Exists($"/proc/{pid}");
+
+    /// <summary>Thread ids of the process, or an empty array once it is gone.</summary>
+    public static int[] ListThreads(int pid)
+    {
+        try
+        {
+            var entries = Directory.GetDirectories($"/proc/{pid}/task");
+            var tids = new List<int>(entries.Length);
+            foreach (var entry in entries)
+                if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var tid)) tids.Add(tid);
+            tids.Sort();
+            return tids.ToArray();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    public static string? ReadThreadComm(int pid, int tid) => ReadTrimmed($"/proc/{pid}/task/{tid}/comm");
+
+    public static string? ReadComm(int pid) => ReadTrimmed($"/proc/{pid}/comm");
+
+    /// <summary>The command line with arguments joined by spaces, or empty.</summary>
+    public static string ReadCommandLine(int pid)
+    {
+        try
+        {
+            var raw = File.ReadAllBytes($"/proc/{pid}/cmdline");
+            return System.Text.Encoding.UTF8.GetString(raw).TrimEnd('\0').Replace('\0', ' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    public static string[] ReadArguments(int pid)
+    {
+        try
+        {
+            var raw = File.ReadAllBytes($"/proc/{pid}/cmdline");
+            return System.Text.Encoding.UTF8.GetString(raw).TrimEnd('\0').Split('\0');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>The pid of the process tracing <paramref name="pid"/>, 0 when none.</summary>
+    public static int ReadTracerPid(int pid)
+    {
+        foreach (var line in ReadLines($"/proc/{pid}/status"))
+            if (line.StartsWith("TracerPid:", StringComparison.Ordinal)
+                && int.TryParse(line.AsSpan(10).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var tracer))
+                return tracer;
+        return 0;
+    }
+
+    /// <summary>The single-letter scheduler state of a thread (R, S, D, T, t, Z, ...), or '?' when unknown.</summary>
+    public static char ReadThreadState(int pid, int tid)
+    {
+        var stat = ReadTrimmed($"/proc/{pid}/task/{tid}/stat");
+        if (stat is null) return '?';
+        // The comm field is in parentheses and may itself contain ") ": the state follows the last one.
+        var close = stat.LastIndexOf(')');
+        return close >= 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
+    }
+
+    /// <summary>Executable-or-library mappings: (start address, file offset, path), in address order.</summary>
+    public static List<(ulong Start, ulong Offset, string Path)> ReadFileMappings(int pid)
+    {
+        var result = new List<(ulong, ulong, string)>();
+        foreach (var line in File.ReadLines($"/proc/{pid}/maps"))
+        {
+            // 7f2e67a00000-7f2e67a28000 r--p 00000000 fe:01 1234  /usr/lib/x86_64-linux-gnu/libc.so.6
+            var parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length < 6 || !parts[5].StartsWith('/')) continue;
+            var dash = parts[0].IndexOf('-');
+            var start = ulong.Parse(parts[0].AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            var offset = ulong.Parse(parts[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            result.Add((start, offset, parts[5].Trim()));
+        }
+        return result;
+    }
+
+    static string? ReadTrimmed(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).TrimEnd('\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    static IEnumerable<string> ReadLines(string path)
+    {
+        try
+        {
+            return File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+}

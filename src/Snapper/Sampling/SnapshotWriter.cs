@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Snapper.Store;
+
+namespace Snapper.Sampling;
+
+/// <summary>
+/// Drains snapshots from the sampling loop into the store on its own thread. Commits a batch every
+/// <see cref="CommitEvery"/> snapshots or <see cref="CommitInterval"/>, whichever comes first, so a crash loses at most
+/// a fraction of a second of samples and a long write transaction never blocks other captures sharing the file.
+/// </summary>
+public sealed class SnapshotWriter(SessionWriter writer)
+{
+    public int CommitEvery { get; init; } = 200;
+    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Writes until the channel completes, then commits. Returns how many snapshots were stored.</summary>
+    public async Task<int> RunAsync(ChannelReader<TimedSnapshot> input)
+    {
+        var stored = 0;
+        var sinceCommit = 0;
+        var lastCommit = Stopwatch.GetTimestamp();
+        while (await input.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (input.TryRead(out var item))
+            {
+                Write(item);
+                stored++;
+                sinceCommit++;
+                if (sinceCommit >= CommitEvery || Stopwatch.GetElapsedTime(lastCommit) >= CommitInterval)
+                {
+                    writer.Commit();
+                    sinceCommit = 0;
+                    lastCommit = Stopwatch.GetTimestamp();
+                }
+            }
+        }
+        writer.Commit();
+        return stored;
+    }
+
+    void Write(TimedSnapshot item)
+    {
+        var pauseUs = item.Snapshot.Pause.Ticks / 10;
+        writer.AddSnapshot(new Snapshot(item.Sequence, item.OffsetUs, pauseUs, item.Late));
+        foreach (var thread in item.Snapshot.Threads)
+        {
+            var threadId = writer.InternThread(thread.OsThreadId, thread.ManagedThreadId, thread.Name);
+            var stackId = writer.InternStack(thread.Frames);
+            writer.AddSample(new Sample(item.Sequence, threadId, stackId));
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using Snapper.Cli;
+using Snapper.Sampling.Linux;
+
+namespace Snapper.Sampling;
+
+/// <summary>What Snapper checks and reads about a target before it touches it with ptrace.</summary>
+public sealed record TargetProcess(int Pid, string Name, string CommandLine, string RuntimeDirectory)
+{
+    /// <summary>Checks that <paramref name="pid"/> names a live .NET process that Snapper may trace, or throws a <see cref="SnapperException"/>.</summary>
+    public static TargetProcess Inspect(int pid)
+    {
+        if (pid <= 0)
+            throw new SnapperException(ExitCode.InvalidArguments, $"--pid must be a positive process id, not {pid}");
+        if (pid == Environment.ProcessId)
+            throw new SnapperException(ExitCode.InvalidArguments, "Snapper cannot sample its own process");
+        if (!ProcFs.ProcessExists(pid))
+            throw new SnapperException(ExitCode.NoSuchProcess, $"no process with pid {pid}");
+        var name = ProcessName(pid);
+        if (ProcFs.ReadThreadState(pid, pid) == 'Z')
+            throw new SnapperException(ExitCode.NoSuchProcess, $"process {pid} ({name}) has exited (it is a zombie)");
+
+        List<(ulong Start, ulong Offset, string Path)> mappings;
+        try
+        {
+            mappings = ProcFs.ReadFileMappings(pid);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw PermissionDenied(pid, name);
+        }
+        catch (IOException)
+        {
+            throw new SnapperException(ExitCode.NoSuchProcess, $"process {pid} ({name}) exited");
+        }
+        if (mappings.Count == 0 && ProcFs.ListThreads(pid).Length > 0)
+            throw new SnapperException(ExitCode.NotDotNet, $"process {pid} ({name}) is a kernel thread, not a .NET process");
+
+        var coreclr = mappings.FirstOrDefault(m => Path.GetFileName(m.Path) == "libcoreclr.so").Path;
+        if (coreclr is null)
+            throw new SnapperException(ExitCode.NotDotNet,
+                $"process {pid} ({name}) is not a .NET process Snapper can read: no libcoreclr.so is loaded " +
+                "(single-file and NativeAOT apps are not supported)");
+
+        var tracer = ProcFs.ReadTracerPid(pid);
+        if (tracer != 0)
+            throw new SnapperException(ExitCode.AlreadyTraced,
+                $"process {pid} ({name}) is already traced by pid {tracer} ({ProcFs.ReadComm(tracer) ?? "?"}); only one tracer can attach at a time");
+
+        return new TargetProcess(pid, name, ProcFs.ReadCommandLine(pid), Path.GetDirectoryName(coreclr) ?? "");
+    }
+
+    /// <summary>The version directory of the shared runtime (…/Microsoft.NETCore.App/10.0.12/), when it has that shape.</summary>
+    public string? RuntimeVersionFromPath =>
+        Version.TryParse(Path.GetFileName(RuntimeDirectory), out _) ? Path.GetFileName(RuntimeDirectory) : null;
+
+    public static SnapperException PermissionDenied(int pid, string name) =>
+        new(ExitCode.PermissionDenied,
+            $"permission denied to trace process {pid} ({name}): ptrace needs root or CAP_SYS_PTRACE " +
+            "(e.g. 'sudo snapper ...', or 'docker run --cap-add SYS_PTRACE')");
+
+    /// <summary>For <c>dotnet app.dll</c> the process is "dotnet": name it for the app instead.</summary>
+    static string ProcessName(int pid)
+    {
+        var comm = ProcFs.ReadComm(pid) ?? $"pid{pid}";
+        var args = ProcFs.ReadArguments(pid);
+        if (args.Length > 1 && Path.GetFileName(args[0]) == "dotnet")
+        {
+            var app = args.Skip(1).FirstOrDefault(a => a.EndsWith(".dll", StringComparison.OrdinalIgnoreCase));
+            if (app is not null) return Path.GetFileNameWithoutExtension(app);
+        }
+        return comm;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using Snapper.Store;
+using static Snapper.Report.Tests.ProfileBuilder;
+
+namespace Snapper.Report.Tests;
+
+public sealed class ProfileAnalysisTests
+{
+    static CallTreeNode Child(CallTreeNode node, string name) =>
+        Assert.Single(node.Children, c => c.Name == name);
+
+    static FunctionStats Function(ProfileAnalysis analysis, string displayName) =>
+        Assert.Single(analysis.Functions, f => f.Method.DisplayName == displayName);
+
+    [Fact]
+    public void Counts_samples_per_thread_including_empty_stacks_and_unsampled_threads()
+    {
+        var analysis = ProfileAnalysis.Analyze(SampleProfiles.Demo());
+
+        Assert.Equal(100, analysis.TotalSamples);
+        Assert.Equal([("Main", 60L), (null, 30L), ("Finalizer", 10L), ("Never sampled", 0L)],
+            analysis.Threads.Select(t => (t.Thread.Name, t.Samples)));
+    }
+
+    [Fact]
+    public void Call_tree_has_one_node_per_thread_then_frames_outermost_first()
+    {
+        var tree = ProfileAnalysis.Analyze(SampleProfiles.Demo()).CallTree;
+
+        Assert.Equal(CallTreeNodeKind.Root, tree.Kind);
+        Assert.Equal((100L, 0L), (tree.Total, tree.Self));
+        Assert.Equal(["Main (tid 1001)", "Thread 9 (tid 2077)", "Finalizer (tid 1003)"], tree.Children.Select(c => c.Name));
+
+        var main = Child(tree, "Main (tid 1001)");
+        Assert.Equal(CallTreeNodeKind.Thread, main.Kind);
+        Assert.Equal((60L, 0L), (main.Total, main.Self));
+        var run = Child(Child(main, "Program.Main"), "Server.Run");
+        Assert.Equal((60L, 5L), (run.Total, run.Self));
+        Assert.Equal(2, run.Depth - 1 - 0 - 1 + 1); // root 0, thread 1, Main 2, Run 3
+        Assert.Equal(3, run.Depth);
+
+        // Handle was seen on lines 10 and 12: one node, as in the function list.
+        var handle = Child(run, "Server.Handle");
+        Assert.Equal((55L, 0L), (handle.Total, handle.Self));
+        var parse = Child(handle, "Parser.Parse");
+        Assert.Equal((40L, 30L), (parse.Total, parse.Self));
+        var recursive = Child(Child(parse, "Parser.Parse"), "Parser.Parse");
+        Assert.Equal((10L, 10L), (recursive.Total, recursive.Self));
+        Assert.Equal((15L, 15L), (Child(handle, "System.Collections.Generic.List`1.Sort").Total, Child(handle, "System.Collections.Generic.List`1.Sort").Self));
+    }
+
+    [Fact]
+    public void Empty_stacks_count_as_self_of_their_thread()
+    {
+        var idle = Child(ProfileAnalysis.Analyze(SampleProfiles.Demo()).CallTree, "Finalizer (tid 1003)");
+
+        Assert.Equal((10L, 10L), (idle.Total, idle.Self));
+        Assert.Empty(idle.Children);
+    }
+
+    [Fact]
+    public void Totals_equal_self_plus_children_everywhere()
+    {
+        var pending = new Stack<CallTreeNode>([ProfileAnalysis.Analyze(SampleProfiles.Service(200)).CallTree]);
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            Assert.Equal(node.Total, node.Self + node.Children.Sum(c => c.Total));
+            foreach (var child in node.Children) pending.Push(child);
+        }
+    }
+
+    [Fact]
+    public void Functions_count_self_at_the_leaf_and_total_once_per_sample_even_when_recursive()
+    {
+        var analysis = ProfileAnalysis.Analyze(SampleProfiles.Demo());
+
+        var parse = Function(analysis, "Parser.Parse");
+        Assert.Equal((40L, 40L), (parse.Self, parse.Total)); // 10 samples have Parse three times: still 10, not 30
+        Assert.Equal((0L, 55L), (Function(analysis, "Server.Handle").Self, Function(analysis, "Server.Handle").Total));
+        Assert.Equal((5L, 60L), (Function(analysis, "Server.Run").Self, Function(analysis, "Server.Run").Total));
+        Assert.Equal((20L, 20L), (Function(analysis, "__libc_read").Self, Function(analysis, "__libc_read").Total));
+        Assert.Equal(40.0, analysis.Percent(parse.Self));
+        Assert.Single(analysis.Functions, f => f.Method.MethodName == "Handle"); // lines 10 and 12 grouped
+    }
+
+    [Fact]
+    public void Rankings_are_by_self_and_by_total()
+    {
+        var analysis = ProfileAnalysis.Analyze(SampleProfiles.Demo());
+
+        Assert.Equal(["Parser.Parse", "__libc_read", "System.Collections.Generic.List`1.Sort"],
+            analysis.TopBySelf(3).Select(f => f.Method.DisplayName));
+        Assert.Equal(["Program.Main", "Server.Run", "Server.Handle"], analysis.TopByTotal(3).Select(f => f.Method.DisplayName));
+    }
+
+    [Fact]
+    public void Frame_categories_tell_own_code_from_framework_transition_and_native()
+    {
+        var categories = ProfileAnalysis.Analyze(SampleProfiles.Demo()).Functions
+            .ToDictionary(f => f.Method.DisplayName, f => f.Method.Category);
+
+        Assert.Equal(FrameCategory.Own, categories["Parser.Parse"]);
+        Assert.Equal(FrameCategory.Framework, categories["System.Threading.Monitor.Wait"]);
+        Assert.Equal(FrameCategory.Transition, categories["[PInvoke] read"]);
+        Assert.Equal(FrameCategory.Native, categories["__libc_read"]);
+    }
+
+    [Fact]
+    public void Missing_frames_and_threads_are_named_rather_than_failing()
+    {
+        var b = new ProfileBuilder();
+        var stack = b.Stack(Managed("A", "B"));
+        var good = b.Build();
+        var broken = new Profile
+        {
+            Session = good.Session,
+            Frames = new Dictionary<int, FrameInfo>(),
+            Stacks = new Dictionary<int, StackNode> { [stack] = new(stack, 0, 99) },
+            Threads = [],
+            Snapshots = [],
+            Samples = [new Sample(1, 5, stack), new Sample(1, 6, 12345)],
+        };
+
+        var analysis = ProfileAnalysis.Analyze(broken);
+
+        Assert.Equal(["[missing frame 99]", "[missing stack node 12345]"], analysis.Functions.Select(f => f.Method.DisplayName).Order());
+        Assert.Equal(["unknown thread #5", "unknown thread #6"], analysis.Threads.Select(t => t.Thread.Name));
+    }
+
+    [Fact]
+    public void Empty_profile_gives_an_empty_analysis()
+    {
+        var analysis = ProfileAnalysis.Analyze(new ProfileBuilder().Build());
+
+        Assert.Equal(0, analysis.TotalSamples);
+        Assert.Empty(analysis.Functions);
+        Assert.Empty(analysis.CallTree.Children);
+        Assert.Equal(0, analysis.Percent(0));
+    }
+
+    [Fact]
+    public void Scales_to_a_million_samples_over_twenty_thousand_stacks()
+    {
+        var profile = LargeProfile(samples: 1_000_000, stacks: 20_000, threads: 16);
+        ProfileAnalysis.Analyze(SampleProfiles.Demo()); // JIT the code paths first
+
+        var watch = Stopwatch.StartNew();
+        var analysis = ProfileAnalysis.Analyze(profile);
+        watch.Stop();
+
+        Assert.Equal(1_000_000, analysis.TotalSamples);
+        Assert.Equal(1_000_000, analysis.CallTree.Total);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"analysis took {watch.Elapsed.TotalMilliseconds:0} ms");
+    }
+
+    /// <summary>Random stacks 10-60 frames deep over 2,000 methods, sharing prefixes as real ones do.</summary>
+    internal static Profile LargeProfile(int samples, int stacks, int threads)
+    {
+        var random = new Random(42);
+        var b = new ProfileBuilder();
+        var threadInfos = Enumerable.Range(1, threads).Select(i => b.Thread(i, $"worker {i}")).ToArray();
+        var methods = Enumerable.Range(0, 2_000).Select(i => Managed($"Namespace.Type{i % 97}", $"Method{i}")).ToArray();
+        var stackIds = new int[stacks];
+        for (var s = 0; s < stacks; s++)
+        {
+            var depth = random.Next(10, 60);
+            var frames = new FrameInfo[depth];
+            for (var d = 0; d < depth; d++) frames[d] = methods[d < 5 ? d : random.Next(methods.Length)];
+            stackIds[s] = b.Stack(frames);
+        }
+        for (var i = 0; i < samples; i++)
+            b.Sample(threadInfos[i % threads], stackIds[(int)(Math.Pow(random.NextDouble(), 3) * stacks)]);
+        return b.Build();
+    }
+}

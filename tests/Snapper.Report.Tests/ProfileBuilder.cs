@@ -1,0 +1,90 @@
+using Snapper.Store;
+
+namespace Snapper.Report.Tests;
+
+/// <summary>Builds a <see cref="Profile"/> in memory the way the store would: interned frames, a stack prefix tree, samples per snapshot.</summary>
+sealed class ProfileBuilder
+{
+    readonly Dictionary<int, FrameInfo> _frames = new();
+    readonly Dictionary<FrameInfo, int> _frameIds = new();
+    readonly Dictionary<int, StackNode> _stacks = new();
+    readonly Dictionary<(int Parent, int Frame), int> _stackIds = new();
+    readonly List<ThreadInfo> _threads = new();
+    readonly List<Sample> _samples = new();
+    readonly Dictionary<int, int> _nextSequence = new();
+
+    public static readonly DateTime Start = new(2025, 1, 31, 14, 5, 9, 250, DateTimeKind.Utc);
+
+    public static FrameInfo Managed(string type, string method, string module = "DemoApp.dll", int line = 0) =>
+        new(FrameKind.Managed, module, type, method, line == 0 ? null : "Program.cs", line);
+
+    public static FrameInfo Framework(string type, string method) => new(FrameKind.Managed, "System.Private.CoreLib.dll", type, method);
+
+    public static FrameInfo Transition(string method) => new(FrameKind.Transition, "", "", method);
+
+    public static FrameInfo Native(string method, string module = "libcoreclr.so") => new(FrameKind.Native, module, "", method);
+
+    public ThreadInfo Thread(int id, string? name, int osThreadId = 0, int managedThreadId = 0)
+    {
+        var thread = new ThreadInfo(id, osThreadId == 0 ? 1000 + id : osThreadId, managedThreadId == 0 ? id : managedThreadId, name);
+        _threads.Add(thread);
+        return thread;
+    }
+
+    /// <summary>Interns a stack, outermost frame first; returns its leaf id (0 for none).</summary>
+    public int Stack(params FrameInfo[] outermostFirst)
+    {
+        var parent = 0;
+        foreach (var frame in outermostFirst)
+        {
+            if (!_frameIds.TryGetValue(frame, out var frameId))
+            {
+                frameId = _frames.Count + 1;
+                _frameIds[frame] = frameId;
+                _frames[frameId] = frame;
+            }
+            if (!_stackIds.TryGetValue((parent, frameId), out var node))
+            {
+                node = _stacks.Count + 1;
+                _stackIds[(parent, frameId)] = node;
+                _stacks[node] = new StackNode(node, parent, frameId);
+            }
+            parent = node;
+        }
+        return parent;
+    }
+
+    /// <summary>Adds <paramref name="count"/> samples of a thread, each in the thread's next snapshot.</summary>
+    public ProfileBuilder Sample(ThreadInfo thread, int stackId, int count = 1)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var sequence = _nextSequence.GetValueOrDefault(thread.Id) + 1;
+            _nextSequence[thread.Id] = sequence;
+            _samples.Add(new Sample(sequence, thread.Id, stackId));
+        }
+        return this;
+    }
+
+    public Profile Build(SessionEndReason endReason = SessionEndReason.CountReached, string? endMessage = null, bool ended = true)
+    {
+        var snapshotCount = _nextSequence.Count == 0 ? 0 : _nextSequence.Values.Max();
+        // Deterministic pauses between 0.5 and 5 ms, 10 ms apart: enough to exercise the formatting.
+        var snapshots = Enumerable.Range(1, snapshotCount)
+            .Select(s => new Snapshot(s, (s - 1) * 10_000L, 500 + (s * 7919 % 4500), s % 50 == 0)).ToList();
+        var samples = _samples.OrderBy(s => s.Sequence).ThenBy(s => s.ThreadId).ToList();
+        var target = new SessionTarget(4242, "DemoApp", "dotnet DemoApp.dll --port 8080", "10.0.1", "build-agent-7", "clrmd",
+            100, 512, "snapper record --pid 4242");
+        var session = new SessionInfo(7, target, Start, ended ? Start.AddSeconds(12.5) : null, endReason, endMessage,
+            snapshots.Count, snapshots.Count(s => s.Late), 1, samples.Count, 99.25, new PauseStats(840, 2_100, 4_987));
+        return new Profile
+        {
+            Session = session,
+            Frames = _frames,
+            Stacks = _stacks,
+            Threads = _threads,
+            Snapshots = snapshots,
+            Samples = samples,
+        };
+    }
+}

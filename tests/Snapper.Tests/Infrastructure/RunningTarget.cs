@@ -1,0 +1,82 @@
+using System.Diagnostics;
+
+namespace Snapper.Tests.Infrastructure;
+
+/// <summary>
+/// A target program started for a test: waits for its READY line (never sleep-and-hope) and always kills it on
+/// dispose, whatever the test did.
+/// </summary>
+public sealed class RunningTarget : IDisposable
+{
+    public Process Process { get; }
+    public int Pid => Process.Id;
+
+    RunningTarget(Process process) => Process = process;
+
+    /// <summary>Starts the test target (tests/Snapper.TestTarget) with a scenario.</summary>
+    public static RunningTarget StartTestTarget(params string[] args) =>
+        Start(Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), args);
+
+    /// <summary>Starts the demo target (examples/DemoTarget).</summary>
+    public static RunningTarget StartDemoTarget() => Start(Path.Combine(AppContext.BaseDirectory, "DemoTarget.dll"), []);
+
+    public static RunningTarget Start(string dll, string[] args)
+    {
+        var info = new ProcessStartInfo(Dotnet.Host, [dll, .. args]) { RedirectStandardOutput = true, UseShellExecute = false };
+        return StartAndWait(info);
+    }
+
+    /// <summary>Starts any program that prints a line starting with READY once it is in its steady state.</summary>
+    public static RunningTarget StartAndWait(ProcessStartInfo info)
+    {
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}");
+        var target = new RunningTarget(process);
+        var line = process.StandardOutput.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result?.StartsWith("READY", StringComparison.Ordinal) != true)
+        {
+            target.Dispose();
+            throw new InvalidOperationException($"{info.FileName} {string.Join(' ', info.ArgumentList)} did not print READY (got '{(line.IsCompleted ? line.Result : "nothing")}')");
+        }
+        return target;
+    }
+
+    /// <summary>The scheduler state letter from /proc (R, S, D, T, t, Z...).</summary>
+    public char State()
+    {
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        return stat[stat.LastIndexOf(')') + 2];
+    }
+
+    /// <summary>True when some thread of the target is in a stopped state (T or t): Snapper must never leave it so.</summary>
+    public bool AnyThreadStopped()
+    {
+        foreach (var task in Directory.GetDirectories($"/proc/{Pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var state = stat[stat.LastIndexOf(')') + 2];
+                if (state is 'T' or 't') return true;
+            }
+            catch (IOException)
+            {
+                // the thread exited meanwhile
+            }
+        }
+        return false;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            Process.WaitForExit(10_000);
+        }
+        catch (InvalidOperationException)
+        {
+            // never started or already reaped
+        }
+        Process.Dispose();
+    }
+}
