@@ -62,7 +62,9 @@ public sealed class ProfileAnalysis
 
         public ProfileAnalysis Build()
         {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
             var pairs = CountPerThreadAndStack();
+            Console.Error.WriteLine($"count {sw.ElapsedMilliseconds}");
             var threads = ThreadTable();
             var root = Add(new CallTreeNode(CallTreeNodeKind.Root, RootName, null));
             var threadNodes = new Dictionary<int, (int Index, CallTreeNode Node)>();
@@ -83,10 +85,13 @@ public sealed class ProfileAnalysis
                 CollectionsMarshal.GetValueRefOrAddDefault(perStack, stackId, out _) += count;
             }
 
+            Console.Error.WriteLine($"resolve {sw.ElapsedMilliseconds} nodes {_nodes.Count}");
             // A child is always created after its parent, so walking backwards adds every subtree before its parent is read.
             foreach (var node in _nodes) node.Total = node.Self;
             for (var i = _nodes.Count - 1; i > 0; i--) _nodes[i].Parent!.Total += _nodes[i].Total;
+            Console.Error.WriteLine($"totals {sw.ElapsedMilliseconds}");
             root.SortRecursively();
+            Console.Error.WriteLine($"sort {sw.ElapsedMilliseconds}");
 
             var threadStats = threads.Values
                 .Select(t => new ThreadStats(t, perThread.GetValueOrDefault(t.Id)))

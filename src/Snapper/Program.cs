@@ -26,7 +26,7 @@ static class Program
         {
             var command = string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : new[] { parse.CommandResult.Command.Name });
             return CommandRunner.Fail(ExitCode.InvalidArguments,
-                $"{parse.Errors[0].Message} (see 'snapper {command}{(command.Length > 0 ? " " : "")}--help')");
+                $"{parse.Errors[0].Message.ReplaceLineEndings(" ")} (see 'snapper {command}{(command.Length > 0 ? " " : "")}--help')");
         }
         // Snapper handles SIGINT/SIGTERM itself (see Signals); the default handler would kill a capture mid-sample.
         return parse.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });

@@ -36,8 +36,7 @@ public sealed class ProfileAnalysisTests
         Assert.Equal((60L, 0L), (main.Total, main.Self));
         var run = Child(Child(main, "Program.Main"), "Server.Run");
         Assert.Equal((60L, 5L), (run.Total, run.Self));
-        Assert.Equal(2, run.Depth - 1 - 0 - 1 + 1); // root 0, thread 1, Main 2, Run 3
-        Assert.Equal(3, run.Depth);
+        Assert.Equal(3, run.Depth); // root 0, thread 1, Program.Main 2
 
         // Handle was seen on lines 10 and 12: one node, as in the function list.
         var handle = Child(run, "Server.Handle");

@@ -26,4 +26,23 @@ public static class CommonOptions
             return null;
         },
     };
+
+    /// <summary>An option whose values are an enum's names in lower case, with a one-line error listing them.</summary>
+    public static Option<T> Choice<T>(string name, string description, T defaultValue, params string[] aliases) where T : struct, Enum
+    {
+        var names = Enum.GetNames<T>().Select(n => n.ToLowerInvariant()).ToArray();
+        return new Option<T>(name, aliases)
+        {
+            Description = description,
+            HelpName = string.Join('|', names),
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (Enum.TryParse<T>(text, ignoreCase: true, out var value) && names.Contains(text.ToLowerInvariant())) return value;
+                result.AddError($"{name} must be one of {string.Join(", ", names)}, not '{text}'");
+                return defaultValue;
+            },
+        };
+    }
 }

@@ -12,7 +12,7 @@ public static class DemoCommand
     static readonly Option<string> Db = new("--db") { Description = "The SQLite store to write.", DefaultValueFactory = _ => Path.Combine("snapper-demo", "snapper.db"), HelpName = "path" };
     static readonly Option<string> ReportPath = new("--report") { Description = "The HTML report to write.", DefaultValueFactory = _ => Path.Combine("snapper-demo", "report.html"), HelpName = "path" };
     static readonly Option<int> Count = new("--count", "-n") { Description = "Samples to take.", DefaultValueFactory = _ => 300, HelpName = "n" };
-    static readonly Option<Engine> EngineOption = new("--engine") { Description = "Sampling engine (see 'snapper sample --help').", DefaultValueFactory = _ => Engine.Ptrace };
+    static readonly Option<Engine> EngineOption = CommonOptions.Choice("--engine", "Sampling engine (see 'snapper sample --help').", Engine.Ptrace);
 
     public static Command Create()
     {

@@ -14,11 +14,8 @@ public static class ReportCommand
         DefaultValueFactory = _ => "latest",
         HelpName = "id",
     };
-    static readonly Option<ReportFormat> Format = new("--format", "-f")
-    {
-        Description = "html: interactive single-file report. text: for terminals and CI logs. json: stable summary for scripts.",
-        DefaultValueFactory = _ => ReportFormat.Html,
-    };
+    static readonly Option<ReportFormat> Format = CommonOptions.Choice("--format",
+        "html: interactive single-file report. text: for terminals and CI logs. json: stable summary for scripts.", ReportFormat.Html, "-f");
     static readonly Option<string?> Output = new("--output", "-o")
     {
         Description = "Output file, '-' for stdout. Default: stdout for text and json; for html, a file beside the database.",

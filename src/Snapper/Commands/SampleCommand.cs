@@ -18,11 +18,8 @@ public static class SampleCommand
     static readonly Option<string?> ReportPath = new("--report") { Description = "Where to write the HTML report (default: beside the database, named after the session).", HelpName = "path" };
     static readonly Option<bool> NoReport = new("--no-report") { Description = "Store the samples only; render later with 'snapper report'." };
     static readonly Option<int> MaxFrames = new("--max-frames") { Description = "Deepest stack to read per thread.", DefaultValueFactory = _ => 256, HelpName = "n" };
-    static readonly Option<Engine> EngineOption = new("--engine")
-    {
-        Description = "ptrace: Snapper's own low-overhead session (default). attach: ClrMD attach per sample, slow; the reference.",
-        DefaultValueFactory = _ => Engine.Ptrace,
-    };
+    static readonly Option<Engine> EngineOption = CommonOptions.Choice("--engine",
+        "ptrace: Snapper's own low-overhead session (default). attach: ClrMD attach per sample, slow; the reference.", Engine.Ptrace);
 
     public static Command Create()
     {
@@ -58,7 +55,7 @@ public static class SampleCommand
         using var signals = new Signals();
         var progress = ProgressLine.ForConsole();
         var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine());
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
         var capture = CaptureRunner.Run(db, options, signals.Token, progress is null ? null : progress.Update);
         progress?.Finish();

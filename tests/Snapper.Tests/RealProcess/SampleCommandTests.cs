@@ -58,7 +58,7 @@ public sealed class SampleCommandTests
     }
 
     [Fact]
-    public void Ctrl_C_keeps_the_samples_writes_the_report_and_leaves_the_target_running()
+    public async Task Ctrl_C_keeps_the_samples_writes_the_report_and_leaves_the_target_running()
     {
         using var dir = new TempDirectory();
         using var target = RunningTarget.StartTestTarget("mixed");
@@ -73,8 +73,8 @@ public sealed class SampleCommandTests
         Assert.Equal(0, Native.Kill(snapper.Id, Native.SIGINT));
         Assert.True(snapper.WaitForExit(30_000), "snapper did not stop on SIGINT");
 
-        Assert.True(snapper.ExitCode == 0, $"exit {snapper.ExitCode}: {stderr.Result}");
-        Assert.True(File.Exists(report), stdout.Result);
+        Assert.True(snapper.ExitCode == 0, $"exit {snapper.ExitCode}: {await stderr}");
+        Assert.True(File.Exists(report), await stdout);
         var profile = ProfileQueries.LoadLatest(db);
         Assert.Equal(SessionEndReason.Interrupted, profile.Session.EndReason);
         Assert.True(profile.Session.SnapshotCount >= 20);

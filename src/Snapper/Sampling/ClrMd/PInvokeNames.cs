@@ -13,38 +13,63 @@ namespace Snapper.Sampling.ClrMd;
 /// </summary>
 sealed class PInvokeNames : IDisposable
 {
-    readonly Dictionary<string, (PEReader? Pe, MetadataReader? Metadata)> _modules = new(StringComparer.Ordinal);
+    readonly Dictionary<string, (PEReader Pe, MetadataReader Metadata)?> _modules = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The native function <paramref name="method"/> calls: itself a P/Invoke, a [LibraryImport] wrapper, or (when the
+    /// runtime inlined the P/Invoke into it, as the BCL's Thread.Sleep does) the one P/Invoke its IL calls.
+    /// </summary>
     public (string Library, string EntryPoint)? TryGetImport(ClrMethod method)
     {
         try
         {
             var path = method.Type?.Module?.Name;
             if (path is null || method.MetadataToken == 0) return null;
-            var metadata = Open(path);
-            if (metadata is null) return null;
+            if (Open(path) is not { } module) return null;
             var handle = MetadataTokens.MethodDefinitionHandle(method.MetadataToken & 0xFFFFFF);
-            var definition = metadata.GetMethodDefinition(handle);
-            if (Import(metadata, definition) is { } direct) return direct;
-            // [LibraryImport] wrapper: look for its generated P/Invoke in the declaring type.
-            var wrapperName = metadata.GetString(definition.Name);
-            var prefix = "<" + wrapperName + ">g____PInvoke|";
-            var type = metadata.GetTypeDefinition(definition.GetDeclaringType());
-            (string, string)? found = null;
-            foreach (var candidateHandle in type.GetMethods())
-            {
-                var candidate = metadata.GetMethodDefinition(candidateHandle);
-                if (!metadata.GetString(candidate.Name).StartsWith(prefix, StringComparison.Ordinal)) continue;
-                if (Import(metadata, candidate) is not { } import) continue;
-                if (found is not null && found != import) return null; // overloads with different targets: don't guess
-                found = import;
-            }
-            return found;
+            return ImportOf(module.Metadata, handle) ?? ImportCalledBy(module.Pe, module.Metadata, handle);
         }
         catch (Exception e) when (e is BadImageFormatException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {
             return null;
         }
+    }
+
+    static (string, string)? ImportOf(MetadataReader metadata, MethodDefinitionHandle handle)
+    {
+        var definition = metadata.GetMethodDefinition(handle);
+        if (Import(metadata, definition) is { } direct) return direct;
+        // [LibraryImport] wrapper: its real P/Invoke is a generated local function of the same type.
+        var prefix = "<" + metadata.GetString(definition.Name) + ">g____PInvoke|";
+        var type = metadata.GetTypeDefinition(definition.GetDeclaringType());
+        return Unique(type.GetMethods()
+            .Where(m => metadata.GetString(metadata.GetMethodDefinition(m).Name).StartsWith(prefix, StringComparison.Ordinal))
+            .Select(m => Import(metadata, metadata.GetMethodDefinition(m))));
+    }
+
+    static (string, string)? ImportCalledBy(PEReader pe, MetadataReader metadata, MethodDefinitionHandle handle)
+    {
+        var rva = metadata.GetMethodDefinition(handle).RelativeVirtualAddress;
+        if (rva == 0) return null;
+        var il = pe.GetMethodBody(rva).GetILBytes();
+        if (il is null) return null;
+        return Unique(ILCalls.CalledTokens(il)
+            .Select(token => MetadataTokens.EntityHandle(token))
+            .Where(entity => entity.Kind == HandleKind.MethodDefinition)
+            .Select(entity => ImportOf(metadata, (MethodDefinitionHandle)entity)));
+    }
+
+    /// <summary>The one import among the candidates; null when there is none or they disagree (never guess).</summary>
+    static (string, string)? Unique(IEnumerable<(string, string)?> candidates)
+    {
+        (string, string)? found = null;
+        foreach (var candidate in candidates)
+        {
+            if (candidate is null) continue;
+            if (found is not null && found != candidate) return null;
+            found = candidate;
+        }
+        return found;
     }
 
     static (string, string)? Import(MetadataReader metadata, MethodDefinition definition)
@@ -67,32 +92,31 @@ sealed class PInvokeNames : IDisposable
         return name;
     }
 
-    MetadataReader? Open(string path)
+    (PEReader Pe, MetadataReader Metadata)? Open(string path)
     {
-        if (_modules.TryGetValue(path, out var cached)) return cached.Metadata;
+        if (_modules.TryGetValue(path, out var cached)) return cached;
+        (PEReader, MetadataReader)? module = null;
         PEReader? pe = null;
-        MetadataReader? metadata = null;
         try
         {
             if (File.Exists(path))
             {
                 pe = new PEReader(File.OpenRead(path));
-                metadata = pe.HasMetadata ? pe.GetMetadataReader() : null;
+                if (pe.HasMetadata) module = (pe, pe.GetMetadataReader());
             }
         }
         catch (Exception e) when (e is BadImageFormatException or IOException or UnauthorizedAccessException)
         {
-            pe?.Dispose();
-            pe = null;
-            metadata = null;
+            module = null;
         }
-        _modules[path] = (pe, metadata);
-        return metadata;
+        if (module is null) pe?.Dispose();
+        _modules[path] = module;
+        return module;
     }
 
     public void Dispose()
     {
-        foreach (var (pe, _) in _modules.Values) pe?.Dispose();
+        foreach (var module in _modules.Values) module?.Pe.Dispose();
         _modules.Clear();
     }
 }

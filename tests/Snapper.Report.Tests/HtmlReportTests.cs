@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Snapper.Store;
+using static Snapper.Report.Tests.ProfileBuilder;
+
+namespace Snapper.Report.Tests;
+
+public sealed partial class HtmlReportTests
+{
+    const string HostileType = "<img src=x onerror=alert(1)>";
+    const string HostileMethod = "</script><script>alert(1)</script>";
+    const string HostileThread = "\"'&<>";
+    const string HostileCommandLine = "app --x=\"<b>bold</b>\" & 'quoted' </script>";
+    const string HostileProcess = "<svg onload=alert(2)>";
+
+    internal static string Html(Profile profile)
+    {
+        var output = new StringWriter();
+        HtmlReportWriter.Write(profile, output);
+        return output.ToString();
+    }
+
+    static Profile Hostile()
+    {
+        var b = new ProfileBuilder();
+        var thread = b.Thread(1, HostileThread);
+        b.Sample(thread, b.Stack(Managed("Program", "Main"), Managed(HostileType, HostileMethod, module: "<b>evil</b>.dll")), 5);
+        b.Sample(thread, b.Stack(Managed("Program", "Main"), Native("--><!--<script>", "lib&amp;.so")), 3);
+        var profile = b.Build();
+        var target = profile.Session.Target with { CommandLine = HostileCommandLine, ProcessName = HostileProcess, Host = "<h1>host</h1>" };
+        return new Profile
+        {
+            Session = profile.Session with { Target = target, EndReason = SessionEndReason.Failed, EndMessage = "<i>boom</i>" },
+            Frames = profile.Frames, Stacks = profile.Stacks, Threads = profile.Threads, Snapshots = profile.Snapshots, Samples = profile.Samples,
+        };
+    }
+
+    [Fact]
+    public void Hostile_target_strings_never_appear_unescaped()
+    {
+        var html = Html(Hostile());
+
+        foreach (var raw in new[] { HostileType, HostileMethod, HostileThread, HostileCommandLine, HostileProcess, "<b>evil</b>", "<h1>host</h1>", "<i>boom</i>", "<!--<script>", "alert(1)</script>" })
+            Assert.DoesNotContain(raw, html);
+        Assert.Contains("&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;", html);
+        Assert.Contains("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;", html);
+        Assert.Contains("&quot;&#x27;&amp;&lt;&gt; (tid 1001)", html);
+        Assert.Contains("&lt;svg onload&#x3D;alert(2)&gt; (pid 4242)", html);
+        Assert.Contains("&lt;i&gt;boom&lt;/i&gt;", html);
+        Assert.DoesNotContain("onerror=", html);
+        Assert.DoesNotContain("onload=", html);
+    }
+
+    [Fact]
+    public void Only_the_templates_own_script_elements_are_closed()
+    {
+        var html = Html(Hostile());
+
+        var closings = Regex.Matches(html, "</script", RegexOptions.IgnoreCase).Select(m => m.Index).ToList();
+        Assert.Equal(2, closings.Count);
+        Assert.Equal(2, Regex.Matches(html, "<script", RegexOptions.IgnoreCase).Count);
+        // The data block and the script end exactly where the template ends them, after which only </body></html> follows.
+        Assert.Equal("</script>\n</body>\n</html>\n", html[closings[1]..].Replace("\r\n", "\n"));
+        Assert.StartsWith("</script>\n<script>", html[closings[0]..].Replace("\r\n", "\n"));
+    }
+
+    [Fact]
+    public void Embedded_flame_data_escapes_markup_and_round_trips_the_names()
+    {
+        var html = Html(Hostile());
+        var json = FlameData(html);
+
+        Assert.DoesNotContain('<', json);
+        Assert.DoesNotContain('>', json);
+        Assert.DoesNotContain('&', json);
+        using var data = JsonDocument.Parse(json);
+        var names = data.RootElement.GetProperty("names").EnumerateArray().Select(n => n.GetString()).ToList();
+        Assert.Contains(HostileType + "." + HostileMethod, names);
+        Assert.Contains(HostileThread + " (tid 1001)", names);
+        Assert.Contains("--><!--<script>", names);
+        var nodes = data.RootElement.GetProperty("nodes");
+        Assert.Equal(8, nodes.GetProperty("total")[0].GetInt64());
+        Assert.Equal(nodes.GetProperty("parent").GetArrayLength(), nodes.GetProperty("self").GetArrayLength());
+    }
+
+    [Fact]
+    public void Report_references_nothing_outside_itself()
+    {
+        var html = Html(Hostile());
+
+        Assert.DoesNotContain("http://", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("https://", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("//cdn", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<link", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("@import", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("url(", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<img", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<iframe", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("fetch(", html);
+        Assert.DoesNotContain("XMLHttpRequest", html);
+        foreach (Match attribute in ResourceAttribute().Matches(html))
+            Assert.StartsWith("#", attribute.Groups["value"].Value);
+        Assert.NotEmpty(ResourceAttribute().Matches(html)); // the in-page navigation is there, and is matched
+    }
+
+    [Fact]
+    public void Content_security_policy_allows_exactly_the_inline_script()
+    {
+        var html = Html(SampleProfiles.Demo());
+
+        var policy = Regex.Match(html, "http-equiv=\"Content-Security-Policy\" content=\"([^\"]*)\"").Groups[1].Value;
+        Assert.Contains("default-src 'none'", policy);
+        var script = Regex.Match(html, "<script>(.*?)</script>", RegexOptions.Singleline).Groups[1].Value;
+        var hash = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(script)));
+        Assert.Contains($"script-src 'sha256-{hash}'", policy);
+    }
+
+    [Fact]
+    public void Header_tables_and_tree_are_server_rendered()
+    {
+        var html = Html(SampleProfiles.Demo());
+
+        Assert.Contains("DemoApp (pid 4242)", html);
+        Assert.Contains("dotnet DemoApp.dll --port 8080", html);
+        Assert.Contains("p50 0.84 ms, p99 2.10 ms, max 4.99 ms", html);
+        Assert.Contains("2025-01-31 14:05:09 UTC", html);
+        Assert.Contains("12.5 s", html);
+        Assert.Contains("100 Hz requested, 99.3 Hz achieved", html);
+        Assert.Contains("snapshot count reached", html);
+        Assert.Contains("<td class=\"name own\">Parser.Parse</td>", html);
+        Assert.Contains("<span class=\"nm thread\">Main (tid 1001)</span>", html);
+        Assert.Equal(Regex.Matches(html, "<details").Count, Regex.Matches(html, "</details>").Count);
+        Assert.Contains("<td class=\"num\">40.0%</td>", html);
+    }
+
+    [Fact]
+    public void Small_nodes_are_pruned_from_the_tree_and_the_pruning_is_said()
+    {
+        var b = new ProfileBuilder();
+        var thread = b.Thread(1, "Main");
+        b.Sample(thread, b.Stack(Managed("Program", "Main"), Managed("Hot", "Path")), 10_000);
+        b.Sample(thread, b.Stack(Managed("Program", "Main"), Managed("Cold", "Path")), 1);
+        b.Sample(thread, b.Stack(Managed("Program", "Main"), Managed("Colder", "Path")), 1);
+        var html = Html(b.Build());
+
+        Assert.DoesNotContain("<span class=\"nm own\">Cold.Path</span>", html);
+        Assert.Contains("2 more callees under 0.1% each (&lt;0.1% of samples together)", html);
+        Assert.Contains("<td class=\"name own\">Cold.Path</td>", html); // still in the function tables
+    }
+
+    [Fact]
+    public void Empty_profile_renders()
+    {
+        var html = Html(new ProfileBuilder().Build(SessionEndReason.Running, ended: false));
+
+        Assert.Contains("No frames were sampled.", html);
+        Assert.Contains("(not ended)", html);
+    }
+
+    [Fact]
+    public void Large_profile_renders_quickly_and_stays_bounded()
+    {
+        var profile = ProfileAnalysisTests.LargeProfile(samples: 1_000_000, stacks: 20_000, threads: 16);
+        Html(SampleProfiles.Demo()); // compile the template first
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var html = Html(profile);
+        watch.Stop();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"HTML report took {watch.Elapsed.TotalMilliseconds:0} ms");
+        Assert.True(html.Length < 20_000_000, $"HTML report is {html.Length} characters");
+    }
+
+    /// <summary>Writes the service-like sample where SNAPPER_SAMPLE_REPORT says, to look at in a browser.</summary>
+    [Fact]
+    public void Sample_report_can_be_written_for_inspection()
+    {
+        var html = Html(SampleProfiles.Service());
+        if (Environment.GetEnvironmentVariable("SNAPPER_SAMPLE_REPORT") is { Length: > 0 } path)
+            File.WriteAllText(path, html);
+        Assert.StartsWith("<!DOCTYPE html>", html);
+    }
+
+    internal static string FlameData(string html) =>
+        Regex.Match(html, "<script type=\"application/json\" id=\"flame-data\">(.*?)</script>", RegexOptions.Singleline).Groups[1].Value;
+
+    [GeneratedRegex("""\b(?:src|href|action|srcset|poster|data)\s*=\s*["']?(?<value>[^"'\s>]*)""", RegexOptions.IgnoreCase)]
+    private static partial Regex ResourceAttribute();
+}
