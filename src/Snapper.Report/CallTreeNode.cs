@@ -17,6 +17,7 @@ public enum CallTreeNodeKind
 /// One node of the merged call tree: root, then one node per thread, then methods outermost first.
 /// <see cref="Total"/> counts the samples whose stack passes through this node, <see cref="Self"/> those that end here.
 /// Children are sorted by total, largest first, then by name, so every report lists them in the same order.
+/// Counts are always exact; only children under the analysis' threshold are left out (see <see cref="PrunedChildren"/>).
 /// </summary>
 public sealed class CallTreeNode
 {
@@ -51,7 +52,15 @@ public sealed class CallTreeNode
 
     public long Total { get; internal set; }
     public long Self { get; internal set; }
+
+    /// <summary>The children kept: those at or above the analysis' threshold (all of them when it is 0).</summary>
     public IReadOnlyList<CallTreeNode> Children => _children;
+
+    /// <summary>How many children the analysis left out for being under its threshold.</summary>
+    public int PrunedChildren { get; internal set; }
+
+    /// <summary>Samples in the left-out children: what <see cref="Total"/> has beyond <see cref="Self"/> and the kept children.</summary>
+    public long PrunedTotal => Total - Self - _children.Sum(c => c.Total);
 
     /// <summary>Sorts every level once the counts are final; recursion-free because real stacks can be thousands deep.</summary>
     internal void SortRecursively()

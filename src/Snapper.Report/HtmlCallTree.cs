@@ -51,7 +51,7 @@ static class HtmlCallTree
                 continue;
             }
             if (items.Count >= MaxItems) return null;
-            var expandable = node.Children.Count > 0; // even if all are pruned: the note says so
+            var expandable = node.Children.Count > 0 || node.PrunedChildren > 0; // even if all are pruned: the note says so
             var percent = analysis.Percent(node.Total);
             items.Add(new TreeItem(node.Name, node.Method?.Module is { Length: > 0 } m ? m : null, CssClass(node),
                 ReportFormat.Percent(percent), ReportFormat.Percent(analysis.Percent(node.Self)),
@@ -66,9 +66,10 @@ static class HtmlCallTree
 
     static string? HiddenNote(ProfileAnalysis analysis, CallTreeNode node, List<CallTreeNode> shown, double minPercent)
     {
-        var hidden = node.Children.Count - shown.Count;
+        // Left out here, or already by the analysis.
+        var hidden = node.Children.Count - shown.Count + node.PrunedChildren;
         if (hidden == 0) return null;
-        var samples = node.Children.Sum(c => c.Total) - shown.Sum(c => c.Total);
+        var samples = node.Total - node.Self - shown.Sum(c => c.Total);
         var share = ReportFormat.Percent(analysis.Percent(samples));
         var callees = hidden == 1 ? "callee" : "callees";
         return node.Depth >= MaxDepth

@@ -41,8 +41,8 @@ sealed record HtmlReportModel(
             FactsOf(profile),
             [new("own", "own code"), new("framework", "framework"), new("transition", "transition"), new("native", "native"), new("thread", "thread")],
             [
-                Table("top-self", $"Top {ReportFormat.Integer(top)} functions by self samples", analysis, analysis.TopBySelf(top)),
-                Table("top-total", $"Top {ReportFormat.Integer(top)} functions by total samples", analysis, analysis.TopByTotal(top)),
+                Table("top-self", "by self samples", analysis, analysis.TopBySelf(top)),
+                Table("top-total", "by total samples", analysis, analysis.TopByTotal(top)),
             ],
             analysis.Threads.Select(t => new ThreadRow(t.Thread.Label, ReportFormat.Count(t.Samples), ReportFormat.Percent(analysis.Percent(t.Samples)))).ToList(),
             tree,
@@ -79,8 +79,9 @@ sealed record HtmlReportModel(
         ];
     }
 
-    static FunctionTable Table(string id, string title, ProfileAnalysis analysis, IReadOnlyList<FunctionStats> functions) =>
-        new(id, title, functions.Select((f, i) =>
+    /// <summary>Titled with the rows it has ("Top 12 functions"), not the limit asked for.</summary>
+    static FunctionTable Table(string id, string ranking, ProfileAnalysis analysis, IReadOnlyList<FunctionStats> functions) =>
+        new(id, $"Top {ReportFormat.Integer(functions.Count)} functions {ranking}", functions.Select((f, i) =>
         {
             var selfPct = analysis.Percent(f.Self);
             return new FunctionRow(ReportFormat.Integer(i + 1), ReportFormat.Count(f.Self), ReportFormat.Percent(selfPct),
@@ -95,7 +96,9 @@ sealed record HtmlReportModel(
         pending.Push(root);
         while (pending.Count > 0)
         {
-            foreach (var child in pending.Pop().Children)
+            var node = pending.Pop();
+            if (node.PrunedChildren > 0) return true;
+            foreach (var child in node.Children)
             {
                 if (analysis.Percent(child.Total) < minPercent) return true;
                 pending.Push(child);

@@ -17,7 +17,8 @@ public static class HtmlReportWriter
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
-        var analysis = ProfileAnalysis.Analyze(profile);
+        // Pruned at the flame graph's threshold, the finest any part of the page draws.
+        var analysis = ProfileAnalysis.Analyze(profile, FlameGraphData.DefaultMinPercent);
         HtmlTemplates.Render(output, HtmlReportModel.Build(profile, analysis, top));
     }
 }

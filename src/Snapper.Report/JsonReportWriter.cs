@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Unicode;
 using Snapper.Store;
 
 namespace Snapper.Report;
@@ -34,13 +33,15 @@ public static class JsonReportWriter
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
-        var analysis = ProfileAnalysis.Analyze(profile);
+        var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent);
         var options = new JsonWriterOptions
         {
             Indented = true,
             NewLine = "\n", // the same bytes on every OS
-            // Non-ASCII names stay readable; '<', '>', '&', quotes are still \u-escaped, so the file is safe to inline in HTML.
-            Encoder = JavaScriptEncoder.Create(UnicodeRanges.All),
+            // Only what JSON itself requires is escaped, so .NET names read as they are: List`1, <Main>d__0.MoveNext.
+            // This file is data for parsers and people, never inlined into a page (the HTML report embeds its own,
+            // fully escaped JSON), which is the case the "unsafe" in the name warns about.
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
         using (var json = new Utf8JsonWriter(output, options))
         {
@@ -160,6 +161,7 @@ public static class JsonReportWriter
                 CallTreeNodeKind.Thread => "thread",
                 _ => KindName(node.Method!.Value.Kind),
             });
+            json.WriteString("category", node.Method is { } method ? CategoryName(method.Category) : null);
             json.WriteString("name", node.Name);
             json.WriteString("module", node.Method?.Module);
             if (node.Thread is { } thread) json.WriteNumber("threadId", thread.Id);

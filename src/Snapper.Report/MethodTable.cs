@@ -12,22 +12,21 @@ sealed class MethodTable(Profile profile)
     readonly List<MethodIdentity> _methods = new();
     readonly Dictionary<MethodIdentity, int> _byIdentity = new();
     readonly Dictionary<int, int> _byFrame = new();
-    readonly Dictionary<int, int> _byStack = new();
 
     public int Count => _methods.Count;
 
     public MethodIdentity this[int index] => _methods[index];
 
-    public int ParentOf(int stackId) => profile.Stacks.TryGetValue(stackId, out var node) ? node.Parent : 0;
-
-    public int MethodOfStack(int stackId)
+    /// <summary>The method of a stack node, and its parent (0 at the root, or when the node is missing).</summary>
+    public int MethodOfStack(int stackId, out int parent)
     {
-        if (_byStack.TryGetValue(stackId, out var method)) return method;
-        method = profile.Stacks.TryGetValue(stackId, out var node)
-            ? MethodOfFrame(node.FrameId)
-            : Intern(new MethodIdentity(FrameKind.Native, "", "", $"[missing stack node {stackId}]"));
-        _byStack[stackId] = method;
-        return method;
+        if (profile.Stacks.TryGetValue(stackId, out var node))
+        {
+            parent = node.Parent;
+            return MethodOfFrame(node.FrameId);
+        }
+        parent = 0;
+        return Intern(new MethodIdentity(FrameKind.Native, "", "", $"[missing stack node {stackId}]"));
     }
 
     int MethodOfFrame(int frameId)

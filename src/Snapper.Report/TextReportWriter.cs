@@ -19,7 +19,7 @@ public static class TextReportWriter
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
-        var analysis = ProfileAnalysis.Analyze(profile);
+        var analysis = ProfileAnalysis.Analyze(profile, TreeMinPercent);
         var text = new StringBuilder();
         WriteHeader(text, profile);
         WriteTopFunctions(text, analysis, top);
@@ -32,11 +32,13 @@ public static class TextReportWriter
         var session = profile.Session;
         var target = session.Target;
         var facts = SessionFacts.Of(profile);
-        var ended = session.EndedUtc is { } e ? ReportFormat.Utc(e) : "(not ended)";
+        var span = session.EndedUtc is { } e
+            ? $"{ReportFormat.Utc(session.StartedUtc)} to {ReportFormat.Utc(e)} ({ReportFormat.SessionDuration(profile)})"
+            : $"{ReportFormat.Utc(session.StartedUtc)}, not ended ({ReportFormat.SessionDuration(profile)})";
         Line(text, $"Snapper profile of {Clean(target.ProcessName)} (pid {ReportFormat.Integer(target.Pid)}), session {ReportFormat.Integer(session.Id)}");
         Line(text, $"  command line : {Clean(target.CommandLine)}");
         Line(text, $"  runtime      : {Clean(target.RuntimeVersion)} on {Clean(target.Host)}, engine {Clean(target.Engine)}");
-        Line(text, $"  captured     : {ReportFormat.Utc(session.StartedUtc)} to {ended} ({ReportFormat.SessionDuration(profile)})");
+        Line(text, $"  captured     : {span}");
         Line(text, $"  ended        : {Clean(ReportFormat.EndReason(session))}");
         Line(text, $"  snapshots    : {ReportFormat.Count(facts.Snapshots)} ({ReportFormat.Count(session.LateCount)} late, " +
                    $"{ReportFormat.Count(session.FailedCount)} failed), {ReportFormat.Count(facts.Samples)} thread samples");
@@ -68,7 +70,7 @@ public static class TextReportWriter
     {
         Line(text, "");
         Line(text, $"Call tree (nodes with at least {ReportFormat.Threshold(TreeMinPercent)} of samples, up to depth {ReportFormat.Integer(TreeMaxDepth)})");
-        Line(text, "  total%   self%  ");
+        Line(text, "  total%   self%  frame");
         // Explicit stack rather than recursion: stacks can be deeper than the tree we print, and this stays flat.
         var pending = new Stack<CallTreeNode>();
         pending.Push(analysis.CallTree);

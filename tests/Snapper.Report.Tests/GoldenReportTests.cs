@@ -69,6 +69,21 @@ public sealed class GoldenReportTests
     }
 
     [Fact]
+    public void Json_report_round_trips_any_name()
+    {
+        const string type = "<Program>g__Local|0_0</script>", method = "\"'&\u2028\u0001é";
+        var b = new ProfileBuilder();
+        b.Sample(b.Thread(1, "a\"b\\c"), b.Stack(ProfileBuilder.Managed(type, method, module: "List`1&.dll")));
+        using var json = JsonDocument.Parse(Json(b.Build()));
+
+        var function = json.RootElement.GetProperty("topFunctions")[0];
+        Assert.Equal(type, function.GetProperty("typeName").GetString());
+        Assert.Equal(method, function.GetProperty("methodName").GetString());
+        Assert.Equal("List`1&.dll", function.GetProperty("module").GetString());
+        Assert.Equal("a\"b\\c", json.RootElement.GetProperty("threads")[0].GetProperty("name").GetString());
+    }
+
+    [Fact]
     public void Text_report_replaces_control_characters_from_the_target()
     {
         var b = new ProfileBuilder();

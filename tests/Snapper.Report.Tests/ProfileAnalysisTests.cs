@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Snapper.Store;
 using static Snapper.Report.Tests.ProfileBuilder;
 
@@ -90,7 +89,8 @@ public sealed class ProfileAnalysisTests
 
         Assert.Equal(["Parser.Parse", "__libc_read", "System.Collections.Generic.List`1.Sort"],
             analysis.TopBySelf(3).Select(f => f.Method.DisplayName));
-        Assert.Equal(["Program.Main", "Server.Run", "Server.Handle"], analysis.TopByTotal(3).Select(f => f.Method.DisplayName));
+        // Run and Main tie on total; Run has more self samples.
+        Assert.Equal(["Server.Run", "Program.Main", "Server.Handle"], analysis.TopByTotal(3).Select(f => f.Method.DisplayName));
     }
 
     [Fact]
@@ -139,37 +139,56 @@ public sealed class ProfileAnalysisTests
     }
 
     [Fact]
-    public void Scales_to_a_million_samples_over_twenty_thousand_stacks()
+    public void Pruning_keeps_counts_exact_and_says_what_was_left_out()
     {
-        var profile = LargeProfile(samples: 1_000_000, stacks: 20_000, threads: 16);
-        ProfileAnalysis.Analyze(SampleProfiles.Demo()); // JIT the code paths first
+        var profile = LargeProfile(samples: 50_000, stacks: 2_000, threads: 4);
+        var full = ProfileAnalysis.Analyze(profile);
+        var pruned = ProfileAnalysis.Analyze(profile, 1);
 
-        var watch = Stopwatch.StartNew();
-        var analysis = ProfileAnalysis.Analyze(profile);
-        watch.Stop();
-
-        Assert.Equal(1_000_000, analysis.TotalSamples);
-        Assert.Equal(1_000_000, analysis.CallTree.Total);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"analysis took {watch.Elapsed.TotalMilliseconds:0} ms");
+        Assert.Equal(full.Functions, pruned.Functions);
+        Assert.Equal(full.Threads, pruned.Threads);
+        Assert.Equal(full.CallTree.Total, pruned.CallTree.Total);
+        var pending = new Stack<(CallTreeNode Full, CallTreeNode Pruned)>([(full.CallTree, pruned.CallTree)]);
+        var compared = 0;
+        while (pending.Count > 0)
+        {
+            var (f, p) = pending.Pop();
+            compared++;
+            Assert.Equal((f.Name, f.Total, f.Self), (p.Name, p.Total, p.Self));
+            Assert.Equal(f.Children.Where(c => full.Percent(c.Total) >= 1).Select(c => c.Name), p.Children.Select(c => c.Name));
+            Assert.Equal(f.Children.Count(c => full.Percent(c.Total) < 1), p.PrunedChildren);
+            Assert.Equal(f.Children.Where(c => full.Percent(c.Total) < 1).Sum(c => c.Total), p.PrunedTotal);
+            foreach (var child in p.Children) pending.Push((f.Children.Single(c => c.Name == child.Name), child));
+        }
+        Assert.True(compared > 20);
     }
 
-    /// <summary>Random stacks 10-60 frames deep over 2,000 methods, sharing prefixes as real ones do.</summary>
+    /// <summary>
+    /// Stacks grown like real ones: each new stack extends a prefix of an earlier one by a few frames (shared
+    /// outer frames, diverse leaves), 5 to 80 deep over 2,000 methods. Samples favour some stacks, as hot paths do.
+    /// </summary>
     internal static Profile LargeProfile(int samples, int stacks, int threads)
     {
         var random = new Random(42);
         var b = new ProfileBuilder();
         var threadInfos = Enumerable.Range(1, threads).Select(i => b.Thread(i, $"worker {i}")).ToArray();
         var methods = Enumerable.Range(0, 2_000).Select(i => Managed($"Namespace.Type{i % 97}", $"Method{i}")).ToArray();
-        var stackIds = new int[stacks];
-        for (var s = 0; s < stacks; s++)
+        var paths = new List<FrameInfo[]> { methods.Take(5).ToArray() };
+        var stackIds = new List<int> { b.Stack(paths[0]) };
+        var seen = new HashSet<int>(stackIds);
+        while (stackIds.Count < stacks)
         {
-            var depth = random.Next(10, 60);
-            var frames = new FrameInfo[depth];
-            for (var d = 0; d < depth; d++) frames[d] = methods[d < 5 ? d : random.Next(methods.Length)];
-            stackIds[s] = b.Stack(frames);
+            var basis = paths[random.Next(paths.Count)];
+            var keep = random.Next(Math.Min(5, basis.Length), basis.Length + 1);
+            var path = basis.Take(keep).Concat(Enumerable.Range(0, random.Next(1, 5)).Select(_ => methods[random.Next(methods.Length)])).Take(80).ToArray();
+            var id = b.Stack(path);
+            if (!seen.Add(id)) continue;
+            paths.Add(path);
+            stackIds.Add(id);
         }
+        // Every stack sampled at least once, the rest skewed towards the first ones.
         for (var i = 0; i < samples; i++)
-            b.Sample(threadInfos[i % threads], stackIds[(int)(Math.Pow(random.NextDouble(), 3) * stacks)]);
+            b.Sample(threadInfos[i % threads], stackIds[i < stacks ? i : (int)(Math.Pow(random.NextDouble(), 3) * stacks)]);
         return b.Build();
     }
 }

@@ -8,8 +8,12 @@
   var data = JSON.parse(dataEl.textContent);
   var names = data.names, nodes = data.nodes, count = nodes.parent.length;
   if (count === 0) return;
-
   var box = document.getElementById('flame-box');
+  if (nodes.total[0] === 0) {
+    box.textContent = 'No samples to draw.';
+    box.className = 'empty';
+    return;
+  }
   var tip = document.getElementById('flame-tip');
   var pathEl = document.getElementById('flame-path');
   var ctx = canvas.getContext('2d');
@@ -92,8 +96,13 @@
       for (var r = 0; r < rows[d].length; r++) {
         var rect = rows[d][r], y = d * ROW;
         ctx.globalAlpha = d < ancestorDepth ? 0.55 : 1;
-        ctx.fillStyle = rect.node === hover ? '#ffd84d' : colourOf(rect.node);
+        ctx.fillStyle = colourOf(rect.node);
         ctx.fillRect(rect.x, y, Math.max(0.5, rect.w - 1), ROW - 1);
+        if (rect.node === hover) {
+          ctx.strokeStyle = '#1f2328';
+          ctx.lineWidth = 1.5;
+          ctx.strokeRect(rect.x + 0.75, y + 0.75, Math.max(0.5, rect.w - 2.5), ROW - 2.5);
+        }
         var room = Math.floor((rect.w - 6) / charWidth);
         if (room >= 3) {
           var label = nodeName(rect.node);

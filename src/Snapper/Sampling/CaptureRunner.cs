@@ -26,6 +26,8 @@ public static class CaptureRunner
 {
     public static CaptureResult Run(SnapperDatabase db, CaptureOptions options, CancellationToken cancel, Action<int, TimeSpan>? progress = null)
     {
+        using var targetLock = TargetLock.Acquire(options.Target);
+        options.Target.EnsureNotTraced();
         var channel = Channel.CreateBounded<TimedSnapshot>(new BoundedChannelOptions(1024)
         {
             SingleReader = true,
@@ -46,7 +48,7 @@ public static class CaptureRunner
                 writer = SessionWriter.Begin(db, SessionTarget(options, source.RuntimeVersion), DateTime.UtcNow);
                 storing = Task.Run(() => new SnapshotWriter(writer).RunAsync(channel.Reader));
                 // A store that fails (disk full, say) must stop the sampling too, or the channel would fill up.
-                storing.ContinueWith(_ => stop.Cancel(), TaskContinuationOptions.OnlyOnFaulted);
+                storing.ContinueWith(_ => { channel.Writer.TryComplete(); stop.Cancel(); }, TaskContinuationOptions.OnlyOnFaulted);
                 var sampler = new Sampler(source, options.Plan, TimeProvider.System, Random.Shared) { Progress = progress };
                 result = sampler.Run(channel.Writer, stop.Token);
             }

@@ -4,22 +4,25 @@ using Snapper.Store;
 namespace Snapper.Sampling;
 
 /// <summary>
-/// The sampling loop: waits for each scheduled moment, captures, and hands the snapshot on through a bounded
-/// channel so that storing never delays the next stop. Runs on the calling thread, which must be the thread that
-/// opened the source. A snapshot that starts late is taken and counted late, never skipped; the schedule then
-/// restarts from now rather than bursting to catch up.
+/// The sampling loop: waits for each scheduled moment, captures, and hands the snapshot on through a channel so
+/// that storing never delays the next stop. Runs on the calling thread, which must be the thread that opened the
+/// source. A snapshot that starts more than half an interval after its scheduled moment is taken and counted
+/// late, never skipped; the schedule then continues from that moment rather than bursting to catch up.
 /// </summary>
 public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider time, Random random)
 {
     /// <summary>Called after each snapshot, on the sampling thread: for progress display. Must be cheap.</summary>
     public Action<int, TimeSpan>? Progress { get; init; }
 
+    /// <summary>Sleeps for the given time; returns true when cancelled first. Replaced in tests to drive a fake clock.</summary>
+    public Func<TimeSpan, CancellationToken, bool> Wait { get; init; } = WaitOnToken;
+
     public SamplerResult Run(ChannelWriter<TimedSnapshot> output, CancellationToken cancel)
     {
         var start = time.GetTimestamp();
         var intervalTicks = plan.Interval.TotalSeconds * time.TimestampFrequency;
         var lateThreshold = Math.Max(0.5 * intervalTicks, 0.001 * time.TimestampFrequency);
-        double due = start;
+        var due = start;
         int taken = 0, late = 0, failed = 0;
         var reason = SessionEndReason.Interrupted;
         string? message = null;
@@ -31,10 +34,17 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 var now = time.GetTimestamp();
                 if (plan.Duration is { } duration && time.GetElapsedTime(start, now) >= duration) { reason = SessionEndReason.DurationReached; break; }
                 if (cancel.IsCancellationRequested) break;
-                if (now < due && Wait(TimeSpan.FromSeconds((due - now) / time.TimestampFrequency), cancel)) break;
+                if (now < due)
+                {
+                    if (Wait(TimeSpan.FromTicks(Math.Max(1, (due - now) * TimeSpan.TicksPerSecond / time.TimestampFrequency)), cancel)) break;
+                    continue; // re-check the limits: the duration may have run out while waiting
+                }
 
-                var began = time.GetTimestamp();
+                var began = now;
                 var isLate = began - due > lateThreshold;
+                if (isLate) due = began; // go on from here instead of bursting to catch up
+                // Whole timestamp ticks: a fractional due time could leave a wait that rounds to nothing, forever.
+                due += (long)Math.Ceiling(intervalTicks * (1 + plan.Jitter * (2 * random.NextDouble() - 1)));
                 CapturedSnapshot snapshot;
                 try
                 {
@@ -43,7 +53,6 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 catch (SnapshotFailedException)
                 {
                     failed++;
-                    due = NextDue(due, intervalTicks, time.GetTimestamp());
                     continue;
                 }
                 catch (TargetExitedException e)
@@ -53,19 +62,19 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                     break;
                 }
                 if (isLate) late++;
-                var offsetUs = (long)(time.GetElapsedTime(start, began).Ticks / 10);
-                // Blocks only if the writer falls far behind; the target is running by now.
+                var offsetUs = time.GetElapsedTime(start, began).Ticks / 10;
                 try
                 {
-                    output.WriteAsync(new TimedSnapshot(taken, offsetUs, isLate, snapshot), cancel).AsTask().GetAwaiter().GetResult();
+                    // Blocks only if the writer falls far behind; the target is running by now. A snapshot taken
+                    // while Ctrl+C arrived is still kept: only a closed channel (the store failed) drops it.
+                    output.WriteAsync(new TimedSnapshot(taken, offsetUs, isLate, snapshot)).AsTask().GetAwaiter().GetResult();
                 }
-                catch (OperationCanceledException)
+                catch (ChannelClosedException)
                 {
                     break;
                 }
                 taken++;
                 Progress?.Invoke(taken, time.GetElapsedTime(start));
-                due = NextDue(due, intervalTicks, time.GetTimestamp());
             }
         }
         finally
@@ -75,26 +84,10 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
         return new SamplerResult(reason, message, taken, late, failed);
     }
 
-    double NextDue(double due, double intervalTicks, long now)
-    {
-        var next = due + intervalTicks * (1 + plan.Jitter * (2 * random.NextDouble() - 1));
-        return next < now ? now : next;
-    }
-
-    /// <summary>Sleeps until the delay passes; true if cancelled first. Ctrl+C wakes it at once.</summary>
-    bool Wait(TimeSpan delay, CancellationToken cancel)
-    {
-        if (time == TimeProvider.System)
-            return cancel.WaitHandle.WaitOne(delay);
-        // A fake clock in tests: let it advance by the delay.
-        try
-        {
-            Task.Delay(delay, time, cancel).GetAwaiter().GetResult();
-            return false;
-        }
-        catch (OperationCanceledException)
-        {
-            return true;
-        }
-    }
+    /// <summary>
+    /// WaitOne takes whole milliseconds and truncates: round up, or the loop would spin through the last
+    /// fraction of a millisecond before every sample, burning the CPU the target needs.
+    /// </summary>
+    static bool WaitOnToken(TimeSpan delay, CancellationToken cancel) =>
+        cancel.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds)));
 }

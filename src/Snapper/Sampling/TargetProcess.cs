@@ -41,12 +41,19 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
                 $"process {pid} ({name}) is not a .NET process Snapper can read: no libcoreclr.so is loaded " +
                 "(single-file and NativeAOT apps are not supported)");
 
-        var tracer = ProcFs.ReadTracerPid(pid);
+        return new TargetProcess(pid, name, ProcFs.ReadCommandLine(pid), Path.GetDirectoryName(coreclr) ?? "");
+    }
+
+    /// <summary>
+    /// Fails when a debugger or another tracer holds the target. Called once Snapper holds its own per-target lock,
+    /// so that another Snapper, caught mid-sample, is reported as such rather than as a foreign tracer.
+    /// </summary>
+    public void EnsureNotTraced()
+    {
+        var tracer = ProcFs.ReadTracerPid(Pid);
         if (tracer != 0)
             throw new SnapperException(ExitCode.AlreadyTraced,
-                $"process {pid} ({name}) is already traced by pid {tracer} ({ProcFs.ReadComm(tracer) ?? "?"}); only one tracer can attach at a time");
-
-        return new TargetProcess(pid, name, ProcFs.ReadCommandLine(pid), Path.GetDirectoryName(coreclr) ?? "");
+                $"process {Pid} ({Name}) is already traced by pid {tracer} ({ProcFs.ReadComm(tracer) ?? "?"}); only one tracer can attach at a time");
     }
 
     /// <summary>The version directory of the shared runtime (…/Microsoft.NETCore.App/10.0.12/), when it has that shape.</summary>

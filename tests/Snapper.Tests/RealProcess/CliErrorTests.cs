@@ -111,3 +111,27 @@ public sealed class CliErrorTests
         AssertError(SnapperCli.Run("sessions", "--db", dir.File("junk.db")), 8, "not a SQLite database");
     }
 }
+
+public sealed class TwoSnappersTests
+{
+    [Fact]
+    public void A_second_snapper_on_the_same_target_fails_and_the_first_is_undisturbed()
+    {
+        using var dir = new TempDirectory();
+        using var target = RunningTarget.StartTestTarget("mixed");
+        var firstDb = dir.File("first.db");
+        using var first = Process.Start(SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--duration", "8s", "--db", firstDb, "--no-report"))!;
+        SampleCommandTests.WaitForStoredSamples(firstDb, atLeast: 5);
+
+        var second = SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--count", "5", "--db", dir.File("second.db"), "--no-report");
+
+        Assert.True(second.ExitCode == 6, second.ToString());
+        Assert.Contains("another Snapper is already sampling", second.Stderr);
+        var firstResult = SnapperCli.Wait(first, TimeSpan.FromMinutes(1));
+        Assert.True(firstResult.ExitCode == 0, firstResult.ToString());
+        var profile = ProfileQueries.LoadLatest(firstDb);
+        Assert.Equal(Snapper.Store.SessionEndReason.DurationReached, profile.Session.EndReason);
+        Assert.Equal(0, profile.Session.FailedCount);
+        Assert.False(target.AnyThreadStopped());
+    }
+}

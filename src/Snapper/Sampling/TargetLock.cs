@@ -1,0 +1,36 @@
+using Snapper.Cli;
+
+namespace Snapper.Sampling;
+
+/// <summary>
+/// Makes sure only one Snapper samples a process at a time. The fast engine holds the target only during a
+/// sample, so a second Snapper would not see it as a tracer and the two would take turns stopping the target.
+/// An exclusive lock on a per-pid file (.NET takes it with flock for FileShare.None) is released by the kernel
+/// when Snapper exits, however it exits. The files stay: deleting a lock file races with the next taker.
+/// </summary>
+public sealed class TargetLock : IDisposable
+{
+    readonly FileStream _file;
+
+    TargetLock(FileStream file) => _file = file;
+
+    public static TargetLock Acquire(TargetProcess target)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"snapper-{target.Pid}.lock");
+        try
+        {
+            return new TargetLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (IOException)
+        {
+            throw new SnapperException(ExitCode.AlreadyTraced,
+                $"another Snapper is already sampling process {target.Pid} ({target.Name}); only one can at a time");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new SnapperException(ExitCode.PermissionDenied, $"cannot create the lock file '{path}'");
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}

@@ -1,0 +1,132 @@
+using System.Threading.Channels;
+using Snapper.Sampling;
+using Snapper.Store;
+
+namespace Snapper.Tests.Unit;
+
+/// <summary>The sampling loop, driven by a scripted source and a clock that only moves when the loop waits or a capture "takes" time.</summary>
+public sealed class SamplerTests
+{
+    sealed class ManualClock : TimeProvider
+    {
+        public long Now;
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public override long GetTimestamp() => Now;
+
+        /// <summary>Stands in for the loop's sleep: time passes only when it waits.</summary>
+        public bool Wait(TimeSpan delay, CancellationToken cancel)
+        {
+            Now += delay.Ticks;
+            return cancel.IsCancellationRequested;
+        }
+    }
+
+    sealed class ScriptedSource(ManualClock clock, Func<int, TimeSpan> captureCost, Func<int, Exception?>? failure = null) : IStackSource
+    {
+        public int Calls;
+        public string RuntimeVersion => "test";
+
+        public CapturedSnapshot Capture()
+        {
+            var call = Calls++;
+            clock.Now += captureCost(call).Ticks;
+            if (failure?.Invoke(call) is { } e) throw e;
+            return new CapturedSnapshot(clock.Now, TimeSpan.FromMilliseconds(1), []);
+        }
+
+        public void Dispose() { }
+    }
+
+    static (SamplerResult Result, List<TimedSnapshot> Snapshots) Run(IStackSource source, ManualClock clock, SamplingPlan plan, CancellationToken cancel = default)
+    {
+        var channel = Channel.CreateUnbounded<TimedSnapshot>();
+        var result = new Sampler(source, plan, clock, new Random(1)) { Wait = clock.Wait }.Run(channel.Writer, cancel);
+        var snapshots = new List<TimedSnapshot>();
+        while (channel.Reader.TryRead(out var item)) snapshots.Add(item);
+        return (result, snapshots);
+    }
+
+    [Fact]
+    public void Takes_the_requested_count_at_the_requested_rate_with_jitter()
+    {
+        var clock = new ManualClock();
+        var source = new ScriptedSource(clock, _ => TimeSpan.FromMilliseconds(1));
+        var (result, snapshots) = Run(source, clock, new SamplingPlan(TimeSpan.FromMilliseconds(10), 200, null));
+
+        Assert.Equal(SessionEndReason.CountReached, result.Reason);
+        Assert.Equal(200, snapshots.Count);
+        Assert.Equal(Enumerable.Range(0, 200), snapshots.Select(s => s.Sequence));
+        Assert.Equal(0, result.Late);
+        var gaps = snapshots.Zip(snapshots.Skip(1), (a, b) => b.OffsetUs - a.OffsetUs).ToList();
+        Assert.InRange(gaps.Average(), 9_500, 10_500);          // the rate holds on average
+        Assert.True(gaps.Distinct().Count() > 20, "no jitter"); // but not in lock-step
+        Assert.All(gaps, g => Assert.InRange(g, 8_900, 11_100));
+    }
+
+    [Fact]
+    public void Slow_captures_are_taken_late_and_counted_never_skipped()
+    {
+        var clock = new ManualClock();
+        // Every third capture takes 35 ms at a 10 ms interval.
+        var source = new ScriptedSource(clock, call => TimeSpan.FromMilliseconds(call % 3 == 0 ? 35 : 1));
+        var (result, snapshots) = Run(source, clock, new SamplingPlan(TimeSpan.FromMilliseconds(10), 30, null, Jitter: 0));
+
+        Assert.Equal(30, snapshots.Count);
+        Assert.Equal(10, result.Late);
+        Assert.Equal(10, snapshots.Count(s => s.Late));
+        Assert.All(snapshots.Where(s => s.Late), s => Assert.Equal(1, s.Sequence % 3));
+    }
+
+    [Fact]
+    public void Stops_at_the_duration()
+    {
+        var clock = new ManualClock();
+        var source = new ScriptedSource(clock, _ => TimeSpan.FromMilliseconds(1));
+        var (result, snapshots) = Run(source, clock, new SamplingPlan(TimeSpan.FromMilliseconds(100), null, TimeSpan.FromSeconds(2), Jitter: 0));
+
+        Assert.Equal(SessionEndReason.DurationReached, result.Reason);
+        Assert.InRange(snapshots.Count, 20, 21);
+    }
+
+    [Fact]
+    public void Failed_snapshots_are_counted_and_the_capture_goes_on()
+    {
+        var clock = new ManualClock();
+        var source = new ScriptedSource(clock, _ => TimeSpan.FromMilliseconds(1),
+            call => call % 4 == 0 ? new SnapshotFailedException("torn read") : null);
+        var (result, snapshots) = Run(source, clock, new SamplingPlan(TimeSpan.FromMilliseconds(10), 30, null));
+
+        Assert.Equal(30, snapshots.Count);
+        Assert.Equal(10, result.Failed);
+        Assert.Equal(SessionEndReason.CountReached, result.Reason);
+    }
+
+    [Fact]
+    public void Target_exit_ends_the_capture_with_what_was_taken()
+    {
+        var clock = new ManualClock();
+        var source = new ScriptedSource(clock, _ => TimeSpan.FromMilliseconds(1),
+            call => call == 7 ? new TargetExitedException("process 42 exited") : null);
+        var (result, snapshots) = Run(source, clock, new SamplingPlan(TimeSpan.FromMilliseconds(10), 100, null));
+
+        Assert.Equal(SessionEndReason.TargetExited, result.Reason);
+        Assert.Equal("process 42 exited", result.Message);
+        Assert.Equal(7, snapshots.Count);
+    }
+
+    [Fact]
+    public void Cancellation_stops_between_samples()
+    {
+        var clock = new ManualClock();
+        using var cancel = new CancellationTokenSource();
+        var source = new ScriptedSource(clock, call =>
+        {
+            if (call == 4) cancel.Cancel();
+            return TimeSpan.FromMilliseconds(1);
+        });
+        var (result, snapshots) = Run(source, clock, new SamplingPlan(TimeSpan.FromMilliseconds(10), 100, null), cancel.Token);
+
+        Assert.Equal(SessionEndReason.Interrupted, result.Reason);
+        Assert.Equal(5, snapshots.Count); // the capture in flight completes and is kept
+    }
+}

@@ -1,0 +1,133 @@
+using Microsoft.Data.Sqlite;
+using Snapper.Store;
+using Snapper.Tests.Infrastructure;
+
+namespace Snapper.Tests.Unit;
+
+public sealed class StoreTests
+{
+    static readonly SessionTarget Target = new(42, "app", "dotnet app.dll --secret", "10.0.12", "host", "ptrace", 100, 256, "snapper sample --pid 42");
+    static readonly FrameInfo Main = new(FrameKind.Managed, "app.dll", "App.Program", "Main");
+    static readonly FrameInfo Work = new(FrameKind.Managed, "app.dll", "App.Worker<T>", "<Run>b__0_0");
+    static readonly FrameInfo Sleep = new(FrameKind.Transition, "libc", "", "libc!usleep");
+
+    static long WriteSession(SnapperDatabase db, params FrameInfo[][] stacksPerSnapshot)
+    {
+        using var writer = SessionWriter.Begin(db, Target, new DateTime(2026, 11, 21, 12, 0, 0, DateTimeKind.Utc));
+        for (var seq = 0; seq < stacksPerSnapshot.Length; seq++)
+        {
+            writer.AddSnapshot(new Snapshot(seq, seq * 10_000L, 500 + seq, Late: seq == 1));
+            var thread = writer.InternThread(100, 1, "Main <thread>");
+            writer.AddSample(new Sample(seq, thread, writer.InternStack(stacksPerSnapshot[seq])));
+        }
+        writer.End(SessionEndReason.CountReached, null, new DateTime(2026, 11, 21, 12, 0, 1, DateTimeKind.Utc), failedSnapshots: 2);
+        return writer.SessionId;
+    }
+
+    [Fact]
+    public void Round_trip_keeps_every_field_and_stack_order()
+    {
+        using var dir = new TempDirectory();
+        using var db = SnapperDatabase.Open(dir.File("s.db"));
+        var id = WriteSession(db, [Main, Work, Sleep], [Main, Work], [Main, Work, Sleep]);
+
+        var session = SessionQueries.Find(db, id)!;
+        Assert.Equal(Target, session.Target);
+        Assert.Equal(SessionEndReason.CountReached, session.EndReason);
+        Assert.Equal(3, session.SnapshotCount);
+        Assert.Equal(3, session.SampleCount);
+        Assert.Equal(1, session.LateCount);
+        Assert.Equal(2, session.FailedCount);
+        Assert.Equal(100, session.AchievedRate, 3); // 2 intervals over 20 ms
+        Assert.Equal(new PauseStats(501, 502, 502), session.Pause);
+        Assert.Equal(new DateTime(2026, 11, 21, 12, 0, 0, DateTimeKind.Utc), session.StartedUtc);
+
+        var profile = ProfileReader.Load(db, session);
+        var stacks = profile.Samples.Select(s => profile.FramesOf(s.StackId).Select(f => profile.Frames[f]).ToArray()).ToList();
+        Assert.Equal(new[] { Main, Work, Sleep }, stacks[0]);
+        Assert.Equal(new[] { Main, Work }, stacks[1]);
+        Assert.Equal("Main <thread>", Assert.Single(profile.Threads).Name);
+    }
+
+    [Fact]
+    public void Frames_and_stacks_are_interned_once_across_sessions()
+    {
+        using var dir = new TempDirectory();
+        using var db = SnapperDatabase.Open(dir.File("s.db"));
+        WriteSession(db, [Main, Work, Sleep], [Main, Work, Sleep]);
+        WriteSession(db, [Main, Work, Sleep]);
+
+        Assert.Equal(3, Count(db, "frames"));
+        Assert.Equal(3, Count(db, "stacks")); // one prefix-tree path, shared
+        Assert.Equal(2, SessionQueries.List(db).Count);
+        Assert.Equal(2, SessionQueries.Find(db, 1)!.SnapshotCount);
+        Assert.Equal(2L, SessionQueries.Find(db, null)!.Id);
+    }
+
+    [Fact]
+    public void An_uncommitted_batch_is_lost_but_committed_ones_survive()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("s.db");
+        using (var db = SnapperDatabase.Open(path))
+        using (var writer = SessionWriter.Begin(db, Target, DateTime.UtcNow))
+        {
+            writer.AddSnapshot(new Snapshot(0, 0, 1, false));
+            writer.Commit();
+            writer.AddSnapshot(new Snapshot(1, 10, 1, false)); // never committed: as if Snapper died here
+        }
+        using var reopened = SnapperDatabase.Open(path);
+        Assert.Equal(1, Count(reopened, "snapshots"));
+        Assert.Equal(SessionEndReason.Running, SessionQueries.Find(reopened, null)!.EndReason);
+    }
+
+    [Fact]
+    public void A_newer_schema_is_refused_with_a_clear_message()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("s.db");
+        SnapperDatabase.Open(path).Dispose();
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA user_version = 99;";
+            command.ExecuteNonQuery();
+        }
+        var error = Assert.Throws<StoreException>(() => SnapperDatabase.Open(path));
+        Assert.Contains("newer than this Snapper understands", error.Message);
+    }
+
+    [Fact]
+    public void Another_sqlite_database_is_not_mistaken_for_a_store()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("other.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE customers(id INTEGER);";
+            command.ExecuteNonQuery();
+        }
+        var error = Assert.Throws<StoreException>(() => SnapperDatabase.Open(path));
+        Assert.Contains("not a Snapper store", error.Message);
+    }
+
+    [Fact]
+    public void Pause_percentiles_use_nearest_rank()
+    {
+        var pauses = Enumerable.Range(1, 100).Select(i => (long)i).ToList();
+        Assert.Equal(new PauseStats(50, 99, 100), PauseStats.From(pauses));
+        Assert.Equal(PauseStats.None, PauseStats.From([]));
+    }
+
+    static long Count(SnapperDatabase db, string table)
+    {
+        using var connection = new SqliteConnection($"Data Source={db.Path};Pooling=False;Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM {table}";
+        return Convert.ToInt64(command.ExecuteScalar());
+    }
+}
