@@ -25,7 +25,6 @@ sealed class DistinctStacks
     public int ThreadOf(int pair) => _pairThread[pair];
     public int PathOf(int pair) => _pairPath[pair];
     public long CountOf(int pair) => _pairCount[pair];
-    public int LengthOf(int pair) => _pathLength[_pairPath[pair]];
 
     /// <summary>The method at <paramref name="depth"/> (0 = outermost) of a pair's stack, or -1 past its end.</summary>
     public int MethodAt(int pair, int depth)

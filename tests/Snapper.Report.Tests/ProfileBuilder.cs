@@ -73,7 +73,7 @@ sealed class ProfileBuilder
         var snapshots = Enumerable.Range(1, snapshotCount)
             .Select(s => new Snapshot(s, (s - 1) * 10_000L, 500 + (s * 7919 % 4500), s % 50 == 0)).ToList();
         var samples = _samples.OrderBy(s => s.Sequence).ThenBy(s => s.ThreadId).ToList();
-        var target = new SessionTarget(4242, "DemoApp", "dotnet DemoApp.dll --port 8080", "10.0.1", "build-agent-7", "clrmd",
+        var target = new SessionTarget(4242, "DemoApp", "dotnet DemoApp.dll --port 8080", "10.0.1", "build-agent-7", "ptrace",
             100, 512, "snapper record --pid 4242");
         var session = new SessionInfo(7, target, Start, ended ? Start.AddSeconds(12.5) : null, endReason, endMessage,
             snapshots.Count, snapshots.Count(s => s.Late), 1, samples.Count, 99.25, new PauseStats(840, 2_100, 4_987));

@@ -3,6 +3,9 @@
 //   mixed            spinning, recursing (20 deep, then waiting), P/Invoke-sleeping, Monitor.Wait-ing named threads
 //   exit-after <ms>  "mixed", then the process exits by itself after <ms>
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
+//   bench <spinning> <blocked>
+//                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
+//                    Monitor.Wait, half in Thread.Sleep); each line read on stdin is answered with "WORK <units>"
 using System.Reflection;
 using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
@@ -23,6 +26,11 @@ switch (scenario)
     case "hostile":
         Scenarios.Hostile();
         break;
+    case "bench":
+        Bench.Start(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        Ready();
+        Bench.AnswerQueries();
+        return 0;
     default:
         Console.Error.WriteLine($"unknown scenario {scenario}");
         return 2;

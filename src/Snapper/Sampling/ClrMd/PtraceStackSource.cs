@@ -116,7 +116,7 @@ sealed class PtraceStackSource : IStackSource
 
     public void Dispose()
     {
-        _stopper.ResumeAll();
+        _stopper.ReleaseAll();
         _resolver.Dispose();
         _runtime.Dispose();
         _dataTarget.Dispose();

@@ -7,12 +7,13 @@ static unsafe partial class Native
 {
     public const int PTRACE_GETREGS = 12;
     public const int PTRACE_DETACH = 17;
+    public const int PTRACE_GETSIGINFO = 0x4202;
     public const int PTRACE_SEIZE = 0x4206;
     public const int PTRACE_INTERRUPT = 0x4207;
     public const int PTRACE_EVENT_STOP = 128;
     public const int WALL = 0x40000000;
     public const int WNOHANG = 1;
-    public const int ESRCH = 3, EPERM = 1, EINTR = 4, ECHILD = 10;
+    public const int ESRCH = 3, EPERM = 1, EINTR = 4, ECHILD = 10, EINVAL = 22;
     public const int SIGTRAP = 5, SIGSTOP = 19;
 
     [LibraryImport("libc", EntryPoint = "ptrace", SetLastError = true)]

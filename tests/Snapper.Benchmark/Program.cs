@@ -1,0 +1,95 @@
+// Snapper's overhead benchmark (issue "A sampling engine fit for production"). For each target (13 and 200
+// threads) it alternates windows without sampling and with sampling, for both engines at 10, 50 and 100 Hz, in
+// one invocation, and prints pause per sample, sampler CPU per sample, achieved rate and the target's throughput
+// relative to the neighbouring unsampled windows. Usage:
+//   dotnet run -c Release --project tests/Snapper.Benchmark [-- --rounds 3 --window 4 --quick]
+using System.Diagnostics;
+using System.Globalization;
+using Snapper.Benchmark;
+using Snapper.Sampling;
+using Snapper.Store;
+
+var rounds = Arg("--rounds", 3);
+var window = TimeSpan.FromSeconds(Arg("--window", 4));
+var quick = args.Contains("--quick");
+var rates = quick ? new[] { 100.0 } : new[] { 10.0, 50.0, 100.0 };
+var targets = quick
+    ? new[] { ("13 threads", 4, 9) }
+    : new[] { ("13 threads", 4, 9), ("200 threads", 4, 196) };
+var engines = new[] { Engine.Ptrace, Engine.Attach };
+
+using var dir = new TempDir();
+var results = new List<Measurement>();
+foreach (var (label, spinning, blocked) in targets)
+{
+    using var target = BenchTarget.Start(spinning, blocked);
+    Console.Error.WriteLine($"# {label}: pid {target.Pid}, {target.Threads} threads in all ({spinning} spinning, {blocked} blocked)");
+    Capture(target, Engine.Ptrace, 100, TimeSpan.FromSeconds(1), dir.Db); // warm up: JIT, DAC load
+    Capture(target, Engine.Attach, 10, TimeSpan.FromSeconds(1), dir.Db);
+    var configs = engines.SelectMany(e => rates.Select(r => new Measurement(label, e.ToString().ToLowerInvariant(), r))).ToList();
+    for (var round = 0; round < rounds; round++)
+    {
+        foreach (var m in configs)
+        {
+            var before = Baseline(target, window);
+            var (ratioRate, samples, seconds, cpu, pauses) = Capture(target, Enum.Parse<Engine>(m.Engine, true), m.Rate, window, dir.Db);
+            var after = Baseline(target, window);
+            m.ThroughputRatios.Add(ratioRate / ((before + after) / 2));
+            m.Samples += samples;
+            m.SampledSeconds += seconds;
+            m.CpuSeconds += cpu;
+            m.PausesUs.AddRange(pauses);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  round {round + 1} {m.Engine,-6} {m.Rate,5:0} Hz: {samples / seconds,6:F1} Hz, ratio {ratioRate / ((before + after) / 2):F3}, cpu {cpu * 1000 / Math.Max(1, samples):F2} ms/sample"));
+        }
+    }
+    results.AddRange(configs);
+}
+Report.Print(results, Console.Out);
+return 0;
+
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+static double Baseline(BenchTarget target, TimeSpan window)
+{
+    var from = target.Query();
+    Thread.Sleep(window);
+    return BenchTarget.Rate(from, target.Query());
+}
+
+/// <summary>
+/// One sampled window through the real capture pipeline (source, loop, channel, SQLite writer). The window and the
+/// CPU count start at the first sample, so opening the session (a one-off cost) is not charged per sample.
+/// </summary>
+static (double Rate, int Samples, double Seconds, double CpuSeconds, List<long> PausesUs) Capture(
+    BenchTarget target, Engine engine, double rate, TimeSpan window, string db)
+{
+    using var store = SnapperDatabase.Open(db);
+    using var first = new ManualResetEventSlim();
+    var plan = new SamplingPlan(TimeSpan.FromSeconds(1 / rate), null, window + TimeSpan.FromSeconds(0.5));
+    var options = new CaptureOptions(TargetProcess.Inspect(target.Pid), plan, engine, 256, "benchmark");
+    var capture = Task.Run(() => CaptureRunner.Run(store, options, CancellationToken.None, (n, _) => { if (n == 1) first.Set(); }));
+    // If the capture fails before its first sample, surface its error instead of waiting forever.
+    if (Task.WaitAny(capture, Task.Run(first.Wait)) == 0) capture.GetAwaiter().GetResult();
+    var from = target.Query();
+    var cpuFrom = Process.GetCurrentProcess().TotalProcessorTime;
+    var result = capture.GetAwaiter().GetResult();
+    var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuFrom).TotalSeconds;
+    var to = target.Query();
+    var session = SessionQueries.Find(store, result.SessionId)!;
+    var profile = ProfileReader.Load(store, session);
+    var seconds = Stopwatch.GetElapsedTime(from.Timestamp, to.Timestamp).TotalSeconds;
+    // Samples after the first one fall inside the measured window.
+    return (BenchTarget.Rate(from, to), session.SnapshotCount - 1, seconds, cpu, profile.Snapshots.Skip(1).Select(s => s.PauseUs).ToList());
+}
+
+sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("snapper-bench-").FullName;
+    public string Db => System.IO.Path.Combine(Path, "bench.db");
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}

@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace Snapper.Benchmark;
+
+/// <summary>Prints the results as the Markdown table the README carries, plus the fast/attach ratios.</summary>
+static class Report
+{
+    public static void Print(List<Measurement> results, TextWriter output)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine($"Machine: {Environment.ProcessorCount} vCPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        output.WriteLine();
+        output.WriteLine("| target | engine | requested | achieved | pause p50 | pause p99 | pause max | sampler CPU / sample | target throughput |");
+        output.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in results)
+            output.WriteLine(string.Create(c,
+                $"| {m.Target} | {m.Engine} | {m.Rate:0} Hz | {m.AchievedRate:F1} Hz | {m.PauseMs(0.5):F2} ms | {m.PauseMs(0.99):F2} ms | {m.PauseMs(1):F2} ms | {m.CpuPerSampleMs:F3} ms | {m.ThroughputRatio:F3} ({(m.ThroughputRatio - 1) * 100:+0.0;-0.0}%) |"));
+        output.WriteLine();
+        foreach (var group in results.GroupBy(m => (m.Target, m.Rate)))
+        {
+            var fast = group.FirstOrDefault(m => m.Engine == "ptrace");
+            var attach = group.FirstOrDefault(m => m.Engine == "attach");
+            if (fast is null || attach is null || fast.PauseMs(0.5) == 0) continue;
+            output.WriteLine(string.Create(c,
+                $"- {group.Key.Target} at {group.Key.Rate:0} Hz: attach/ptrace pause p50 = {attach.PauseMs(0.5) / fast.PauseMs(0.5):F1}x, CPU per sample = {attach.CpuPerSampleMs / Math.Max(1e-9, fast.CpuPerSampleMs):F1}x"));
+        }
+    }
+}
