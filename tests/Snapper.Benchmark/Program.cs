@@ -24,7 +24,8 @@ foreach (var (label, spinning, blocked) in targets)
 {
     using var target = BenchTarget.Start(spinning, blocked);
     Console.Error.WriteLine($"# {label}: pid {target.Pid}, {target.Threads} threads in all ({spinning} spinning, {blocked} blocked)");
-    Capture(target, Engine.Ptrace, 100, TimeSpan.FromSeconds(1), dir.Db); // warm up: JIT, DAC load
+    // Warm up: the DAC load and Snapper's own JIT (tiered compilation settles after a few seconds of sampling).
+    Capture(target, Engine.Ptrace, 100, TimeSpan.FromSeconds(4), dir.Db);
     Capture(target, Engine.Attach, 10, TimeSpan.FromSeconds(1), dir.Db);
     var configs = engines.SelectMany(e => rates.Select(r => new Measurement(label, e.ToString().ToLowerInvariant(), r))).ToList();
     for (var round = 0; round < rounds; round++)
@@ -72,17 +73,33 @@ static (double Rate, int Samples, double Seconds, double CpuSeconds, List<long> 
     using var first = new ManualResetEventSlim();
     var plan = new SamplingPlan(TimeSpan.FromSeconds(1 / rate), null, window + TimeSpan.FromSeconds(0.5));
     var options = new CaptureOptions(TargetProcess.Inspect(target.Pid), plan, engine, 256, "benchmark");
-    var capture = Task.Run(() => CaptureRunner.Run(store, options, CancellationToken.None, (n, _) => { if (n == 1) first.Set(); }));
+    double samplerCpuFirst = 0, samplerCpuLast = 0;
+    // The progress callback runs on the sampling thread: read that thread's own CPU clock there.
+    var capture = Task.Run(() => CaptureRunner.Run(store, options, CancellationToken.None, (n, _) =>
+    {
+        samplerCpuLast = ThreadCpu.CurrentThreadSeconds();
+        if (n != 1) return;
+        samplerCpuFirst = samplerCpuLast;
+        first.Set();
+    }));
     // If the capture fails before its first sample, surface its error instead of waiting forever.
     if (Task.WaitAny(capture, Task.Run(first.Wait)) == 0) capture.GetAwaiter().GetResult();
     var from = target.Query();
     var cpuFrom = Process.GetCurrentProcess().TotalProcessorTime;
+    var threadsFrom = ThreadCpu.Snapshot();
     var result = capture.GetAwaiter().GetResult();
     var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuFrom).TotalSeconds;
+    var threadsTo = ThreadCpu.Snapshot();
     var to = target.Query();
     var session = SessionQueries.Find(store, result.SessionId)!;
     var profile = ProfileReader.Load(store, session);
     var seconds = Stopwatch.GetElapsedTime(from.Timestamp, to.Timestamp).TotalSeconds;
+    Console.Error.WriteLine("    cpu by thread (ms/sample): " + string.Create(CultureInfo.InvariantCulture,
+        $"sampler {(samplerCpuLast - samplerCpuFirst) * 1000 / Math.Max(1, session.SnapshotCount - 1):F3}, ") + ThreadCpu.Delta(threadsFrom, threadsTo, session.SnapshotCount - 1));
+    if (result.Timings.Snapshots > 0)
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    threads stopped per sample: {(double)result.Timings.ThreadsStopped / result.Timings.Snapshots:F2}"));
+    if (result.Timings.Snapshots > 0)
+        Console.Error.WriteLine("    phases (ms/sample): " + string.Join(", ", result.Timings.Means().Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Phase} {p.Ms:F3}"))));
     // Samples after the first one fall inside the measured window.
     return (BenchTarget.Rate(from, to), session.SnapshotCount - 1, seconds, cpu, profile.Snapshots.Skip(1).Select(s => s.PauseUs).ToList());
 }

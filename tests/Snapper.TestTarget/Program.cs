@@ -2,6 +2,8 @@
 // "READY <pid>" so the test never has to sleep and hope. Scenarios:
 //   mixed            spinning, recursing (20 deep, then waiting), P/Invoke-sleeping, Monitor.Wait-ing named threads
 //   exit-after <ms>  "mixed", then the process exits by itself after <ms>
+//   alternating      a thread that blocks 40 ms in Alpha.Wait, then 40 ms in Beta.Wait (same depth, same
+//                    Sleep), forever: a stale reused stack would show one of them only
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
@@ -25,6 +27,9 @@ switch (scenario)
         return 0;
     case "hostile":
         Scenarios.Hostile();
+        break;
+    case "alternating":
+        Alternating.Start();
         break;
     case "bench":
         Bench.Start(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));

@@ -15,7 +15,7 @@ public enum Engine
     Attach,
 }
 
-public sealed record CaptureResult(long SessionId, SamplerResult Sampler, int Stored);
+public sealed record CaptureResult(long SessionId, SamplerResult Sampler, int Stored, PhaseTimings Timings);
 
 /// <summary>
 /// Runs one capture: the source is opened and driven on a dedicated OS thread (every ptrace call of a session must
@@ -38,6 +38,7 @@ public static class CaptureRunner
         SessionWriter? writer = null;
         Task<int>? storing = null;
         SamplerResult? result = null;
+        PhaseTimings? timings = null;
         Exception? failure = null;
 
         var thread = new Thread(() =>
@@ -51,6 +52,7 @@ public static class CaptureRunner
                 storing.ContinueWith(_ => { channel.Writer.TryComplete(); stop.Cancel(); }, TaskContinuationOptions.OnlyOnFaulted);
                 var sampler = new Sampler(source, options.Plan, TimeProvider.System, Random.Shared) { Progress = progress };
                 result = sampler.Run(channel.Writer, stop.Token);
+                timings = source.Timings;
             }
             catch (Exception e)
             {
@@ -91,7 +93,7 @@ public static class CaptureRunner
             }
             if (storeFailure is not null) throw storeFailure;
             if (failure is not null) throw failure;
-            return new CaptureResult(writer.SessionId, result!, stored);
+            return new CaptureResult(writer.SessionId, result!, stored, timings!);
         }
     }
 

@@ -9,6 +9,9 @@ public interface IStackSource : IDisposable
     /// <summary>The runtime version, read when the source was opened.</summary>
     string RuntimeVersion { get; }
 
+    /// <summary>Time per phase of capturing, accumulated since the source was opened.</summary>
+    PhaseTimings Timings { get; }
+
     /// <summary>Stops the target, reads every thread, resumes it.</summary>
     /// <exception cref="TargetExitedException">The target is gone.</exception>
     /// <exception cref="SnapshotFailedException">This snapshot could not be read; later ones may be.</exception>

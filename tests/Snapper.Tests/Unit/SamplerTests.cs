@@ -25,6 +25,7 @@ public sealed class SamplerTests
     {
         public int Calls;
         public string RuntimeVersion => "test";
+        public PhaseTimings Timings { get; } = new();
 
         public CapturedSnapshot Capture()
         {

@@ -18,6 +18,9 @@ sealed class AttachStackSource : IStackSource
 
     public string RuntimeVersion { get; }
 
+    /// <summary>Not broken down: attach, walk and detach are one ClrMD call sequence.</summary>
+    public PhaseTimings Timings { get; } = new();
+
     AttachStackSource(TargetProcess process, int maxFrames)
     {
         _process = process;

@@ -13,15 +13,17 @@ static class ClrStackWalker
         {
             if (!thread.IsAlive || thread.OSThreadId == 0 || !isStopped(thread.OSThreadId)) continue;
             var frames = new List<RawFrame>();
+            ulong outermost = 0;
             // maxFrames bounds the walk: a corrupt stack can otherwise loop forever.
             foreach (var frame in thread.EnumerateStackTrace(includeContext: false, maxFrames))
             {
+                outermost = Math.Max(outermost, frame.StackPointer);
                 var raw = new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName);
                 // ClrMD yields each explicit runtime frame (InlinedCallFrame, ...) twice in a row: keep one.
                 if (raw.Kind != ClrStackFrameKind.ManagedMethod && frames.Count > 0 && frames[^1] == raw) continue;
                 frames.Add(raw);
             }
-            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, frames.ToArray()));
+            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, frames.ToArray(), outermost));
         }
         return threads;
     }

@@ -7,11 +7,15 @@ namespace Snapper.Sampling.ClrMd;
 
 /// <summary>
 /// The fast engine: one DataTarget and ClrRuntime for the whole capture, over Snapper's own reader, with Snapper
-/// stopping and resuming the threads itself. Per snapshot: list threads, stop them all in parallel, flush caches,
-/// walk, resume; naming happens after the resume. Use from one OS thread only (ptrace is per tracer thread).
+/// stopping and resuming the threads itself. Per snapshot: list threads, decide which can have changed (see
+/// <see cref="StackReuse"/>), stop only those in parallel, flush caches, walk them, resume; naming happens after
+/// the resume. Use from one OS thread only (ptrace is per tracer thread).
 /// </summary>
 sealed class PtraceStackSource : IStackSource
 {
+    /// <summary>Threads found to have no managed identity are not stopped again until this much time passes.</summary>
+    static readonly TimeSpan NativeThreadRecheck = TimeSpan.FromSeconds(10);
+
     readonly TargetProcess _process;
     readonly int _maxFrames;
     readonly ThreadStopper _stopper;
@@ -19,19 +23,31 @@ sealed class PtraceStackSource : IStackSource
     readonly DataTarget _dataTarget;
     readonly ClrRuntime _runtime;
     readonly FrameResolver _resolver = new();
-    readonly HashSet<uint> _stoppedTids = new();
     readonly ThreadNames _names;
+    readonly SyscallReader _syscalls;
+    readonly StackReuse _reuse;
+    readonly HashSet<uint> _stoppedTids = new();
+    readonly Dictionary<int, ulong> _stoppedSp = new();
+    readonly HashSet<int> _nativeThreads = new();
+    readonly HashSet<int> _live = new();
+    readonly List<int> _toStop = new();
+    long _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
+    int _lastThreadCount = -1;
 
     public string RuntimeVersion { get; }
+    public PhaseTimings Timings { get; } = new();
 
     PtraceStackSource(TargetProcess process, int maxFrames)
     {
         _process = process;
         _maxFrames = maxFrames;
         _stopper = new ThreadStopper(process.Pid);
+        SamplerPriority.TryRaise();
         _names = new ThreadNames(process.Pid);
+        _syscalls = new SyscallReader(process.Pid);
         ProbeTraceable();
         _memory = new ProcessMemory(process.Pid);
+        _reuse = new StackReuse(_memory);
         var reader = new PtraceDataReader(process.Pid, _memory, _stopper, ProcFs.ReadFileMappings(process.Pid));
         _dataTarget = new DataTarget(reader, RuntimeSession.Options());
         try
@@ -71,9 +87,18 @@ sealed class PtraceStackSource : IStackSource
 
     public CapturedSnapshot Capture()
     {
+        Timings.Start();
         var tids = ProcFs.ListThreads(_process.Pid);
         if (tids.Length == 0 || ProcFs.ReadThreadState(_process.Pid, _process.Pid) == 'Z')
             throw new TargetExitedException($"process {_process.Pid} exited");
+        var threads = new List<ThreadStack>(tids.Length);
+        ChooseThreadsToStop(tids, threads);
+        Timings.Mark(0);
+        if (_toStop.Count == 0)
+        {
+            Timings.EndSnapshot();
+            return new CapturedSnapshot(Stopwatch.GetTimestamp(), TimeSpan.Zero, threads);
+        }
 
         long start = 0;
         TimeSpan pause;
@@ -81,15 +106,24 @@ sealed class PtraceStackSource : IStackSource
         try
         {
             start = Stopwatch.GetTimestamp();
-            if (_stopper.StopAll(tids) == 0)
+            if (_stopper.StopAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_toStop)) == 0)
                 throw ProcFs.ProcessExists(_process.Pid)
                     ? new SnapshotFailedException("no thread could be stopped")
                     : new TargetExitedException($"process {_process.Pid} exited");
+            Timings.CountStopped(_stopper.Stopped.Count);
             _stoppedTids.Clear();
-            foreach (var thread in _stopper.Stopped) _stoppedTids.Add((uint)thread.Tid);
+            _stoppedSp.Clear();
+            foreach (var thread in _stopper.Stopped)
+            {
+                _stoppedTids.Add((uint)thread.Tid);
+                _stoppedSp[thread.Tid] = thread.HaveRegisters ? thread.Registers.Rsp : 0;
+            }
+            Timings.Mark(1);
             _memory.Flush();
             _runtime.FlushCachedData();
+            Timings.Mark(2);
             raw = ClrStackWalker.Walk(_runtime, _stoppedTids.Contains, _maxFrames);
+            Timings.Mark(3);
         }
         catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException)
         {
@@ -102,22 +136,60 @@ sealed class PtraceStackSource : IStackSource
             // Resume no matter what happened above (a second call is a no-op: the stopped list is empty).
             pause = _stopper.ResumeAll();
         }
-        return new CapturedSnapshot(start, pause, Name(raw));
+        Timings.Mark(4);
+        NameAndRemember(raw, threads);
+        Timings.Mark(5);
+        Timings.EndSnapshot();
+        return new CapturedSnapshot(start, pause, threads);
     }
 
-    List<ThreadStack> Name(List<RawThread> raw)
+    /// <summary>Fills <see cref="_toStop"/>; threads whose stacks can be reused go straight into <paramref name="threads"/>.</summary>
+    void ChooseThreadsToStop(int[] tids, List<ThreadStack> threads)
     {
-        var threads = new List<ThreadStack>(raw.Count);
+        _toStop.Clear();
+        if (tids.Length != _lastThreadCount) ForgetGoneThreads(tids);
+        if (Stopwatch.GetElapsedTime(_nativeThreadsCheckedAt) > NativeThreadRecheck)
+        {
+            // A native thread can become managed (a callback into .NET): look at every thread again now and then.
+            _nativeThreads.Clear();
+            _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
+        }
+        foreach (var tid in tids)
+        {
+            if (_nativeThreads.Contains(tid)) continue;
+            if (_reuse.TryReuse(tid, _syscalls.Read(tid)) is { } stack) threads.Add(stack);
+            else _toStop.Add(tid);
+        }
+    }
+
+    void ForgetGoneThreads(int[] tids)
+    {
+        _lastThreadCount = tids.Length;
+        _live.Clear();
+        _live.UnionWith(tids);
+        _syscalls.Retain(_live);
+        _reuse.Retain(_live);
+        _nativeThreads.IntersectWith(_live);
+    }
+
+    void NameAndRemember(List<RawThread> raw, List<ThreadStack> threads)
+    {
         foreach (var thread in raw)
-            threads.Add(new ThreadStack(thread.OsThreadId, thread.ManagedThreadId,
-                _names.Get(thread.OsThreadId), _resolver.Resolve(thread.Frames)));
-        return threads;
+        {
+            var stack = new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.Get(thread.OsThreadId), _resolver.Resolve(thread.Frames));
+            threads.Add(stack);
+            _reuse.Remember(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId), thread.OutermostStackPointer, stack);
+            _stoppedTids.Remove((uint)thread.OsThreadId);
+        }
+        // Stopped, but no managed thread: a native thread (the runtime's own, or the app's). Leave it alone.
+        foreach (var tid in _stoppedTids) _nativeThreads.Add((int)tid);
     }
 
     public void Dispose()
     {
         _stopper.ReleaseAll();
         _resolver.Dispose();
+        _syscalls.Dispose();
         _runtime.Dispose();
         _dataTarget.Dispose();
         _memory.Dispose();

@@ -5,5 +5,8 @@ namespace Snapper.Sampling.ClrMd;
 /// <summary>A frame as the walk met it, before naming: naming waits until the target runs again.</summary>
 readonly record struct RawFrame(ClrStackFrameKind Kind, ClrMethod? Method, string? FrameName);
 
-/// <summary>One thread's raw frames, innermost first, as ClrMD yields them.</summary>
-sealed record RawThread(int OsThreadId, int ManagedThreadId, RawFrame[] Frames);
+/// <summary>
+/// One thread's raw frames, innermost first, as ClrMD yields them. <see cref="OutermostStackPointer"/> is the
+/// highest frame stack pointer seen: the stack memory below it is what the walk depended on.
+/// </summary>
+sealed record RawThread(int OsThreadId, int ManagedThreadId, RawFrame[] Frames, ulong OutermostStackPointer);

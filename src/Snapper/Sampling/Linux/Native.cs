@@ -25,6 +25,17 @@ static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "process_vm_readv", SetLastError = true)]
     public static partial nint ProcessVmReadv(int pid, IoVec* local, nuint localCount, IoVec* remote, nuint remoteCount, nuint flags);
 
+    [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
+    public static partial int SetPriority(int which, int who, int priority);
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    public static partial int GetTid();
+
+    public const int PRIO_PROCESS = 0;
+
+    [LibraryImport("libc", EntryPoint = "usleep")]
+    public static partial int USleep(uint microseconds);
+
     [StructLayout(LayoutKind.Sequential)]
     public struct IoVec
     {

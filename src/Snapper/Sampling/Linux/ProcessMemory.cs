@@ -61,6 +61,9 @@ sealed unsafe class ProcessMemory : IDisposable
         return page;
     }
 
+    /// <summary>A read that bypasses the per-snapshot cache (for memory read while the target runs).</summary>
+    public int ReadUncached(ulong address, Span<byte> buffer) => ReadDirect(address, buffer);
+
     /// <summary>One uncached read; a partly mapped range returns what could be read.</summary>
     int ReadDirect(ulong address, Span<byte> buffer)
     {

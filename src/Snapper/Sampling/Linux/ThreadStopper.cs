@@ -65,7 +65,6 @@ sealed unsafe class ThreadStopper
 
     void WaitForStops()
     {
-        var spin = new SpinWait();
         while (_pending.Count > 0)
         {
             var elapsed = Stopwatch.GetElapsedTime(_firstStopTicks);
@@ -84,7 +83,8 @@ sealed unsafe class ThreadStopper
                 _pending.Clear();
                 break;
             }
-            spin.SpinOnce(sleep1Threshold: -1);
+            // Sleep, don't spin: on a small machine the threads we wait for need the CPU to reach their stop.
+            Native.USleep(20);
         }
     }
 

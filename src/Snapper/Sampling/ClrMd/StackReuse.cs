@@ -1,0 +1,74 @@
+using Snapper.Sampling.Linux;
+
+namespace Snapper.Sampling.ClrMd;
+
+/// <summary>
+/// Decides which threads need stopping. A thread that has not run since its last walk has the same stack, so it
+/// need not be stopped or walked at all: cost then follows the running threads, not the thread count.
+/// "Has not run" must survive Snapper's own stop and resume (which makes every stopped thread run briefly), so it
+/// is judged from what the kernel keeps for a blocked thread: the stack pointer and pc of its syscall, which stay
+/// put across a stop (a timed wait comes back as restart_syscall with the same ones), plus a hash of the stack
+/// memory from that stack pointer up to the outermost frame walked, read without stopping the thread.
+/// </summary>
+sealed class StackReuse(ProcessMemory memory)
+{
+    const int MaxHashedBytes = 256 * 1024;
+
+    sealed record Remembered(ulong StackPointer, ulong ProgramCounter, int Extent, int Hash, ThreadStack Stack);
+
+    readonly Dictionary<int, Remembered> _threads = new();
+    readonly Dictionary<int, ThreadActivity> _seenBeforeStop = new();
+    byte[] _buffer = new byte[16 * 1024];
+
+    /// <summary>The remembered stack of a thread that is provably where it was at its last walk; else null.</summary>
+    public ThreadStack? TryReuse(int tid, ThreadActivity activity)
+    {
+        _seenBeforeStop.Remove(tid);
+        if (activity.Running) return null;
+        if (!_threads.TryGetValue(tid, out var last) || last.StackPointer != activity.StackPointer || last.ProgramCounter != activity.ProgramCounter)
+        {
+            // Note what the thread looked like before the stop, to remember with its walk.
+            _seenBeforeStop[tid] = activity;
+            return null;
+        }
+        var hash = HashStack(activity.StackPointer, last.Extent);
+        if (hash == last.Hash) return last.Stack;
+        _seenBeforeStop[tid] = activity;
+        return null;
+    }
+
+    /// <summary>
+    /// After a walk: remember a thread's stack if it was blocked before the stop and still at the same stack
+    /// pointer when stopped (so the walk shows that very moment). <paramref name="outermostSp"/> bounds the hash.
+    /// </summary>
+    public void Remember(int tid, ulong stoppedSp, ulong outermostSp, ThreadStack stack)
+    {
+        if (!_seenBeforeStop.TryGetValue(tid, out var seen) || seen.StackPointer != stoppedSp || outermostSp < stoppedSp)
+        {
+            _threads.Remove(tid);
+            return;
+        }
+        var extent = (int)Math.Min(outermostSp - stoppedSp + 64, MaxHashedBytes);
+        _threads[tid] = new Remembered(seen.StackPointer, seen.ProgramCounter, extent,
+            HashStack(stoppedSp, extent), stack);
+    }
+
+    public void Forget(int tid) => _threads.Remove(tid);
+
+    /// <summary>Drops threads that are gone.</summary>
+    public void Retain(HashSet<int> live)
+    {
+        foreach (var tid in _threads.Keys.Where(t => !live.Contains(t)).ToList()) _threads.Remove(tid);
+    }
+
+    int HashStack(ulong sp, int extent)
+    {
+        if (_buffer.Length < extent) _buffer = new byte[Math.Max(extent, _buffer.Length * 2)];
+        var span = _buffer.AsSpan(0, extent);
+        var read = memory.ReadUncached(sp, span);
+        var hash = new HashCode();
+        hash.AddBytes(span[..read]);
+        hash.Add(read);
+        return hash.ToHashCode();
+    }
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics;
+
+namespace Snapper.Sampling;
+
+/// <summary>
+/// Where a source spends its time per snapshot, accumulated over a capture: the benchmark prints it so the
+/// README can say what limits the engine, measured rather than guessed.
+/// </summary>
+public sealed class PhaseTimings
+{
+    public static readonly string[] Names = ["list threads", "stop", "flush", "walk", "resume", "name"];
+
+    readonly long[] _ticks = new long[Names.Length];
+    long _last;
+
+    public int Snapshots { get; private set; }
+
+    /// <summary>Threads stopped, summed over snapshots: the cost follows this, not the thread count.</summary>
+    public long ThreadsStopped { get; private set; }
+
+    public void CountStopped(int threads) => ThreadsStopped += threads;
+
+    public void Start() => _last = Stopwatch.GetTimestamp();
+
+    /// <summary>Closes the phase that began at the previous mark.</summary>
+    public void Mark(int phase)
+    {
+        var now = Stopwatch.GetTimestamp();
+        _ticks[phase] += now - _last;
+        _last = now;
+    }
+
+    public void EndSnapshot() => Snapshots++;
+
+    /// <summary>Mean milliseconds per snapshot for each phase.</summary>
+    public IEnumerable<(string Phase, double Ms)> Means() =>
+        Names.Select((name, i) => (name, Snapshots == 0 ? 0 : _ticks[i] * 1000.0 / Stopwatch.Frequency / Snapshots));
+}
