@@ -1,13 +1,18 @@
 // The demo target: a small "order service" whose threads each do one recognisable kind of work, so a Snapper
 // report of it shows CPU work, recursion, lock waits, sleeps, a P/Invoke and a blocked socket read side by side.
-// Prints "READY <pid>" once every thread runs. Exits after --seconds N (default: run until killed).
+// Prints "READY <pid>" once every thread runs. Exits after --seconds N (default: run until killed), or, with
+// --exit-when-stdin-closes, when whoever started it goes away (snapper demo uses it so that even a killed
+// Snapper leaves no demo spinning behind).
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using DemoTarget;
 
-var seconds = args.Length == 2 && args[0] == "--seconds" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 0;
+var secondsAt = Array.IndexOf(args, "--seconds");
+var seconds = secondsAt >= 0 && secondsAt + 1 < args.Length ? int.Parse(args[secondsAt + 1], System.Globalization.CultureInfo.InvariantCulture) : 0;
+if (args.Contains("--exit-when-stdin-closes"))
+    new Thread(() => { Console.In.ReadToEnd(); Environment.Exit(0); }) { IsBackground = true, Name = "StdinWatcher" }.Start();
 var workers = new Workers();
 workers.StartAll();
 Console.WriteLine($"READY {Environment.ProcessId}");

@@ -5,12 +5,12 @@ namespace Snapper.Benchmark;
 /// <summary>The benchmark target process (Snapper.TestTarget "bench"): asks it how much work it has done.</summary>
 sealed class BenchTarget : IDisposable
 {
-    readonly Process _process;
+    readonly Snapper.Sampling.Linux.DetachedProcess _process;
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
     public int Threads { get; }
 
-    BenchTarget(Process process, int threads)
+    BenchTarget(Snapper.Sampling.Linux.DetachedProcess process, int threads)
     {
         _process = process;
         Threads = threads;
@@ -19,25 +19,20 @@ sealed class BenchTarget : IDisposable
     public static BenchTarget Start(int spinning, int blocked)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll");
-        var info = new ProcessStartInfo(DotnetHost(), [dll, "bench", spinning.ToString(), blocked.ToString()])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        var process = Process.Start(info)!;
-        var ready = process.StandardOutput.ReadLine();
+        // Not a tracked child of this process: see DetachedProcess for why that matters when tracing it.
+        var process = Snapper.Sampling.Linux.DetachedProcess.Start(DotnetHost(), [dll, "bench", spinning.ToString(), blocked.ToString()]);
+        var ready = process.Output.ReadLine();
         if (ready?.StartsWith("READY", StringComparison.Ordinal) != true)
             throw new InvalidOperationException($"benchmark target did not start: {ready}");
-        return new BenchTarget(process, Directory.GetDirectories($"/proc/{process.Id}/task").Length);
+        return new BenchTarget(process, Directory.GetDirectories($"/proc/{process.Pid}/task").Length);
     }
 
     /// <summary>Units of work done so far, and when they were read.</summary>
     public (long Work, long Timestamp) Query()
     {
-        _process.StandardInput.WriteLine("?");
-        _process.StandardInput.Flush();
-        var line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("benchmark target exited");
+        _process.Input.WriteLine("?");
+        _process.Input.Flush();
+        var line = _process.Output.ReadLine() ?? throw new InvalidOperationException("benchmark target exited");
         return (long.Parse(line.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture), Stopwatch.GetTimestamp());
     }
 
@@ -51,10 +46,5 @@ sealed class BenchTarget : IDisposable
         return File.Exists(candidate) ? candidate : "dotnet";
     }
 
-    public void Dispose()
-    {
-        if (!_process.HasExited) _process.Kill();
-        _process.WaitForExit();
-        _process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 }

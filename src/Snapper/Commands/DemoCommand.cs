@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Diagnostics;
+using Snapper.Sampling.Linux;
 using Snapper.Cli;
 using Snapper.Sampling;
 using Snapper.Store;
@@ -37,47 +37,34 @@ public static class DemoCommand
         ReportFiles.EnsureWritable(reportPath);
 
         using var target = StartTarget();
-        try
-        {
-            Console.WriteLine($"Started the demo target (pid {target.Id}).");
-            using var db = SnapperDatabase.Open(dbPath);
-            using var signals = new Signals();
-            var progress = ProgressLine.ForConsole();
-            var plan = new SamplingPlan(TimeSpan.FromMilliseconds(10), count, null);
-            var options = new CaptureOptions(TargetProcess.Inspect(target.Id), plan, result.GetValue(EngineOption), 256, "snapper demo");
-            var capture = CaptureRunner.Run(db, options, signals.Token, progress is null ? null : progress.Update);
-            progress?.Finish();
-            var session = SessionQueries.Find(db, capture.SessionId)!;
-            ReportFiles.Write(ProfileReader.Load(db, session), ReportFormat.Html, reportPath);
-            Console.WriteLine(SessionSummary.Describe(session));
-            Console.WriteLine($"Database: {Path.GetFullPath(dbPath)} (session {session.Id})");
-            Console.WriteLine($"Report:   {Path.GetFullPath(reportPath)}");
-            Console.WriteLine($"Next:     snapper report --db {dbPath} --format text");
-            return (int)ExitCode.Success;
-        }
-        finally
-        {
-            if (!target.HasExited) target.Kill(entireProcessTree: true);
-            target.WaitForExit();
-        }
+        Console.WriteLine($"Started the demo target (pid {target.Pid}).");
+        using var db = SnapperDatabase.Open(dbPath);
+        using var signals = new Signals();
+        var progress = ProgressLine.ForConsole();
+        var plan = new SamplingPlan(TimeSpan.FromMilliseconds(10), count, null);
+        var options = new CaptureOptions(TargetProcess.Inspect(target.Pid), plan, result.GetValue(EngineOption), 256, "snapper demo");
+        var capture = CaptureRunner.Run(db, options, signals.Token, progress is null ? null : progress.Update);
+        progress?.Finish();
+        var session = SessionQueries.Find(db, capture.SessionId)!;
+        ReportFiles.Write(ProfileReader.Load(db, session), ReportFormat.Html, reportPath);
+        Console.WriteLine(SessionSummary.Describe(session));
+        Console.WriteLine($"Database: {Path.GetFullPath(dbPath)} (session {session.Id})");
+        Console.WriteLine($"Report:   {Path.GetFullPath(reportPath)}");
+        Console.WriteLine($"Next:     snapper report --db {dbPath} --format text");
+        return (int)ExitCode.Success;
     }
 
     /// <summary>Starts DemoTarget (built beside Snapper) and waits for its READY line.</summary>
-    static Process StartTarget()
+    static DetachedProcess StartTarget()
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "DemoTarget.dll");
         if (!File.Exists(dll))
             throw new SnapperException(ExitCode.NotFound, $"the demo target is missing ({dll}); build the solution first");
-        var start = new ProcessStartInfo(DotnetHost(), [dll])
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        var process = Process.Start(start) ?? throw new SnapperException(ExitCode.InternalError, "could not start the demo target");
-        var ready = process.StandardOutput.ReadLineAsync();
+        var process = DetachedProcess.Start(DotnetHost(), [dll, "--exit-when-stdin-closes"]);
+        var ready = process.Output.ReadLineAsync();
         if (!ready.Wait(TimeSpan.FromSeconds(30)) || ready.Result?.StartsWith("READY", StringComparison.Ordinal) != true)
         {
-            process.Kill(entireProcessTree: true);
+            process.Dispose();
             throw new SnapperException(ExitCode.InternalError, "the demo target did not start (no READY line within 30 s)");
         }
         return process;

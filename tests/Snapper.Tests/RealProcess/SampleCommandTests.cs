@@ -123,3 +123,37 @@ public sealed class SampleCommandTests
         throw new TimeoutException($"fewer than {atLeast} samples stored in {db} after 60 s");
     }
 }
+
+public sealed class DemoCommandTests
+{
+    [Fact]
+    public void Demo_writes_store_and_report_and_leaves_no_target_behind()
+    {
+        using var dir = new TempDirectory();
+        var before = DemoTargets();
+        var result = SnapperCli.Run("demo", "--db", dir.File("demo.db"), "--report", dir.File("demo.html"), "--count", "50");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"Database: {dir.File("demo.db")}", result.Stdout);
+        Assert.Contains($"Report:   {dir.File("demo.html")}", result.Stdout);
+        var profile = ProfileQueries.LoadLatest(dir.File("demo.db"));
+        Assert.Equal(50, profile.Session.SnapshotCount);
+        foreach (var name in new[] { "PriceCalculator", "ReportBuilder", "InventoryWaiter", "AuditSleeper", "NativeClock", "SocketReader" })
+            Assert.Equal(50, ProfileQueries.StacksOf(profile, name).Count);
+        var html = File.ReadAllText(dir.File("demo.html"));
+        Assert.Contains("DemoTarget.PriceCalculator", html);
+        Assert.Contains("ReportBuilder&lt;", html); // the generic type name, escaped
+        Assert.Empty(DemoTargets().Except(before));
+    }
+
+    static List<int> DemoTargets() => Directory.GetDirectories("/proc")
+        .Select(Path.GetFileName)
+        .Where(n => int.TryParse(n, out _))
+        .Select(n => int.Parse(n!))
+        .Where(pid =>
+        {
+            try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains("DemoTarget.dll") && File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2] != "Z"; }
+            catch (IOException) { return false; }
+        })
+        .ToList();
+}

@@ -33,6 +33,11 @@ static unsafe partial class Native
 
     public const int PRIO_PROCESS = 0;
 
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
+    public const int SIGKILL = 9;
+
     [LibraryImport("libc", EntryPoint = "usleep")]
     public static partial int USleep(uint microseconds);
 
