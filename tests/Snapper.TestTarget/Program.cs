@@ -4,6 +4,10 @@
 //   exit-after <ms>  "mixed", then the process exits by itself after <ms>
 //   alternating      a thread that blocks 40 ms in Alpha.Wait, then 40 ms in Beta.Wait (same depth, same
 //                    Sleep), forever: a stale reused stack would show one of them only
+//   native-leaf      a thread that spends its time in libc's memset, called without a transition frame
+//                    ([SuppressGCTransition]), as FCalls and JIT helpers are
+//   stress           threads created and ended constantly, constant GCs, a SIGUSR1 handler; each stdin line
+//                    is answered "SIGNALS <received> THREADS <started> GCS <count>"
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
@@ -31,6 +35,14 @@ switch (scenario)
     case "alternating":
         Alternating.Start();
         break;
+    case "native-leaf":
+        NativeLeaf.Start();
+        break;
+    case "stress":
+        Stress.Start();
+        Ready();
+        Stress.AnswerQueries();
+        return 0;
     case "bench":
         Bench.Start(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
         Ready();

@@ -43,7 +43,7 @@ sealed class AttachStackSource : IStackSource
             using var runtime = RuntimeSession.Create(target, _process, out _);
             foreach (var thread in ClrStackWalker.Walk(runtime, _ => true, _maxFrames))
                 threads.Add(new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.Get(thread.OsThreadId),
-                    _resolver.Resolve(thread.Frames)));
+                    _resolver.Resolve(thread)));
         }
         catch (SnapperException e) when (e.Code == ExitCode.NoSuchProcess)
         {

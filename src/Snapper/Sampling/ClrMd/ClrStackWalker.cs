@@ -6,25 +6,42 @@ namespace Snapper.Sampling.ClrMd;
 static class ClrStackWalker
 {
     /// <param name="isStopped">Only threads Snapper holds stopped are walked: a running thread has no stable stack.</param>
-    public static List<RawThread> Walk(ClrRuntime runtime, Func<uint, bool> isStopped, int maxFrames)
+    /// <param name="recovery">When given, a walk that finds no managed frame is retried from the managed caller of
+    /// the native code the thread is in.</param>
+    public static List<RawThread> Walk(ClrRuntime runtime, Func<uint, bool> isStopped, int maxFrames, NativeLeafRecovery? recovery = null)
     {
         var threads = new List<RawThread>();
         foreach (var thread in runtime.Threads)
         {
             if (!thread.IsAlive || thread.OSThreadId == 0 || !isStopped(thread.OSThreadId)) continue;
-            var frames = new List<RawFrame>();
-            ulong outermost = 0;
-            // maxFrames bounds the walk: a corrupt stack can otherwise loop forever.
-            foreach (var frame in thread.EnumerateStackTrace(includeContext: false, maxFrames))
+            var (frames, outermost) = WalkOne(thread, maxFrames);
+            string? nativeModule = null;
+            if (recovery is not null && !frames.Any(f => f.Kind == ClrStackFrameKind.ManagedMethod)
+                && recovery.TryRedirect(thread.OSThreadId) is { } module)
             {
-                outermost = Math.Max(outermost, frame.StackPointer);
-                var raw = new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName);
-                // ClrMD yields each explicit runtime frame (InlinedCallFrame, ...) twice in a row: keep one.
-                if (raw.Kind != ClrStackFrameKind.ManagedMethod && frames.Count > 0 && frames[^1] == raw) continue;
-                frames.Add(raw);
+                var (recovered, recoveredOutermost) = WalkOne(thread, maxFrames);
+                recovery.Clear(thread.OSThreadId);
+                if (recovered.Any(f => f.Kind == ClrStackFrameKind.ManagedMethod))
+                    (frames, outermost, nativeModule) = (recovered, recoveredOutermost, module);
             }
-            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, frames.ToArray(), outermost));
+            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, frames.ToArray(), outermost, nativeModule));
         }
         return threads;
+    }
+
+    static (List<RawFrame> Frames, ulong Outermost) WalkOne(ClrThread thread, int maxFrames)
+    {
+        var frames = new List<RawFrame>();
+        ulong outermost = 0;
+        // maxFrames bounds the walk: a corrupt stack can otherwise loop forever.
+        foreach (var frame in thread.EnumerateStackTrace(includeContext: false, maxFrames))
+        {
+            outermost = Math.Max(outermost, frame.StackPointer);
+            var raw = new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName);
+            // ClrMD yields each explicit runtime frame (InlinedCallFrame, ...) twice in a row: keep one.
+            if (raw.Kind != ClrStackFrameKind.ManagedMethod && frames.Count > 0 && frames[^1] == raw) continue;
+            frames.Add(raw);
+        }
+        return (frames, outermost);
     }
 }

@@ -14,7 +14,19 @@ sealed class FrameResolver : IDisposable
     readonly Dictionary<(string Name, ulong MethodDesc), FrameInfo> _runtime = new();
     readonly PInvokeNames _pinvokes = new();
 
-    public IReadOnlyList<FrameInfo> Resolve(RawFrame[] innermostFirst)
+    readonly Dictionary<string, FrameInfo> _native = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<FrameInfo> Resolve(RawThread thread)
+    {
+        var frames = Resolve(thread.Frames);
+        if (thread.NativeLeafModule is not { } module) return frames;
+        // The thread was in native code called from its innermost managed frame: say so on top of the stack.
+        if (!_native.TryGetValue(module, out var native))
+            _native[module] = native = new FrameInfo(FrameKind.Native, module, "", $"[native code in {module}]");
+        return [.. frames, native];
+    }
+
+    IReadOnlyList<FrameInfo> Resolve(RawFrame[] innermostFirst)
     {
         var result = new FrameInfo[innermostFirst.Length];
         for (var i = 0; i < innermostFirst.Length; i++)

@@ -16,6 +16,7 @@ sealed class PtraceDataReader : IDataReader
     readonly ProcessMemory _memory;
     readonly ThreadStopper _stopper;
     readonly List<ModuleInfo> _modules;
+    readonly Dictionary<uint, Native.UserRegs> _overrides = new();
 
     public PtraceDataReader(int pid, ProcessMemory memory, ThreadStopper stopper, List<(ulong Start, ulong Offset, string Path)> mappings)
     {
@@ -55,10 +56,16 @@ sealed class PtraceDataReader : IDataReader
         return modules;
     }
 
+    /// <summary>Walks of <paramref name="tid"/> start from <paramref name="registers"/> instead of where the thread stopped.</summary>
+    public void OverrideContext(uint tid, Native.UserRegs registers) => _overrides[tid] = registers;
+
+    public void ClearOverride(uint tid) => _overrides.Remove(tid);
+
     public bool GetThreadContext(uint threadID, uint contextFlags, Span<byte> context)
     {
         if (context.Length < Unsafe.SizeOf<AMD64Context>() || !_stopper.TryGetRegisters((int)threadID, out var r))
             return false;
+        if (_overrides.TryGetValue(threadID, out var overridden)) r = overridden;
         context.Clear();
         ref var c = ref MemoryMarshal.AsRef<AMD64Context>(context);
         c.ContextFlags = contextFlags;

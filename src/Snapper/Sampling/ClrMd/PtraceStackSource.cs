@@ -26,6 +26,7 @@ sealed class PtraceStackSource : IStackSource
     readonly ThreadNames _names;
     readonly SyscallReader _syscalls;
     readonly StackReuse _reuse;
+    readonly NativeLeafRecovery _recovery;
     readonly HashSet<uint> _stoppedTids = new();
     readonly Dictionary<int, ulong> _stoppedSp = new();
     readonly HashSet<int> _nativeThreads = new();
@@ -54,6 +55,7 @@ sealed class PtraceStackSource : IStackSource
         {
             _runtime = RuntimeSession.Create(_dataTarget, process, out var version);
             RuntimeVersion = version;
+            _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, new ExecutableRegions(process.Pid));
         }
         catch
         {
@@ -122,7 +124,7 @@ sealed class PtraceStackSource : IStackSource
             _memory.Flush();
             _runtime.FlushCachedData();
             Timings.Mark(2);
-            raw = ClrStackWalker.Walk(_runtime, _stoppedTids.Contains, _maxFrames);
+            raw = ClrStackWalker.Walk(_runtime, _stoppedTids.Contains, _maxFrames, _recovery);
             Timings.Mark(3);
         }
         catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException)
@@ -176,7 +178,7 @@ sealed class PtraceStackSource : IStackSource
     {
         foreach (var thread in raw)
         {
-            var stack = new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.Get(thread.OsThreadId), _resolver.Resolve(thread.Frames));
+            var stack = new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.Get(thread.OsThreadId), _resolver.Resolve(thread));
             threads.Add(stack);
             _reuse.Remember(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId), thread.OutermostStackPointer, stack);
             _stoppedTids.Remove((uint)thread.OsThreadId);

@@ -18,7 +18,8 @@ namespace Snapper.Sampling.Linux;
 sealed unsafe class ThreadStopper
 {
     static readonly TimeSpan StopDeadline = TimeSpan.FromMilliseconds(100);
-    static readonly TimeSpan ProcCheckAfter = TimeSpan.FromMilliseconds(2);
+    // Only for notifications someone else reaped: a thread still on its way into the stop must not be taken for stopped.
+    static readonly TimeSpan ProcCheckAfter = TimeSpan.FromMilliseconds(20);
 
     readonly int _pid;
     readonly List<StoppedThread> _stopped = new();
@@ -111,21 +112,25 @@ sealed unsafe class ThreadStopper
         var state = ProcFs.ReadThreadState(_pid, tid);
         if (state == '?') return StopOutcome.Gone;
         if (state != 't') return StopOutcome.Waiting;
-        signal = PendingSignalOfStop(tid);
-        return StopOutcome.Stopped;
+        // /proc says 't' a moment before the stop is complete; until then ptrace calls fail and we keep waiting.
+        return TryGetSignalOfStop(tid, out signal) ? StopOutcome.Stopped : StopOutcome.Waiting;
     }
 
     /// <summary>
     /// The signal of a stop whose notification we did not see: GETSIGINFO fails with EINVAL for a group stop, names
-    /// SIGTRAP with the event in si_code for our interrupt, and names the signal for a signal-delivery stop.
+    /// SIGTRAP with the event in si_code for our interrupt, and names the signal for a signal-delivery stop. Any
+    /// other failure (ESRCH) means the thread is not in its stop yet: false, so that no signal is guessed away.
     /// </summary>
-    static int PendingSignalOfStop(int tid)
+    static bool TryGetSignalOfStop(int tid, out int signal)
     {
+        signal = 0;
         var info = stackalloc int[32]; // siginfo_t is 128 bytes: si_signo, si_errno, si_code, ...
-        if (Native.Ptrace(Native.PTRACE_GETSIGINFO, tid, 0, (nint)info) != 0) return 0;
+        if (Native.Ptrace(Native.PTRACE_GETSIGINFO, tid, 0, (nint)info) != 0)
+            return System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Native.EINVAL;
         var signo = info[0];
         var code = info[2];
-        return signo == Native.SIGTRAP && code >> 8 == Native.PTRACE_EVENT_STOP ? 0 : signo;
+        signal = signo == Native.SIGTRAP && code >> 8 == Native.PTRACE_EVENT_STOP ? 0 : signo;
+        return true;
     }
 
     void Add(int tid, int pendingSignal)

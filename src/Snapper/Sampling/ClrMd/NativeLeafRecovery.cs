@@ -1,0 +1,53 @@
+using Microsoft.Diagnostics.Runtime;
+using Snapper.Sampling.Linux;
+
+namespace Snapper.Sampling.ClrMd;
+
+/// <summary>
+/// Recovers the managed stack of a thread stopped in native code that managed code called without a transition
+/// frame: an FCall (Math.Sqrt at tier 0 ends in libm), a JIT helper, memmove. Neither the DAC nor ClrMD unwinds
+/// native frames, so such a walk yields no managed frame at all: half the samples of a CPU-bound demo thread were
+/// lost that way. The first word above the stack pointer that is a return address into managed code (the runtime
+/// itself confirms it) is where the native code was called from; the walk is redone from there, with the stack
+/// pointer just past that return address.
+/// <para>
+/// Only for a thread stopped in user mode: a thread blocked in a syscall with no managed frame is a runtime thread
+/// waiting in native code (the finalizer, the tiered compiler), and its stack may hold stale addresses.
+/// </para>
+/// </summary>
+sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, ThreadStopper stopper, PtraceDataReader reader, ExecutableRegions regions)
+{
+    const int ScanWords = 1024; // 8 KiB of stack: native leaf frames are small
+    const ulong NotInSyscall = ulong.MaxValue; // orig_rax is -1 when the thread was stopped in user mode
+
+    readonly byte[] _stack = new byte[ScanWords * 8];
+
+    /// <summary>
+    /// Points the reader's context for <paramref name="tid"/> at the managed caller of the native code it is in.
+    /// Returns the native module's name, or null when there is nothing to recover from.
+    /// </summary>
+    public string? TryRedirect(uint tid)
+    {
+        if (!stopper.TryGetRegisters((int)tid, out var regs) || regs.OrigRax != NotInSyscall) return null;
+        if (regions.MayBeManagedCode(regs.Rip) && runtime.GetMethodByInstructionPointer(regs.Rip) is not null) return null;
+        var read = memory.Read(regs.Rsp, _stack) / 8;
+        for (var i = 0; i < read; i++)
+        {
+            var word = BitConverter.ToUInt64(_stack, i * 8);
+            if (!regions.MayBeManagedCode(word) || runtime.GetMethodByInstructionPointer(word) is null) continue;
+            var slot = regs.Rsp + (ulong)i * 8;
+            var caller = regs;
+            caller.Rip = word;
+            caller.Rsp = slot + 8;
+            // A managed frame's rbp lies above its return address; an rbp below it belongs to the native frames,
+            // whose prologue pushed the managed rbp just under the return address.
+            if (caller.Rbp <= slot && i > 0)
+                caller.Rbp = BitConverter.ToUInt64(_stack, (i - 1) * 8);
+            reader.OverrideContext(tid, caller);
+            return regions.ModuleOf(regs.Rip) ?? "unknown";
+        }
+        return null;
+    }
+
+    public void Clear(uint tid) => reader.ClearOverride(tid);
+}
