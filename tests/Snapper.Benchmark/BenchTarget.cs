@@ -20,7 +20,7 @@ sealed class BenchTarget : IDisposable
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll");
         // Not a tracked child of this process: see DetachedProcess for why that matters when tracing it.
-        var process = Snapper.Sampling.Linux.DetachedProcess.Start(DotnetHost(), [dll, "bench", spinning.ToString(), blocked.ToString()]);
+        var process = Snapper.Sampling.Linux.DetachedProcess.Start(Snapper.Cli.DotnetHost.Path, [dll, "bench", spinning.ToString(), blocked.ToString()]);
         var ready = process.Output.ReadLine();
         if (ready?.StartsWith("READY", StringComparison.Ordinal) != true)
             throw new InvalidOperationException($"benchmark target did not start: {ready}");
@@ -38,13 +38,6 @@ sealed class BenchTarget : IDisposable
 
     public static double Rate((long Work, long Timestamp) from, (long Work, long Timestamp) to) =>
         (to.Work - from.Work) / Stopwatch.GetElapsedTime(from.Timestamp, to.Timestamp).TotalSeconds;
-
-    static string DotnetHost()
-    {
-        var root = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-        var candidate = Path.Combine(root, "dotnet");
-        return File.Exists(candidate) ? candidate : "dotnet";
-    }
 
     public void Dispose() => _process.Dispose();
 }

@@ -60,7 +60,7 @@ public static class DemoCommand
         var dll = Path.Combine(AppContext.BaseDirectory, "DemoTarget.dll");
         if (!File.Exists(dll))
             throw new SnapperException(ExitCode.NotFound, $"the demo target is missing ({dll}); build the solution first");
-        var process = DetachedProcess.Start(DotnetHost(), [dll, "--exit-when-stdin-closes"]);
+        var process = DetachedProcess.Start(DotnetHost.Path, [dll, "--exit-when-stdin-closes"]);
         var ready = process.Output.ReadLineAsync();
         if (!ready.Wait(TimeSpan.FromSeconds(30)) || ready.Result?.StartsWith("READY", StringComparison.Ordinal) != true)
         {
@@ -68,15 +68,5 @@ public static class DemoCommand
             throw new SnapperException(ExitCode.InternalError, "the demo target did not start (no READY line within 30 s)");
         }
         return process;
-    }
-
-    /// <summary>The dotnet host running Snapper itself, so the demo uses the same runtime.</summary>
-    static string DotnetHost()
-    {
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") return Environment.ProcessPath!;
-        var root = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-        var candidate = Path.Combine(root, "dotnet");
-        return File.Exists(candidate) ? candidate : "dotnet";
     }
 }

@@ -40,13 +40,6 @@ public sealed class RunningTarget : IDisposable
         return target;
     }
 
-    /// <summary>The scheduler state letter from /proc (R, S, D, T, t, Z...).</summary>
-    public char State()
-    {
-        var stat = File.ReadAllText($"/proc/{Pid}/stat");
-        return stat[stat.LastIndexOf(')') + 2];
-    }
-
     /// <summary>True when some thread of the target is in a stopped state (T or t): Snapper must never leave it so.</summary>
     public bool AnyThreadStopped()
     {

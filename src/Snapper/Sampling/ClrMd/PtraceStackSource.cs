@@ -78,10 +78,7 @@ sealed class PtraceStackSource : IStackSource
             throw new SnapperException(ExitCode.NoSuchProcess, $"process {_process.Pid} ({_process.Name}) exited");
         if (_stopper.LastSeizeErrno == Native.EPERM)
         {
-            var tracer = ProcFs.ReadTracerPid(_process.Pid);
-            if (tracer != 0)
-                throw new SnapperException(ExitCode.AlreadyTraced,
-                    $"process {_process.Pid} ({_process.Name}) is already traced by pid {tracer} ({ProcFs.ReadComm(tracer) ?? "?"})");
+            _process.EnsureNotTraced(); // a tracer that attached since the check
             throw TargetProcess.PermissionDenied(_process.Pid, _process.Name);
         }
         throw new SnapperException(ExitCode.NoSuchProcess, $"could not stop any thread of process {_process.Pid} ({_process.Name})");

@@ -30,25 +30,16 @@ static class ProcFs
     public static string? ReadComm(int pid) => ReadTrimmed($"/proc/{pid}/comm");
 
     /// <summary>The command line with arguments joined by spaces, or empty.</summary>
-    public static string ReadCommandLine(int pid)
-    {
-        try
-        {
-            var raw = File.ReadAllBytes($"/proc/{pid}/cmdline");
-            return System.Text.Encoding.UTF8.GetString(raw).TrimEnd('\0').Replace('\0', ' ');
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return "";
-        }
-    }
+    public static string ReadCommandLine(int pid) => string.Join(' ', ReadArguments(pid));
 
+    /// <summary>The arguments the process was started with; empty once it is gone (or for a kernel thread).</summary>
     public static string[] ReadArguments(int pid)
     {
         try
         {
             var raw = File.ReadAllBytes($"/proc/{pid}/cmdline");
-            return System.Text.Encoding.UTF8.GetString(raw).TrimEnd('\0').Split('\0');
+            var text = System.Text.Encoding.UTF8.GetString(raw).TrimEnd('\0');
+            return text.Length == 0 ? [] : text.Split('\0');
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -35,9 +35,6 @@ sealed unsafe class ThreadStopper
     /// <summary>The last failure to seize a thread that was not a vanished thread (errno), or 0.</summary>
     public int LastSeizeErrno { get; private set; }
 
-    /// <summary>Threads that did not stop before the deadline in the last <see cref="StopAll"/>.</summary>
-    public int LaggingCount => _lagging.Count;
-
     /// <summary>Stops every thread in <paramref name="tids"/> that still exists. Returns how many are stopped.</summary>
     public int StopAll(ReadOnlySpan<int> tids)
     {
