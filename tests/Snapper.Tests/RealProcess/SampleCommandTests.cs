@@ -57,8 +57,10 @@ public sealed class SampleCommandTests
         Assert.True(withTransition >= 0.9 * native.Count, $"{withTransition} of {native.Count}: {ProfileQueries.Describe(native[0])}");
     }
 
-    [Fact]
-    public async Task Ctrl_C_keeps_the_samples_writes_the_report_and_leaves_the_target_running()
+    [Theory]
+    [InlineData(Native.SIGINT)]
+    [InlineData(Native.SIGTERM)]
+    public async Task Ctrl_C_or_SIGTERM_keeps_the_samples_writes_the_report_and_leaves_the_target_running(int signal)
     {
         using var dir = new TempDirectory();
         using var target = RunningTarget.StartTestTarget("mixed");
@@ -70,8 +72,8 @@ public sealed class SampleCommandTests
         var stderr = snapper.StandardError.ReadToEndAsync();
 
         WaitForStoredSamples(db, atLeast: 20);
-        Assert.Equal(0, Native.Kill(snapper.Id, Native.SIGINT));
-        Assert.True(snapper.WaitForExit(30_000), "snapper did not stop on SIGINT");
+        Assert.Equal(0, Native.Kill(snapper.Id, signal));
+        Assert.True(snapper.WaitForExit(30_000), $"snapper did not stop on signal {signal}");
 
         Assert.True(snapper.ExitCode == 0, $"exit {snapper.ExitCode}: {await stderr}");
         Assert.True(File.Exists(report), await stdout);
