@@ -20,6 +20,9 @@ public sealed class PhaseTimings
 
     public void CountStopped(int threads) => ThreadsStopped += threads;
 
+    /// <summary>process_vm_readv calls, summed over snapshots: each is a page the walk found cold.</summary>
+    public long MemoryReads { get; set; }
+
     public void Start() => _last = Stopwatch.GetTimestamp();
 
     /// <summary>Closes the phase that began at the previous mark.</summary>

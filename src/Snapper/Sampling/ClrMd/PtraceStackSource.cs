@@ -25,6 +25,7 @@ sealed class PtraceStackSource : IStackSource
     readonly FrameResolver _resolver = new();
     readonly ThreadNames _names;
     readonly SyscallReader _syscalls;
+    readonly ThreadList _threadList;
     readonly StackReuse _reuse;
     readonly NativeLeafRecovery _recovery;
     readonly HashSet<uint> _stoppedTids = new();
@@ -46,6 +47,7 @@ sealed class PtraceStackSource : IStackSource
         SamplerPriority.TryRaise();
         _names = new ThreadNames(process.Pid);
         _syscalls = new SyscallReader(process.Pid);
+        _threadList = new ThreadList(process.Pid);
         ProbeTraceable();
         _memory = new ProcessMemory(process.Pid);
         _reuse = new StackReuse(_memory);
@@ -87,8 +89,8 @@ sealed class PtraceStackSource : IStackSource
     public CapturedSnapshot Capture()
     {
         Timings.Start();
-        var tids = ProcFs.ListThreads(_process.Pid);
-        if (tids.Length == 0 || ProcFs.ReadThreadState(_process.Pid, _process.Pid) == 'Z')
+        var tids = _threadList.Read();
+        if (tids.Length == 0)
             throw new TargetExitedException($"process {_process.Pid} exited");
         var threads = new List<ThreadStack>(tids.Length);
         ChooseThreadsToStop(tids, threads);
@@ -138,6 +140,7 @@ sealed class PtraceStackSource : IStackSource
         Timings.Mark(4);
         NameAndRemember(raw, threads);
         Timings.Mark(5);
+        Timings.MemoryReads = _memory.SyscallCount;
         Timings.EndSnapshot();
         return new CapturedSnapshot(start, pause, threads);
     }
@@ -156,7 +159,13 @@ sealed class PtraceStackSource : IStackSource
         foreach (var tid in tids)
         {
             if (_nativeThreads.Contains(tid)) continue;
-            if (_reuse.TryReuse(tid, _syscalls.Read(tid)) is { } stack) threads.Add(stack);
+            var activity = _syscalls.Read(tid);
+            if (activity.Gone)
+            {
+                _threadList.Invalidate(); // and perhaps another started: list again next time
+                continue;
+            }
+            if (_reuse.TryReuse(tid, activity) is { } stack) threads.Add(stack);
             else _toStop.Add(tid);
         }
     }
@@ -189,6 +198,7 @@ sealed class PtraceStackSource : IStackSource
         _stopper.ReleaseAll();
         _resolver.Dispose();
         _syscalls.Dispose();
+        _threadList.Dispose();
         _runtime.Dispose();
         _dataTarget.Dispose();
         _memory.Dispose();

@@ -3,9 +3,13 @@ using Microsoft.Win32.SafeHandles;
 namespace Snapper.Sampling.Linux;
 
 /// <summary>What /proc/PID/task/TID/syscall says about a thread, read without stopping it.</summary>
-readonly record struct ThreadActivity(bool Running, ulong StackPointer, ulong ProgramCounter)
+readonly record struct ThreadActivity(bool Running, ulong StackPointer, ulong ProgramCounter, bool Gone = false)
 {
+    /// <summary>Nothing known: treat as running (stop and walk it).</summary>
     public static readonly ThreadActivity Unknown = new(true, 0, 0);
+
+    /// <summary>The thread no longer exists.</summary>
+    public static readonly ThreadActivity Vanished = new(true, 0, 0, Gone: true);
 }
 
 /// <summary>
@@ -22,7 +26,7 @@ sealed class SyscallReader(int pid) : IDisposable
     {
         if (!_handles.TryGetValue(tid, out var handle))
             _handles[tid] = handle = Open(tid);
-        if (handle is null) return ThreadActivity.Unknown;
+        if (handle is null) return ThreadActivity.Vanished;
         int length;
         try
         {
@@ -30,7 +34,7 @@ sealed class SyscallReader(int pid) : IDisposable
         }
         catch (IOException)
         {
-            return ThreadActivity.Unknown;
+            return ThreadActivity.Vanished; // ESRCH: the thread exited
         }
         return Parse(_buffer.AsSpan(0, length));
     }
@@ -80,6 +84,7 @@ sealed class SyscallReader(int pid) : IDisposable
         return true;
     }
 
+    /// <summary>Null when the thread is gone (an unreadable file, e.g. for lack of rights, surfaces earlier, at the probe).</summary>
     SafeFileHandle? Open(int tid)
     {
         try

@@ -1,0 +1,76 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Snapper.Sampling.Linux;
+
+/// <summary>
+/// The target's thread ids, without listing /proc/PID/task for every sample (measured at 0.26-0.35 ms a sample for
+/// 21 threads, more with hundreds). /proc/PID/stat, read through a kept-open handle, gives the process state and
+/// thread count; the directory is listed again only when the count changes, when a known thread turned out to be
+/// gone (one exited and another started between two samples), or once a second as a safety net.
+/// </summary>
+sealed class ThreadList(int pid) : IDisposable
+{
+    static readonly long RelistEveryMs = 1000;
+
+    readonly byte[] _buffer = new byte[1024];
+    SafeFileHandle? _stat;
+    int[] _tids = [];
+    int _count = -1;
+    long _listedAt;
+    bool _stale = true;
+
+    /// <summary>The current thread ids, or an empty array when the process is gone or a zombie.</summary>
+    public int[] Read()
+    {
+        var (state, count) = ReadStat();
+        if (state is '?' or 'Z' or 'X') return [];
+        if (_stale || count != _count || Environment.TickCount64 - _listedAt > RelistEveryMs)
+        {
+            _tids = ProcFs.ListThreads(pid);
+            _count = count;
+            _listedAt = Environment.TickCount64;
+            _stale = false;
+        }
+        return _tids;
+    }
+
+    /// <summary>A thread of the last list is gone: list again next time.</summary>
+    public void Invalidate() => _stale = true;
+
+    (char State, int Threads) ReadStat()
+    {
+        try
+        {
+            _stat ??= File.OpenHandle($"/proc/{pid}/stat");
+            var length = RandomAccess.Read(_stat, _buffer, 0);
+            return Parse(_buffer.AsSpan(0, length));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ('?', 0);
+        }
+    }
+
+    /// <summary>"pid (comm) S ppid ... num_threads ...": the state follows the last ')', num_threads is field 20.</summary>
+    internal static (char State, int Threads) Parse(ReadOnlySpan<byte> stat)
+    {
+        var close = stat.LastIndexOf((byte)')');
+        if (close < 0 || close + 2 >= stat.Length) return ('?', 0);
+        var rest = stat[(close + 2)..];
+        var state = (char)rest[0];
+        // Fields after the comm: state is field 3, num_threads field 20, so 17 spaces further.
+        for (var field = 3; field < 20; field++)
+        {
+            var space = rest.IndexOf((byte)' ');
+            if (space < 0) return (state, 0);
+            rest = rest[(space + 1)..];
+        }
+        var end = rest.IndexOf((byte)' ');
+        var threads = 0;
+        foreach (var c in end < 0 ? rest : rest[..end])
+            if (c is >= (byte)'0' and <= (byte)'9') threads = threads * 10 + (c - '0');
+        return (state, threads);
+    }
+
+    public void Dispose() => _stat?.Dispose();
+}
