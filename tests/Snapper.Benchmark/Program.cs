@@ -11,11 +11,11 @@ using Snapper.Store;
 
 var rounds = Arg("--rounds", 3);
 var window = TimeSpan.FromSeconds(Arg("--window", 4));
-var quick = args.Contains("--quick");
+var quick = args.Contains("--quick"); // 13 threads, 100 Hz only
 var rates = quick ? new[] { 100.0 } : new[] { 10.0, 50.0, 100.0 };
-var targets = quick
-    ? new[] { ("13 threads", 4, 9) }
-    : new[] { ("13 threads", 4, 9), ("200 threads", 4, 196) };
+var only = Arg("--threads", 0);
+var targets = (quick ? new[] { ("13 threads", 4, 9) } : new[] { ("13 threads", 4, 9), ("200 threads", 4, 196) })
+    .Where(t => only == 0 || t.Item2 + t.Item3 == only).ToArray();
 var engines = new[] { Engine.Ptrace, Engine.Attach };
 
 using var dir = new TempDir();

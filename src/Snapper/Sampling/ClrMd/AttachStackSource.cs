@@ -41,7 +41,7 @@ sealed class AttachStackSource : IStackSource
         {
             using var target = Attach(suspend: true);
             using var runtime = RuntimeSession.Create(target, _process, out _);
-            foreach (var thread in ClrStackWalker.Walk(runtime, _ => true, _maxFrames))
+            foreach (var thread in ClrStackWalker.Walk(runtime.Threads, _ => true, _maxFrames))
                 threads.Add(new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.Get(thread.OsThreadId),
                     _resolver.Resolve(thread)));
         }

@@ -8,10 +8,10 @@ static class ClrStackWalker
     /// <param name="isStopped">Only threads Snapper holds stopped are walked: a running thread has no stable stack.</param>
     /// <param name="recovery">When given, a walk that finds no managed frame is retried from the managed caller of
     /// the native code the thread is in.</param>
-    public static List<RawThread> Walk(ClrRuntime runtime, Func<uint, bool> isStopped, int maxFrames, NativeLeafRecovery? recovery = null)
+    public static List<RawThread> Walk(IEnumerable<ClrThread> candidates, Func<uint, bool> isStopped, int maxFrames, NativeLeafRecovery? recovery = null)
     {
         var threads = new List<RawThread>();
-        foreach (var thread in runtime.Threads)
+        foreach (var thread in candidates)
         {
             if (!thread.IsAlive || thread.OSThreadId == 0 || !isStopped(thread.OSThreadId)) continue;
             var (frames, outermost) = WalkOne(thread, maxFrames);

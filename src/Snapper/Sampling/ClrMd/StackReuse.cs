@@ -9,19 +9,30 @@ namespace Snapper.Sampling.ClrMd;
 /// is judged from what the kernel keeps for a blocked thread: the stack pointer and pc of its syscall, which stay
 /// put across a stop (a timed wait comes back as restart_syscall with the same ones), plus a hash of the stack
 /// memory from that stack pointer up to the outermost frame walked, read without stopping the thread.
+/// Once a stack has been confirmed that way, the thread's CPU run time is noted: while it stays the same the thread
+/// has not run at all, and the stack is reused without reading anything else (Snapper never stops a reused
+/// thread, so its own stops cannot move that number; a freshly walked thread's can, so it is confirmed first).
 /// </summary>
 sealed class StackReuse(ProcessMemory memory)
 {
     const int MaxHashedBytes = 256 * 1024;
 
-    sealed record Remembered(ulong StackPointer, ulong ProgramCounter, int Extent, int Hash, ThreadStack Stack);
+    sealed record Remembered(ulong StackPointer, ulong ProgramCounter, int Extent, int Hash, ThreadStack Stack)
+    {
+        /// <summary>The thread's CPU run time when this stack was last confirmed, or null when not yet.</summary>
+        public ulong? ConfirmedAtRunTime { get; set; }
+    }
 
     readonly Dictionary<int, Remembered> _threads = new();
     readonly Dictionary<int, ThreadActivity> _seenBeforeStop = new();
     byte[] _buffer = new byte[16 * 1024];
 
+    /// <summary>The remembered stack of a thread that has not run since its stack was last confirmed; else null.</summary>
+    public ThreadStack? TryReuseIdle(int tid, ulong? runTime) =>
+        runTime is { } now && _threads.TryGetValue(tid, out var last) && last.ConfirmedAtRunTime == now ? last.Stack : null;
+
     /// <summary>The remembered stack of a thread that is provably where it was at its last walk; else null.</summary>
-    public ThreadStack? TryReuse(int tid, ThreadActivity activity)
+    public ThreadStack? TryReuse(int tid, ThreadActivity activity, ulong? runTime)
     {
         _seenBeforeStop.Remove(tid);
         if (activity.Running) return null;
@@ -32,7 +43,11 @@ sealed class StackReuse(ProcessMemory memory)
             return null;
         }
         var hash = HashStack(activity.StackPointer, last.Extent);
-        if (hash == last.Hash) return last.Stack;
+        if (hash == last.Hash)
+        {
+            last.ConfirmedAtRunTime = runTime;
+            return last.Stack;
+        }
         _seenBeforeStop[tid] = activity;
         return null;
     }
