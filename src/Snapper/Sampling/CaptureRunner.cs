@@ -15,7 +15,7 @@ public enum Engine
     Attach,
 }
 
-public sealed record CaptureResult(long SessionId, SamplerResult Sampler, int Stored, PhaseTimings Timings);
+public sealed record CaptureResult(long SessionId, SamplerResult Sampler, PhaseTimings Timings);
 
 /// <summary>
 /// Runs one capture: the source is opened and driven on a dedicated OS thread (every ptrace call of a session must
@@ -36,7 +36,7 @@ public static class CaptureRunner
         });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         SessionWriter? writer = null;
-        Task<int>? storing = null;
+        Task? storing = null;
         SamplerResult? result = null;
         PhaseTimings? timings = null;
         Exception? failure = null;
@@ -67,11 +67,10 @@ public static class CaptureRunner
             throw failure ?? new InvalidOperationException("the capture ended before it started");
         using (writer)
         {
-            var stored = 0;
             Exception? storeFailure = null;
             try
             {
-                stored = storing!.GetAwaiter().GetResult();
+                storing!.GetAwaiter().GetResult();
             }
             catch (Exception e)
             {
@@ -93,7 +92,7 @@ public static class CaptureRunner
             }
             if (storeFailure is not null) throw storeFailure;
             if (failure is not null) throw failure;
-            return new CaptureResult(writer.SessionId, result!, stored, timings!);
+            return new CaptureResult(writer.SessionId, result!, timings!);
         }
     }
 

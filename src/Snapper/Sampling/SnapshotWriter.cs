@@ -14,10 +14,9 @@ public sealed class SnapshotWriter(SessionWriter writer)
     public int CommitEvery { get; init; } = 200;
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Writes until the channel completes, then commits. Returns how many snapshots were stored.</summary>
-    public async Task<int> RunAsync(ChannelReader<TimedSnapshot> input)
+    /// <summary>Writes until the channel completes, then commits.</summary>
+    public async Task RunAsync(ChannelReader<TimedSnapshot> input)
     {
-        var stored = 0;
         var sinceCommit = 0;
         var lastCommit = Stopwatch.GetTimestamp();
         while (await input.WaitToReadAsync().ConfigureAwait(false))
@@ -25,7 +24,6 @@ public sealed class SnapshotWriter(SessionWriter writer)
             while (input.TryRead(out var item))
             {
                 Write(item);
-                stored++;
                 sinceCommit++;
                 if (sinceCommit >= CommitEvery || Stopwatch.GetElapsedTime(lastCommit) >= CommitInterval)
                 {
@@ -36,7 +34,6 @@ public sealed class SnapshotWriter(SessionWriter writer)
             }
         }
         writer.Commit();
-        return stored;
     }
 
     void Write(TimedSnapshot item)

@@ -68,8 +68,6 @@ sealed class StackReuse(ProcessMemory memory)
             HashStack(stoppedSp, extent), stack);
     }
 
-    public void Forget(int tid) => _threads.Remove(tid);
-
     /// <summary>Drops threads that are gone.</summary>
     public void Retain(HashSet<int> live)
     {

@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace Snapper.Sampling.Linux;
 
 /// <summary>What /proc/PID/task/TID/syscall says about a thread, read without stopping it.</summary>
@@ -13,41 +11,21 @@ readonly record struct ThreadActivity(bool Running, ulong StackPointer, ulong Pr
 }
 
 /// <summary>
-/// Reads each thread's syscall file through a handle kept open across samples, into one reused buffer: reading
-/// /proc with File.ReadAllText for every thread of every sample was measured to cost more than the stack walk.
-/// The file reads <c>running</c>, or the blocked syscall's number, six arguments, stack pointer and pc.
+/// Reads each thread's /proc/PID/task/TID/syscall file: <c>running</c>, or the blocked syscall's number, six
+/// arguments, stack pointer and pc.
 /// </summary>
 sealed class SyscallReader(int pid) : IDisposable
 {
-    readonly Dictionary<int, SafeFileHandle?> _handles = new();
+    readonly ThreadFiles _files = new(pid, "syscall");
     readonly byte[] _buffer = new byte[256];
 
     public ThreadActivity Read(int tid)
     {
-        if (!_handles.TryGetValue(tid, out var handle))
-            _handles[tid] = handle = Open(tid);
-        if (handle is null) return ThreadActivity.Vanished;
-        int length;
-        try
-        {
-            length = RandomAccess.Read(handle, _buffer, 0);
-        }
-        catch (IOException)
-        {
-            return ThreadActivity.Vanished; // ESRCH: the thread exited
-        }
-        return Parse(_buffer.AsSpan(0, length));
+        var length = _files.Read(tid, _buffer);
+        return length < 0 ? ThreadActivity.Vanished : Parse(_buffer.AsSpan(0, length));
     }
 
-    /// <summary>Drops handles of threads that are gone; call with the current thread list.</summary>
-    public void Retain(HashSet<int> live)
-    {
-        foreach (var tid in _handles.Keys.Where(t => !live.Contains(t)).ToList())
-        {
-            _handles[tid]?.Dispose();
-            _handles.Remove(tid);
-        }
-    }
+    public void Retain(HashSet<int> live) => _files.Retain(live);
 
     /// <summary>Parses without allocating: this runs for every thread of every sample.</summary>
     internal static ThreadActivity Parse(ReadOnlySpan<byte> text)
@@ -84,22 +62,5 @@ sealed class SyscallReader(int pid) : IDisposable
         return true;
     }
 
-    /// <summary>Null when the thread is gone (an unreadable file, e.g. for lack of rights, surfaces earlier, at the probe).</summary>
-    SafeFileHandle? Open(int tid)
-    {
-        try
-        {
-            return File.OpenHandle($"/proc/{pid}/task/{tid}/syscall");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var handle in _handles.Values) handle?.Dispose();
-        _handles.Clear();
-    }
+    public void Dispose() => _files.Dispose();
 }
