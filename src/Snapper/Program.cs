@@ -21,12 +21,15 @@ static class Program
             SessionsCommand.Create(),
             DemoCommand.Create(),
         };
-        var parse = root.Parse(args);
+        // No command at all: show what there is rather than an error.
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (parse.Errors.Count > 0)
         {
             var command = string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : new[] { parse.CommandResult.Command.Name });
+            // "Unrecognized command or argument 'smaple'" says more than "Required command was not provided".
+            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
             return CommandRunner.Fail(ExitCode.InvalidArguments,
-                $"{parse.Errors[0].Message.ReplaceLineEndings(" ")} (see 'snapper {command}{(command.Length > 0 ? " " : "")}--help')");
+                $"{error.Message.ReplaceLineEndings(" ")} (see 'snapper {command}{(command.Length > 0 ? " " : "")}--help')");
         }
         // Snapper handles SIGINT/SIGTERM itself (see Signals); the default handler would kill a capture mid-sample.
         return parse.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });

@@ -60,6 +60,20 @@ public sealed class CliErrorTests
         AssertError(SnapperCli.Run("sample", "--pid", Environment.ProcessId.ToString(), option, value), 2, fragment);
 
     [Fact]
+    public void An_unknown_command_is_named() =>
+        AssertError(SnapperCli.Run("smaple", "--pid", "3"), 2, "Unrecognized command or argument 'smaple'");
+
+    [Fact]
+    public void No_command_shows_help()
+    {
+        var result = SnapperCli.Run();
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Usage:", result.Stdout);
+        Assert.Contains("sample", result.Stdout);
+        Assert.Equal("", result.Stderr);
+    }
+
+    [Fact]
     public void Rate_and_interval_together() =>
         AssertError(SnapperCli.Run("sample", "--pid", "1", "--rate", "10", "--interval", "10ms"), 2, "either --rate or --interval");
 
