@@ -68,8 +68,9 @@ namespace Snapper.TestTarget
     {
         public static void Mixed()
         {
-            using var started = new CountdownEvent(4);
+            using var started = new CountdownEvent(5);
             Start("Spinner", started, Spinner.Spin);
+            Start("Order pipeline: settlement worker #1", started, Waiter.Run);
             Start("Recursor", started, () => Recursor.Recurse(20));
             Start("NativeSleeper", started, NativeSleeper.Run);
             Start("Waiter", started, Waiter.Run);

@@ -28,7 +28,8 @@ public sealed class SampleCommandTests
         var profile = ProfileQueries.LoadLatest(db);
         Assert.Equal(count, profile.Session.SnapshotCount);
         Assert.Equal(SessionEndReason.CountReached, profile.Session.EndReason);
-        foreach (var name in new[] { "Spinner", "Recursor", "NativeSleeper", "Waiter" })
+        // Managed names in full, beyond the 15 characters an OS thread name can hold.
+        foreach (var name in new[] { "Spinner", "Recursor", "NativeSleeper", "Waiter", "Order pipeline: settlement worker #1" })
             Assert.Equal(count, ProfileQueries.StacksOf(profile, name).Count);
 
         // The 20-deep recursion appears whole, in order, outermost first: Recurse(20) ... Recurse(0) then the wait.

@@ -15,6 +15,7 @@ sealed class AttachStackSource : IStackSource
     readonly int _maxFrames;
     readonly FrameResolver _resolver = new();
     readonly ThreadNames _names;
+    readonly ManagedThreadNames _managedNames = new();
 
     public string RuntimeVersion { get; }
 
@@ -41,9 +42,11 @@ sealed class AttachStackSource : IStackSource
         {
             using var target = Attach(suspend: true);
             using var runtime = RuntimeSession.Create(target, _process, out _);
-            foreach (var thread in ClrStackWalker.Walk(runtime.Threads, _ => true, _maxFrames))
-                threads.Add(new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.Get(thread.OsThreadId),
-                    _resolver.Resolve(thread)));
+            var raw = ClrStackWalker.Walk(runtime.Threads, _ => true, _maxFrames);
+            _managedNames.Update(runtime, raw);
+            foreach (var thread in raw)
+                threads.Add(new ThreadStack(thread.OsThreadId, thread.ManagedThreadId,
+                    _managedNames.Get(thread.ThreadAddress) ?? _names.Get(thread.OsThreadId), _resolver.Resolve(thread)));
         }
         catch (SnapperException e) when (e.Code == ExitCode.NoSuchProcess)
         {

@@ -24,7 +24,7 @@ static class ClrStackWalker
                 if (recovered.Any(f => f.Kind == ClrStackFrameKind.ManagedMethod))
                     (frames, outermost, nativeModule) = (recovered, recoveredOutermost, module);
             }
-            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, frames.ToArray(), outermost, nativeModule));
+            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, frames.ToArray(), outermost, nativeModule));
         }
         return threads;
     }

@@ -24,6 +24,7 @@ sealed class PtraceStackSource : IStackSource
     readonly ClrRuntime _runtime;
     readonly FrameResolver _resolver = new();
     readonly ThreadNames _names;
+    readonly ManagedThreadNames _managedNames = new();
     readonly SyscallReader _syscalls;
     readonly ThreadList _threadList;
     readonly RunTimeReader _runTimes;
@@ -142,6 +143,7 @@ sealed class PtraceStackSource : IStackSource
             pause = _stopper.ResumeAll();
         }
         Timings.Mark(4);
+        _managedNames.Update(_runtime, raw);
         NameAndRemember(raw, threads);
         Timings.Mark(5);
         Timings.MemoryReads = _memory.SyscallCount;
@@ -211,7 +213,8 @@ sealed class PtraceStackSource : IStackSource
     {
         foreach (var thread in raw)
         {
-            var stack = new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.Get(thread.OsThreadId), _resolver.Resolve(thread));
+            var name = _managedNames.Get(thread.ThreadAddress) ?? _names.Get(thread.OsThreadId);
+            var stack = new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, name, _resolver.Resolve(thread));
             threads.Add(stack);
             _reuse.Remember(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId), thread.OutermostStackPointer, stack);
             _stoppedTids.Remove((uint)thread.OsThreadId);
