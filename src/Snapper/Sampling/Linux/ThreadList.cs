@@ -19,14 +19,20 @@ sealed class ThreadList(int pid) : IDisposable
     long _listedAt;
     bool _stale = true;
 
-    /// <summary>The current thread ids, or an empty array when the process is gone or a zombie.</summary>
+    /// <summary>
+    /// The current thread ids, or an empty array when the process is gone or a zombie. The same array instance comes
+    /// back for as long as the set of threads is unchanged.
+    /// </summary>
     public int[] Read()
     {
         var (state, count) = ReadStat();
         if (state is '?' or 'Z' or 'X') return [];
         if (_stale || count != _count || Environment.TickCount64 - _listedAt > RelistEveryMs)
         {
-            _tids = ProcFs.ListThreads(pid);
+            var listed = ProcFs.ListThreads(pid);
+            // Same threads: hand back the same array, so callers can tell "unchanged" by reference and skip their
+            // own refreshes (re-reading ClrMD's thread list inside a stop was one sample in a hundred: the p99).
+            if (!listed.AsSpan().SequenceEqual(_tids)) _tids = listed;
             _count = count;
             _listedAt = Environment.TickCount64;
             _stale = false;
