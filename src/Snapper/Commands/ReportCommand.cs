@@ -44,6 +44,7 @@ public static class ReportCommand
         if (output is not null) ReportFiles.EnsureWritable(output);
         var dbPath = result.GetValue(Db)!;
         using var db = SnapperDatabase.Open(dbPath, create: false);
+        AbandonedSessions.Close(db);
         var session = FindSession(db, result.GetValue(Session)!);
         output ??= format == ReportFormat.Html ? SampleCommand.DefaultReportPath(dbPath, session.Id) : "-";
         ReportFiles.Write(ProfileReader.Load(db, session), format, output);

@@ -52,6 +52,7 @@ public static class SampleCommand
         var target = TargetProcess.Inspect(result.GetValue(Pid));
         var dbPath = result.GetValue(Db)!;
         using var db = SnapperDatabase.Open(dbPath);
+        AbandonedSessions.Close(db);
         using var signals = new Signals();
         var progress = ProgressLine.ForConsole();
         var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine());

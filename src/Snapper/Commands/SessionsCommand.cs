@@ -20,6 +20,7 @@ public static class SessionsCommand
     static int Execute(string dbPath)
     {
         using var db = SnapperDatabase.Open(dbPath, create: false);
+        AbandonedSessions.Close(db);
         var sessions = SessionQueries.List(db);
         if (sessions.Count == 0)
         {

@@ -16,21 +16,33 @@ public sealed class TargetLock : IDisposable
 
     public static TargetLock Acquire(TargetProcess target)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"snapper-{target.Pid}.lock");
         try
         {
-            return new TargetLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
-        }
-        catch (IOException)
-        {
-            throw new SnapperException(ExitCode.AlreadyTraced,
-                $"another Snapper is already sampling process {target.Pid} ({target.Name}); only one can at a time");
+            return TryAcquire(target.Pid)
+                ?? throw new SnapperException(ExitCode.AlreadyTraced,
+                    $"another Snapper is already sampling process {target.Pid} ({target.Name}); only one can at a time");
         }
         catch (UnauthorizedAccessException)
         {
-            throw new SnapperException(ExitCode.PermissionDenied, $"cannot create the lock file '{path}'");
+            throw new SnapperException(ExitCode.PermissionDenied, $"cannot create the lock file '{PathFor(target.Pid)}'");
         }
     }
+
+    /// <summary>The lock, or null when another Snapper holds it.</summary>
+    /// <exception cref="UnauthorizedAccessException">The lock file cannot be created.</exception>
+    public static TargetLock? TryAcquire(int pid)
+    {
+        try
+        {
+            return new TargetLock(new FileStream(PathFor(pid), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    static string PathFor(int pid) => Path.Combine(Path.GetTempPath(), $"snapper-{pid}.lock");
 
     public void Dispose() => _file.Dispose();
 }
