@@ -4,8 +4,16 @@ using Snapper.Sampling.Linux;
 namespace Snapper.Sampling;
 
 /// <summary>What Snapper checks and reads about a target before it touches it with ptrace.</summary>
-public sealed record TargetProcess(int Pid, string Name, string CommandLine, string RuntimeDirectory)
+public sealed record TargetProcess(int Pid, string Name, string CommandLine, string RuntimeDirectory, bool OwnMountNamespace)
 {
+    /// <summary>
+    /// Where Snapper can open a file the target names (in /proc/PID/maps, or a module path the runtime reports). A target
+    /// in another mount namespace (a container, seen from the host) has its own files: they are reached through
+    /// /proc/PID/root, never at the same path on Snapper's side, which may be missing or a different version.
+    /// </summary>
+    public string HostPathOf(string pathInTarget) =>
+        OwnMountNamespace && pathInTarget.StartsWith('/') ? $"/proc/{Pid}/root{pathInTarget}" : pathInTarget;
+
     /// <summary>Checks that <paramref name="pid"/> names a live .NET process that Snapper may trace, or throws a <see cref="SnapperException"/>.</summary>
     public static TargetProcess Inspect(int pid)
     {
@@ -41,7 +49,7 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
                 $"process {pid} ({name}) is not a .NET process Snapper can read: no libcoreclr.so is loaded " +
                 "(single-file and NativeAOT apps are not supported)");
 
-        return new TargetProcess(pid, name, ProcFs.ReadCommandLine(pid), Path.GetDirectoryName(coreclr) ?? "");
+        return new TargetProcess(pid, name, ProcFs.ReadCommandLine(pid), Path.GetDirectoryName(coreclr) ?? "", ProcFs.HasOwnMountNamespace(pid));
     }
 
     /// <summary>

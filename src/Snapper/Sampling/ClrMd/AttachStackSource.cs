@@ -13,7 +13,7 @@ sealed class AttachStackSource : IStackSource
 {
     readonly TargetProcess _process;
     readonly int _maxFrames;
-    readonly FrameResolver _resolver = new();
+    readonly FrameResolver _resolver;
     readonly ThreadNames _names;
     readonly ManagedThreadNames _managedNames = new();
 
@@ -27,6 +27,7 @@ sealed class AttachStackSource : IStackSource
         _process = process;
         _maxFrames = maxFrames;
         _names = new ThreadNames(process.Pid);
+        _resolver = new FrameResolver(process.HostPathOf);
         using var target = Attach(suspend: false);
         using var runtime = RuntimeSession.Create(target, process, out var version);
         RuntimeVersion = version;

@@ -8,11 +8,12 @@ namespace Snapper.Sampling.ClrMd;
 /// the walk), so a steady-state sample allocates no strings. Call only while the ClrMD objects are valid, i.e.
 /// before the next FlushCachedData.
 /// </summary>
-sealed class FrameResolver : IDisposable
+/// <param name="hostPathOf">Maps a module path as the target sees it to one Snapper can open.</param>
+sealed class FrameResolver(Func<string, string> hostPathOf) : IDisposable
 {
     readonly Dictionary<ulong, FrameInfo> _managed = new();
     readonly Dictionary<(string Name, ulong MethodDesc), FrameInfo> _runtime = new();
-    readonly PInvokeNames _pinvokes = new();
+    readonly PInvokeNames _pinvokes = new(hostPathOf);
 
     readonly Dictionary<string, FrameInfo> _native = new(StringComparer.Ordinal);
 

@@ -11,7 +11,8 @@ namespace Snapper.Sampling.ClrMd;
 /// [DllImport] method and a [LibraryImport] wrapper, whose real P/Invoke is a generated local function of the
 /// same type named <c>&lt;Wrapper&gt;g____PInvoke|...</c> (that is how the BCL calls libSystem.Native).
 /// </summary>
-sealed class PInvokeNames : IDisposable
+/// <param name="hostPathOf">Maps a module path as the target sees it to one Snapper can open.</param>
+sealed class PInvokeNames(Func<string, string> hostPathOf) : IDisposable
 {
     readonly Dictionary<string, (PEReader Pe, MetadataReader Metadata)?> _modules = new(StringComparer.Ordinal);
 
@@ -97,11 +98,12 @@ sealed class PInvokeNames : IDisposable
         if (_modules.TryGetValue(path, out var cached)) return cached;
         (PEReader, MetadataReader)? module = null;
         PEReader? pe = null;
+        var file = hostPathOf(path);
         try
         {
-            if (File.Exists(path))
+            if (File.Exists(file))
             {
-                pe = new PEReader(File.OpenRead(path));
+                pe = new PEReader(File.OpenRead(file));
                 if (pe.HasMetadata) module = (pe, pe.GetMetadataReader());
             }
         }

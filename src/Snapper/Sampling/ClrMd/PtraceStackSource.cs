@@ -22,7 +22,7 @@ sealed class PtraceStackSource : IStackSource
     readonly ProcessMemory _memory;
     readonly DataTarget _dataTarget;
     readonly ClrRuntime _runtime;
-    readonly FrameResolver _resolver = new();
+    readonly FrameResolver _resolver;
     readonly ThreadNames _names;
     readonly ManagedThreadNames _managedNames = new();
     readonly SyscallReader _syscalls;
@@ -48,6 +48,7 @@ sealed class PtraceStackSource : IStackSource
         _process = process;
         _maxFrames = maxFrames;
         _stopper = new ThreadStopper(process.Pid);
+        _resolver = new FrameResolver(process.HostPathOf);
         SamplerPriority.TryRaise();
         _names = new ThreadNames(process.Pid);
         _syscalls = new SyscallReader(process.Pid);
@@ -56,7 +57,8 @@ sealed class PtraceStackSource : IStackSource
         ProbeTraceable();
         _memory = new ProcessMemory(process.Pid);
         _reuse = new StackReuse(_memory);
-        var reader = new PtraceDataReader(process.Pid, _memory, _stopper, ProcFs.ReadFileMappings(process.Pid));
+        var mappings = ProcFs.ReadFileMappings(process.Pid).Select(m => (m.Start, m.Offset, process.HostPathOf(m.Path))).ToList();
+        var reader = new PtraceDataReader(process.Pid, _memory, _stopper, mappings);
         _dataTarget = new DataTarget(reader, RuntimeSession.Options());
         try
         {

@@ -47,6 +47,21 @@ static class ProcFs
         }
     }
 
+    /// <summary>True when the process sees a different filesystem tree than Snapper (another mount namespace).</summary>
+    public static bool HasOwnMountNamespace(int pid)
+    {
+        try
+        {
+            var mine = new FileInfo("/proc/self/ns/mnt").LinkTarget;
+            var theirs = new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget;
+            return mine is not null && theirs is not null && mine != theirs;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The pid of the process tracing <paramref name="pid"/>, 0 when none.</summary>
     public static int ReadTracerPid(int pid)
     {
