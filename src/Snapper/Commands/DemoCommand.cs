@@ -39,17 +39,9 @@ public static class DemoCommand
         using var target = StartTarget();
         Console.WriteLine($"Started the demo target (pid {target.Pid}).");
         using var db = SnapperDatabase.Open(dbPath);
-        using var signals = new Signals();
-        var progress = ProgressLine.ForConsole();
         var plan = new SamplingPlan(TimeSpan.FromMilliseconds(10), count, null);
         var options = new CaptureOptions(TargetProcess.Inspect(target.Pid), plan, result.GetValue(EngineOption), 256, "snapper demo");
-        var capture = CaptureRunner.Run(db, options, signals.Token, progress is null ? null : progress.Update);
-        progress?.Finish();
-        var session = SessionQueries.Find(db, capture.SessionId)!;
-        ReportFiles.Write(ProfileReader.Load(db, session), ReportFormat.Html, reportPath);
-        Console.WriteLine(SessionSummary.Describe(session));
-        Console.WriteLine($"Database: {Path.GetFullPath(dbPath)} (session {session.Id})");
-        Console.WriteLine($"Report:   {Path.GetFullPath(reportPath)}");
+        ReportedCapture.Run(db, dbPath, options, _ => reportPath);
         Console.WriteLine($"Next:     snapper report --db {dbPath} --format text");
         return (int)ExitCode.Success;
     }

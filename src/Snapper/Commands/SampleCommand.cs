@@ -52,24 +52,12 @@ public static class SampleCommand
         var target = TargetProcess.Inspect(result.GetValue(Pid));
         var dbPath = result.GetValue(Db)!;
         using var db = SnapperDatabase.Open(dbPath);
-        AbandonedSessions.Close(db);
-        using var signals = new Signals();
-        var progress = ProgressLine.ForConsole();
         var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
-        var capture = CaptureRunner.Run(db, options, signals.Token, progress is null ? null : progress.Update);
-        progress?.Finish();
-
-        var session = SessionQueries.Find(db, capture.SessionId)!;
-        Console.WriteLine(SessionSummary.Describe(session));
-        Console.WriteLine($"Database: {Path.GetFullPath(dbPath)} (session {session.Id})");
-        if (!result.GetValue(NoReport))
-        {
-            reportPath ??= DefaultReportPath(dbPath, session.Id);
-            ReportFiles.Write(ProfileReader.Load(db, session), ReportFormat.Html, reportPath);
-            Console.WriteLine($"Report:   {Path.GetFullPath(reportPath)}");
-        }
+        // The default report is named after the session, so its path is known only once the session exists.
+        Func<long, string>? reportPathFor = result.GetValue(NoReport) ? null : id => reportPath ?? DefaultReportPath(dbPath, id);
+        var (session, capture) = ReportedCapture.Run(db, dbPath, options, reportPathFor);
         if (capture.Sampler.Reason == SessionEndReason.TargetExited)
             return CommandRunner.Fail(ExitCode.TargetExited, $"the target exited during the capture; the {session.SnapshotCount} samples taken are kept");
         return (int)ExitCode.Success;
