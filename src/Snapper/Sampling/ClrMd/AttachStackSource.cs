@@ -14,8 +14,7 @@ sealed class AttachStackSource : IStackSource
     readonly TargetProcess _process;
     readonly int _maxFrames;
     readonly FrameResolver _resolver;
-    readonly ThreadNames _names;
-    readonly ManagedThreadNames _managedNames = new();
+    readonly ManagedThreadNames _names;
 
     public string RuntimeVersion { get; }
 
@@ -26,7 +25,7 @@ sealed class AttachStackSource : IStackSource
     {
         _process = process;
         _maxFrames = maxFrames;
-        _names = new ThreadNames(process.Pid);
+        _names = new ManagedThreadNames(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf);
         using var target = Attach(suspend: false);
         using var runtime = RuntimeSession.Create(target, process, out var version);
@@ -44,10 +43,9 @@ sealed class AttachStackSource : IStackSource
             using var target = Attach(suspend: true);
             using var runtime = RuntimeSession.Create(target, _process, out _);
             var raw = ClrStackWalker.Walk(runtime.Threads, _ => true, _maxFrames);
-            _managedNames.Update(runtime, raw);
+            _names.Update(runtime, raw);
             foreach (var thread in raw)
-                threads.Add(new ThreadStack(thread.OsThreadId, thread.ManagedThreadId,
-                    _managedNames.Get(thread.ThreadAddress) ?? _names.Get(thread.OsThreadId), _resolver.Resolve(thread)));
+                threads.Add(new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.NameOf(thread), _resolver.Resolve(thread)));
         }
         catch (SnapperException e) when (e.Code == ExitCode.NoSuchProcess)
         {

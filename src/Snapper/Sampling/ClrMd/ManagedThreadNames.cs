@@ -8,19 +8,20 @@ namespace Snapper.Sampling.ClrMd;
 /// strong handle, its <c>_DONT_USE_InternalThread</c> field matched to the ClrThread's address, and its <c>_name</c>
 /// read. That costs tens of milliseconds on a big process, so it is done after the resume, only when a thread appears
 /// that the last read did not see (at most every five seconds), and every thirty seconds for renames. Those field names are
-/// runtime internals: when they are missing, names fall back to the OS name.
+/// runtime internals: when they are missing, and until a new thread's name is read, the OS name stands in.
 /// </summary>
-sealed class ManagedThreadNames
+sealed class ManagedThreadNames(int pid)
 {
-    // A process that churns threads would otherwise pay for a read every second; until a new thread's name is read,
-    // its OS name stands in.
+    // A process that churns threads would otherwise pay for a read every second.
     static readonly long MinIntervalMs = 5_000, RefreshEveryMs = 30_000;
 
     readonly Dictionary<ulong, string> _byThreadAddress = new();
+    readonly ThreadNames _osNames = new(pid);
     readonly HashSet<ulong> _seen = new();
     long? _readAt;
 
-    public string? Get(ulong threadAddress) => _byThreadAddress.GetValueOrDefault(threadAddress);
+    /// <summary>The managed name of a walked thread, else its OS name; null when it has neither.</summary>
+    public string? NameOf(RawThread thread) => _byThreadAddress.GetValueOrDefault(thread.ThreadAddress) ?? _osNames.Get(thread.OsThreadId);
 
     /// <summary>Re-reads the names if a walked thread is new to them, or they are old. Call while the ClrMD objects are valid.</summary>
     public void Update(ClrRuntime runtime, IReadOnlyList<RawThread> walked)

@@ -23,8 +23,7 @@ sealed class PtraceStackSource : IStackSource
     readonly DataTarget _dataTarget;
     readonly ClrRuntime _runtime;
     readonly FrameResolver _resolver;
-    readonly ThreadNames _names;
-    readonly ManagedThreadNames _managedNames = new();
+    readonly ManagedThreadNames _names;
     readonly SyscallReader _syscalls;
     readonly ThreadList _threadList;
     readonly RunTimeReader _runTimes;
@@ -36,8 +35,7 @@ sealed class PtraceStackSource : IStackSource
     readonly HashSet<int> _live = new();
     readonly List<int> _toStop = new();
     long _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
-    int _lastThreadCount = -1;
-    int[] _clrThreadsFor = [];
+    int[]? _lastTids; // ThreadList hands back the same array while the set of threads is unchanged
     System.Collections.Immutable.ImmutableArray<ClrThread> _clrThreads;
 
     public string RuntimeVersion { get; }
@@ -50,7 +48,7 @@ sealed class PtraceStackSource : IStackSource
         _stopper = new ThreadStopper(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf);
         SamplerPriority.TryRaise();
-        _names = new ThreadNames(process.Pid);
+        _names = new ManagedThreadNames(process.Pid);
         _syscalls = new SyscallReader(process.Pid);
         _threadList = new ThreadList(process.Pid);
         _runTimes = new RunTimeReader(process.Pid);
@@ -130,7 +128,7 @@ sealed class PtraceStackSource : IStackSource
             _memory.Flush();
             _runtime.FlushCachedData();
             Timings.Mark(2);
-            raw = ClrStackWalker.Walk(ClrThreadsFor(tids), _stoppedTids.Contains, _maxFrames, _recovery);
+            raw = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _recovery);
             Timings.Mark(3);
         }
         catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException)
@@ -145,7 +143,7 @@ sealed class PtraceStackSource : IStackSource
             pause = _stopper.ResumeAll();
         }
         Timings.Mark(4);
-        _managedNames.Update(_runtime, raw);
+        _names.Update(_runtime, raw);
         NameAndRemember(raw, threads);
         Timings.Mark(5);
         Timings.MemoryReads = _memory.SyscallCount;
@@ -158,13 +156,9 @@ sealed class PtraceStackSource : IStackSource
     /// threads), yet a ClrThread only names a thread; its stack is read fresh at each walk. So the list is kept
     /// while the set of thread ids stays the same, and re-read when it changes or when native threads are rechecked.
     /// </summary>
-    IEnumerable<ClrThread> ClrThreadsFor(int[] tids)
+    IEnumerable<ClrThread> ClrThreads()
     {
-        if (_clrThreads.IsDefault || !ReferenceEquals(tids, _clrThreadsFor))
-        {
-            _clrThreads = _runtime.Threads;
-            _clrThreadsFor = tids;
-        }
+        if (_clrThreads.IsDefault) _clrThreads = _runtime.Threads;
         return _clrThreads;
     }
 
@@ -172,7 +166,7 @@ sealed class PtraceStackSource : IStackSource
     void ChooseThreadsToStop(int[] tids, List<ThreadStack> threads)
     {
         _toStop.Clear();
-        if (tids.Length != _lastThreadCount) ForgetGoneThreads(tids);
+        if (!ReferenceEquals(tids, _lastTids)) ThreadSetChanged(tids);
         if (Stopwatch.GetElapsedTime(_nativeThreadsCheckedAt) > NativeThreadRecheck)
         {
             // A native thread can become managed (a callback into .NET): look at every thread again now and then.
@@ -200,9 +194,11 @@ sealed class PtraceStackSource : IStackSource
         }
     }
 
-    void ForgetGoneThreads(int[] tids)
+    /// <summary>Forgets what belonged to threads that are gone; ClrMD's thread list is read again at the next walk.</summary>
+    void ThreadSetChanged(int[] tids)
     {
-        _lastThreadCount = tids.Length;
+        _lastTids = tids;
+        _clrThreads = default;
         _live.Clear();
         _live.UnionWith(tids);
         _syscalls.Retain(_live);
@@ -215,8 +211,7 @@ sealed class PtraceStackSource : IStackSource
     {
         foreach (var thread in raw)
         {
-            var name = _managedNames.Get(thread.ThreadAddress) ?? _names.Get(thread.OsThreadId);
-            var stack = new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, name, _resolver.Resolve(thread));
+            var stack = new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.NameOf(thread), _resolver.Resolve(thread));
             threads.Add(stack);
             _reuse.Remember(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId), thread.OutermostStackPointer, stack);
             _stoppedTids.Remove((uint)thread.OsThreadId);
