@@ -35,12 +35,12 @@ public static class ReportFiles
         }
     }
 
-    public static void Write(Profile profile, ReportFormat format, string path)
+    public static void Write(Profile profile, ReportFormat format, string path, ReportOptions options)
     {
         if (path == "-")
         {
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false)) { AutoFlush = false };
-            Render(profile, format, stdout);
+            Render(profile, format, stdout, options);
             return;
         }
         EnsureWritable(path);
@@ -49,7 +49,7 @@ public static class ReportFiles
         try
         {
             using (var file = new StreamWriter(temp, append: false, new System.Text.UTF8Encoding(false)))
-                Render(profile, format, file);
+                Render(profile, format, file, options);
             File.Move(temp, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -59,13 +59,13 @@ public static class ReportFiles
         }
     }
 
-    static void Render(Profile profile, ReportFormat format, TextWriter output)
+    static void Render(Profile profile, ReportFormat format, TextWriter output, ReportOptions options)
     {
         switch (format)
         {
-            case ReportFormat.Html: HtmlReportWriter.Write(profile, output); break;
-            case ReportFormat.Text: TextReportWriter.Write(profile, output); break;
-            case ReportFormat.Json: JsonReportWriter.Write(profile, output); break;
+            case ReportFormat.Html: HtmlReportWriter.Write(profile, output, options); break;
+            case ReportFormat.Text: TextReportWriter.Write(profile, output, options); break;
+            case ReportFormat.Json: JsonReportWriter.Write(profile, output, options); break;
         }
     }
 
