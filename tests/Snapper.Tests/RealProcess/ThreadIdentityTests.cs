@@ -19,14 +19,17 @@ public sealed class ThreadIdentityTests
         UseShellExecute = false,
     });
 
-    [Fact]
-    public void Every_thread_shows_its_managed_name_and_its_state_and_the_spinner_has_the_cpu()
+    /// <param name="minSamples">The attach engine takes a few dozen samples a second at most.</param>
+    [Theory]
+    [InlineData("ptrace", 100)]
+    [InlineData("attach", 20)]
+    public void Every_thread_shows_its_managed_name_and_its_state_and_the_spinner_has_the_cpu(string engine, int minSamples)
     {
         using var dir = new TempDirectory();
         using var target = StartStates();
         var db = dir.File("s.db");
 
-        var capture = Process.Start(SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report"))!;
+        var capture = Process.Start(SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--engine", engine))!;
         Thread.Sleep(1500); // Snapper has seen the unnamed thread by now
         target.Process.StandardInput.WriteLine("rename");
         target.Process.StandardInput.Flush();
@@ -48,7 +51,7 @@ public sealed class ThreadIdentityTests
         {
             var samples = SamplesOf(profile, name);
             var share = samples.Count(s => s.State == state) * 1.0 / samples.Count;
-            Assert.True(samples.Count >= 100, $"{name}: only {samples.Count} samples");
+            Assert.True(samples.Count >= minSamples, $"{name}: only {samples.Count} samples");
             Assert.True(share >= 0.95, $"{name}: {share:P1} of {samples.Count} samples in {state}; states seen: " +
                 string.Join(", ", samples.GroupBy(s => s.State).Select(g => $"{g.Key} {g.Count()}")));
         }
@@ -60,7 +63,10 @@ public sealed class ThreadIdentityTests
         Assert.True(SamplesOf(profile, finalizer).All(s => s.State == SampleState.IdleThreadPool), "the finalizer waiting for work is idle");
         Assert.Contains(profile.Threads, t => t.Role == "main thread" && t.OsThreadId == target.Pid);
 
-        // CPU time comes from the kernel's per-thread counters: the spinner used nearly all of it.
+        // CPU time comes from the kernel's per-thread counters: the spinner used nearly all of it. Not so under the
+        // attach engine, whose every sample wakes each blocked thread (ClrMD attaches to them one by one): that CPU is
+        // real, and caused by the observer.
+        if (engine == "attach") return;
         var cpuByThread = profile.Samples.GroupBy(s => s.ThreadId).ToDictionary(g => g.Key, g => g.Sum(s => s.CpuNs));
         var spinner = profile.Threads.Single(t => t.Name == "Busy spinner");
         var cpuShare = cpuByThread[spinner.Id] * 1.0 / cpuByThread.Values.Sum();

@@ -56,8 +56,10 @@ sealed class AttachStackSource : IStackSource
             foreach (var thread in raw)
             {
                 var (cpu, before) = _beforeStop.GetValueOrDefault(thread.OsThreadId, (0, ThreadActivity.Unknown));
-                // ClrMD's attach leaves no registers to Snapper: the state is what /proc said just before.
-                var (activity, syscall) = WalkedThreadActivity.Of(thread, null, before, _syscallHistory);
+                // ClrMD holds the thread stopped: /proc/.../syscall then reads its orig_rax, as the ptrace engine's registers do.
+                var whileStopped = _syscalls.Read(thread.OsThreadId);
+                var (activity, syscall) = WalkedThreadActivity.Of(thread, whileStopped.Running || whileStopped.Gone ? null : whileStopped.Syscall,
+                    before, _syscallHistory);
                 threads.Add(new ThreadStack(thread.OsThreadId, _identities.Of(thread.OsThreadId), _resolver.Resolve(thread))
                 {
                     Activity = activity,
@@ -79,7 +81,7 @@ sealed class AttachStackSource : IStackSource
         return new CapturedSnapshot(start, Stopwatch.GetElapsedTime(start), threads);
     }
 
-    /// <summary>Each thread's syscall and CPU time, from /proc, just before ClrMD stops the target.</summary>
+    /// <summary>Each thread's syscall and CPU time, from /proc, just before ClrMD stops the target (the syscall is the fallback).</summary>
     void ReadThreadsBeforeStop()
     {
         _beforeStop.Clear();
