@@ -75,7 +75,8 @@ sealed record HtmlReportModel(
         var facts = SessionFacts.Of(profile);
         var list = new List<Fact>
         {
-            new("Command line", target.CommandLine, Code: true),
+            new("Command line", options.CommandLine(target), Code: true),
+            new("Captured by", target.SnapperCommandLine, Code: true),
             new("Runtime", target.RuntimeVersion),
             new("Host", target.Host),
             new("Engine", target.Engine),

@@ -50,7 +50,7 @@ public static class JsonReportWriter
         {
             json.WriteStartObject();
             json.WriteNumber("formatVersion", FormatVersion);
-            WriteSession(json, profile);
+            WriteSession(json, profile, options);
             WriteLimits(json, top, treeMinPercent);
             WriteView(json, analysis, options);
             WriteThreads(json, analysis);
@@ -61,7 +61,7 @@ public static class JsonReportWriter
         output.WriteByte((byte)'\n');
     }
 
-    static void WriteSession(Utf8JsonWriter json, Profile profile)
+    static void WriteSession(Utf8JsonWriter json, Profile profile, ReportOptions options)
     {
         var session = profile.Session;
         var target = session.Target;
@@ -70,7 +70,7 @@ public static class JsonReportWriter
         json.WriteNumber("id", session.Id);
         json.WriteNumber("pid", target.Pid);
         json.WriteString("processName", target.ProcessName);
-        json.WriteString("commandLine", target.CommandLine);
+        json.WriteString("commandLine", options.CommandLine(target));
         json.WriteString("runtimeVersion", target.RuntimeVersion);
         json.WriteString("host", target.Host);
         json.WriteString("engine", target.Engine);
@@ -87,6 +87,7 @@ public static class JsonReportWriter
         json.WriteNumber("requestedRate", target.RequestedRate);
         json.WriteNumber("achievedRate", Math.Round(facts.AchievedRate, 3));
         json.WriteNumber("maxFrames", target.MaxFrames);
+        json.WriteString("snapperCommandLine", target.SnapperCommandLine);
         json.WriteStartObject("pause");
         json.WriteNumber("p50Us", facts.Pause.P50Us);
         json.WriteNumber("p99Us", facts.Pause.P99Us);

@@ -13,6 +13,12 @@ public sealed record ReportOptions
 
     public bool IncludeIdle { get; init; }
 
+    /// <summary>Show the target's command line as it is, secrets included (see <see cref="CommandLineRedactor"/>).</summary>
+    public bool ShowSecrets { get; init; }
+
+    /// <summary>The target's command line as reports may show it.</summary>
+    public string CommandLine(SessionTarget target) => ShowSecrets ? target.CommandLine : CommandLineRedactor.Redact(target.CommandLine);
+
     /// <summary>Only threads whose names match, or every thread when null.</summary>
     public ThreadSelection? Threads { get; init; }
 }

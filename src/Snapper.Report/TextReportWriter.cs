@@ -23,7 +23,7 @@ public static class TextReportWriter
         profile = ProfileFilter.SelectThreads(profile, options.Threads);
         var analysis = ProfileAnalysis.Analyze(profile, TreeMinPercent, options.IncludeIdle);
         var text = new StringBuilder();
-        WriteHeader(text, profile);
+        WriteHeader(text, profile, options);
         WriteView(text, analysis, options);
         WriteThreads(text, analysis);
         WriteTopFunctions(text, analysis, top);
@@ -32,7 +32,7 @@ public static class TextReportWriter
         output.Write(text.ToString());
     }
 
-    static void WriteHeader(StringBuilder text, Profile profile)
+    static void WriteHeader(StringBuilder text, Profile profile, ReportOptions options)
     {
         var session = profile.Session;
         var target = session.Target;
@@ -41,7 +41,8 @@ public static class TextReportWriter
             ? $"{ReportFormat.Utc(session.StartedUtc)} to {ReportFormat.Utc(e)} ({ReportFormat.SessionDuration(profile)})"
             : $"{ReportFormat.Utc(session.StartedUtc)}, not ended ({ReportFormat.SessionDuration(profile)})";
         Line(text, $"Snapper profile of {Clean(target.ProcessName)} (pid {ReportFormat.Integer(target.Pid)}), session {ReportFormat.Integer(session.Id)}");
-        Line(text, $"  command line : {Clean(target.CommandLine)}");
+        Line(text, $"  command line : {Clean(options.CommandLine(target))}");
+        Line(text, $"  captured by  : {Clean(target.SnapperCommandLine)}");
         Line(text, $"  runtime      : {Clean(target.RuntimeVersion)} on {Clean(target.Host)}, engine {Clean(target.Engine)}");
         Line(text, $"  captured     : {span}");
         Line(text, $"  ended        : {Clean(ReportFormat.EndReason(session))}");

@@ -50,8 +50,14 @@ public static class CommonOptions
             + "flame graph, call tree and functions, and counts them in the threads table.",
     };
 
-    public static ReportOptions ReportOptions(ParseResult result, Option<ThreadSelection?> threads, Option<bool> idle) =>
-        new() { Threads = result.GetValue(threads), IncludeIdle = result.GetValue(idle) };
+    public static Option<bool> ShowSecrets() => new("--show-secrets")
+    {
+        Description = "Show the target's command line as it is. By default the values of options named like a password, "
+            + "token, secret, API key or connection string are replaced by ***.",
+    };
+
+    public static ReportOptions ReportOptions(ParseResult result, Option<ThreadSelection?> threads, Option<bool> idle, Option<bool> showSecrets) =>
+        new() { Threads = result.GetValue(threads), IncludeIdle = result.GetValue(idle), ShowSecrets = result.GetValue(showSecrets) };
 
     /// <summary>An option whose values are an enum's names in lower case, with a one-line error listing them.</summary>
     public static Option<T> Choice<T>(string name, string description, T defaultValue, params string[] aliases) where T : struct, Enum

@@ -24,6 +24,7 @@ public static class ReportCommand
 
     static readonly Option<ThreadSelection?> Threads = CommonOptions.Threads("Report only the threads whose names match.");
     static readonly Option<bool> Idle = CommonOptions.Idle();
+    static readonly Option<bool> ShowSecrets = CommonOptions.ShowSecrets();
 
     public static Command Create()
     {
@@ -37,7 +38,7 @@ public static class ReportCommand
               snapper report --format text --threads 'Worker|Order'
               snapper report --idle                          include parked thread-pool threads
             """)
-        { Db, Session, Format, Output, Threads, Idle };
+        { Db, Session, Format, Output, Threads, Idle, ShowSecrets };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
     }
@@ -52,7 +53,7 @@ public static class ReportCommand
         AbandonedSessions.Close(db);
         var session = FindSession(db, result.GetValue(Session)!);
         output ??= format == ReportFormat.Html ? SampleCommand.DefaultReportPath(dbPath, session.Id) : "-";
-        ReportFiles.Write(ProfileReader.Load(db, session), format, output, CommonOptions.ReportOptions(result, Threads, Idle));
+        ReportFiles.Write(ProfileReader.Load(db, session), format, output, CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets));
         if (output != "-") Console.WriteLine($"Report: {Path.GetFullPath(output)}");
         return (int)ExitCode.Success;
     }

@@ -20,6 +20,7 @@ public static class SampleCommand
     static readonly Option<int> MaxFrames = new("--max-frames") { Description = "Deepest stack to read per thread.", DefaultValueFactory = _ => 256, HelpName = "n" };
     static readonly Option<ThreadSelection?> Threads = CommonOptions.Threads("Store only the threads whose names match.");
     static readonly Option<bool> Idle = CommonOptions.Idle();
+    static readonly Option<bool> ShowSecrets = CommonOptions.ShowSecrets();
     static readonly Option<Engine> EngineOption = CommonOptions.Choice("--engine",
         "ptrace: Snapper's own low-overhead session (default). attach: ClrMD attach per sample, slow; the reference.", Engine.Ptrace);
 
@@ -40,7 +41,7 @@ public static class SampleCommand
             syscall it was blocked in, and the CPU time it used since the previous sample.
             """)
         {
-            Pid, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, MaxFrames, EngineOption,
+            Pid, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -63,7 +64,7 @@ public static class SampleCommand
             $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
         // The default report is named after the session, so its path is known only once the session exists.
         Func<long, string>? reportPathFor = result.GetValue(NoReport) ? null : id => reportPath ?? DefaultReportPath(dbPath, id);
-        var (session, capture) = ReportedCapture.Run(db, dbPath, options, reportPathFor, CommonOptions.ReportOptions(result, Threads, Idle));
+        var (session, capture) = ReportedCapture.Run(db, dbPath, options, reportPathFor, CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets));
         if (capture.Sampler.Reason == SessionEndReason.TargetExited)
             return CommandRunner.Fail(ExitCode.TargetExited, $"the target exited during the capture; the {session.SnapshotCount} samples taken are kept");
         return (int)ExitCode.Success;
