@@ -59,23 +59,13 @@ public sealed class ProfileAnalysis
         var total = profile.Samples.Count;
         var methods = new MethodTable(profile);
         var stacks = DistinctStacks.Count(profile, methods);
-        var threads = ThreadTable(profile, stacks);
+        var threads = SampledThreads.Table(profile, stacks.PerThread.Keys);
         bool Keep(long samples) => samples > 0 && (total == 0 ? 0 : samples * 100.0 / total) >= treeMinPercent;
         var tree = CallTreeBuilder.Build(stacks, threads, methods, Keep);
         var threadStats = threads.Values
             .Select(t => new ThreadStats(t, stacks.PerThread.GetValueOrDefault(t.Id)))
             .OrderByDescending(t => t.Samples).ThenBy(t => t.Thread.Id).ToList();
         return new ProfileAnalysis(total, treeMinPercent, threadStats, tree, CountFunctions(stacks, methods));
-    }
-
-    /// <summary>The profile's threads by id; a sample naming a thread the profile lacks (never written by the store) still counts.</summary>
-    static Dictionary<int, ThreadInfo> ThreadTable(Profile profile, DistinctStacks stacks)
-    {
-        var threads = new Dictionary<int, ThreadInfo>();
-        foreach (var thread in profile.Threads) threads[thread.Id] = thread;
-        foreach (var id in stacks.PerThread.Keys)
-            if (!threads.ContainsKey(id)) threads[id] = new ThreadInfo(id, 0, 0, $"unknown thread #{id}");
-        return threads;
     }
 
     /// <summary>Per distinct stack: self for the leaf method, total once for each method on it (a stamp marks "already counted").</summary>
