@@ -95,7 +95,8 @@ sealed class SpeedscopeExporter(string exporter) : IProfileExporter
 
     /// <summary>
     /// speedscope shows <c>file:line</c> beside a frame's name. Without a PDB the module (an assembly or a native
-    /// library) is the best "where" there is, as a browser profile names a script's URL.
+    /// library) is the best "where" there is, as a browser profile names a script's URL. A transition frame's name
+    /// already starts with its module (<c>libc!usleep</c>), so it gets none.
     /// </summary>
     static void WriteFrame(Utf8JsonWriter json, MethodIdentity method, Dictionary<MethodIdentity, MethodSource> sources)
     {
@@ -106,7 +107,7 @@ sealed class SpeedscopeExporter(string exporter) : IProfileExporter
             json.WriteString("file", source.File);
             if (source.Line > 0) json.WriteNumber("line", source.Line);
         }
-        else if (method.Module.Length > 0) json.WriteString("file", method.Module);
+        else if (method.Module.Length > 0 && method.Kind != FrameKind.Transition) json.WriteString("file", method.Module);
         json.WriteEndObject();
     }
 
