@@ -58,14 +58,18 @@ sealed class ChromiumTraceExporter(string exporter) : IProfileExporter
         public long Samples { get; set; }
     }
 
+    /// <summary>A frame level's run, ready to write.</summary>
+    readonly record struct Run(int Method, long StartUs, long DurationUs, int Depth, long Samples);
+
     static void WriteThread(ExportProfile export, Timeline timeline, ThreadSamples thread, int pid, int tid, EventWriter events)
     {
+        var runs = new List<Run>();
         var open = new List<OpenFrame>();
         void CloseFrom(int level, long atUs)
         {
             for (var d = open.Count - 1; d >= level; d--)
             {
-                events.Complete(export.Methods[open[d].Method], open[d].StartUs, atUs - open[d].StartUs, pid, tid, open[d].Samples);
+                runs.Add(new Run(open[d].Method, open[d].StartUs, atUs - open[d].StartUs, d, open[d].Samples));
                 open.RemoveAt(d);
             }
         }
@@ -87,6 +91,11 @@ sealed class ChromiumTraceExporter(string exporter) : IProfileExporter
             previousEnd = endUs;
         }
         CloseFrom(0, previousEnd);
+
+        // By start, then outer first: a caller and a callee can span exactly the same time (a method that only calls
+        // one other), and viewers take the first of two such events as the parent.
+        runs.Sort((a, b) => a.StartUs != b.StartUs ? a.StartUs.CompareTo(b.StartUs) : a.Depth.CompareTo(b.Depth));
+        foreach (var run in runs) events.Complete(export.Methods[run.Method], run.StartUs, run.DurationUs, pid, tid, run.Samples);
     }
 
     /// <summary>When each snapshot's samples start and end on the timeline.</summary>

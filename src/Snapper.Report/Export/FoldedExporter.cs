@@ -59,15 +59,18 @@ sealed class FoldedExporter(bool perThread) : IProfileExporter
 
     /// <summary>
     /// A frame as one field of a line: ';' separates frames and a line break ends the record, so a name from the
-    /// target containing them (any string can be a type name) would forge frames or lines. ';' becomes ':', every
-    /// control character '?', and an empty name '?', so a reader never sees an empty field.
+    /// target containing them (any string can be a type name) would forge frames or lines. ';' becomes ':', and every
+    /// control character and Unicode line or paragraph separator '?' (JavaScript readers such as speedscope's end a
+    /// line at U+2028 too). An empty name becomes '?', so a reader never sees an empty field.
     /// </summary>
     internal static string FrameText(string name)
     {
         if (name.Length == 0) return "?";
-        if (!name.Any(c => c == ';' || char.IsControl(c))) return name;
+        if (!name.Any(c => c == ';' || BreaksLine(c))) return name;
         var text = new StringBuilder(name.Length);
-        foreach (var c in name) text.Append(c == ';' ? ':' : char.IsControl(c) ? '?' : c);
+        foreach (var c in name) text.Append(c == ';' ? ':' : BreaksLine(c) ? '?' : c);
         return text.ToString();
     }
+
+    static bool BreaksLine(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';
 }
