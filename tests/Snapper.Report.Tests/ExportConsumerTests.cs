@@ -135,6 +135,9 @@ public sealed class ExportConsumerTests : IDisposable
             }
             Assert.Equal(withFrames, tracks[thread.Label].GetProperty("rootSamples").GetInt64());
             Assert.Equal(thread.OsThreadId, tracks[thread.Label].GetProperty("tid").GetInt32());
+            // Callers above callees: DevTools' top frames are the outermost frames of the thread's stacks.
+            Assert.Equal(threadNodes[thread.Label].Children.Select(c => c.Name).Distinct().Order(StringComparer.Ordinal),
+                tracks[thread.Label].GetProperty("devToolsRootNames").EnumerateArray().Select(n => n.GetString()).Order(StringComparer.Ordinal));
         }
         Assert.Equal(threadNodes.Values.Count(n => n.Total > n.Self), tracks.Count);
     }

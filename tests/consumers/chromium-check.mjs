@@ -52,7 +52,9 @@ for (const [key, events] of threads) {
 }
 if (errors.length) fail(errors);
 
-// DevTools needs window.DOMRect; analyze-trace.mjs installs it.
+// DevTools needs window.DOMRect (analyze-trace.mjs installs it) and URL.parse, which Node has from 20.18 only:
+// Debian 12's Node 18 gets the same function (a URL, or null where the constructor would throw).
+URL.parse ??= (url, base) => { try { return new URL(url, base); } catch { return null; } };
 const {parsedTrace} = await analyzeEvents(trace.traceEvents);
 const warnings = parsedTrace.data.Warnings.perWarning;
 if (warnings.size) fail([...warnings.keys()].map(w => `DevTools warns: ${w}`));
@@ -65,6 +67,7 @@ for (const [pid, process] of parsedTrace.data.Renderer.processes)
       events: thread.entries.length,
       rootSamples: roots.reduce((a, n) => a + (n.entry.args?.samples ?? 0), 0),
       maxDepth: thread.tree?.maxDepth ?? 0,
+      rootNames: [...new Set(roots.map(n => n.entry.name))].sort(),
     };
   }
 for (const [key, ours] of Object.entries(expected)) {
@@ -76,4 +79,6 @@ for (const [key, ours] of Object.entries(expected)) {
 if (errors.length) fail(errors);
 
 const processes = Object.fromEntries([...names].filter(([k]) => k.startsWith("process ")).map(([k, v]) => [k.slice(8), v]));
+// What DevTools draws at the top of each track, for the caller to compare with the stacks' outermost frames.
+for (const [key, ours] of Object.entries(expected)) ours.devToolsRootNames = loaded[key].rootNames;
 print({otherData: trace.otherData, displayTimeUnit: trace.displayTimeUnit, processes, threads: Object.values(expected)});
