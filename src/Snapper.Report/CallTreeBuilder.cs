@@ -10,7 +10,8 @@ namespace Snapper.Report;
 /// </summary>
 static class CallTreeBuilder
 {
-    public static CallTreeNode Build(DistinctStacks stacks, Dictionary<int, ThreadInfo> threads, MethodTable methods, Func<long, bool> keep)
+    /// <param name="keep">Whether a node with these samples and CPU nanoseconds is worth building.</param>
+    public static CallTreeNode Build(DistinctStacks stacks, Dictionary<int, ThreadInfo> threads, MethodTable methods, Func<long, long, bool> keep)
     {
         var root = new CallTreeNode(CallTreeNodeKind.Root, ProfileAnalysis.RootName, null);
         var items = new int[stacks.PairCount];
@@ -23,13 +24,18 @@ static class CallTreeBuilder
         {
             var threadId = stacks.ThreadOf(from);
             var to = from;
-            long total = 0;
-            while (to < items.Length && stacks.ThreadOf(to) == threadId) total += stacks.CountOf(to++);
+            long total = 0, cpu = 0;
+            for (; to < items.Length && stacks.ThreadOf(to) == threadId; to++)
+            {
+                total += stacks.CountOf(to);
+                cpu += stacks.CpuOf(to);
+            }
             root.Total += total;
-            if (keep(total))
+            root.TotalCpuNs += cpu;
+            if (keep(total, cpu))
             {
                 var thread = threads[threadId];
-                work.Push((new CallTreeNode(CallTreeNodeKind.Thread, thread.Label, root, thread: thread) { Total = total }, 0, from, to));
+                work.Push((new CallTreeNode(CallTreeNodeKind.Thread, thread.Label, root, thread: thread) { Total = total, TotalCpuNs = cpu }, 0, from, to));
             }
             else root.PrunedChildren++;
             from = to;
@@ -42,17 +48,25 @@ static class CallTreeBuilder
             // Stacks that end here sort first (key -1) and are this node's self samples; the rest group by method.
             Array.Sort(keys, items, from, to - from);
             var next = from;
-            for (; next < to && keys[next] < 0; next++) node.Self += stacks.CountOf(items[next]);
+            for (; next < to && keys[next] < 0; next++)
+            {
+                node.Self += stacks.CountOf(items[next]);
+                node.SelfCpuNs += stacks.CpuOf(items[next]);
+            }
             while (next < to)
             {
                 var method = keys[next];
                 var end = next;
-                long total = 0;
-                for (; end < to && keys[end] == method; end++) total += stacks.CountOf(items[end]);
-                if (keep(total))
+                long total = 0, cpu = 0;
+                for (; end < to && keys[end] == method; end++)
+                {
+                    total += stacks.CountOf(items[end]);
+                    cpu += stacks.CpuOf(items[end]);
+                }
+                if (keep(total, cpu))
                 {
                     var identity = methods[method];
-                    var child = new CallTreeNode(CallTreeNodeKind.Frame, identity.DisplayName, node, identity) { Total = total };
+                    var child = new CallTreeNode(CallTreeNodeKind.Frame, identity.DisplayName, node, identity) { Total = total, TotalCpuNs = cpu };
                     work.Push((child, depth + 1, next, end));
                 }
                 else node.PrunedChildren++;

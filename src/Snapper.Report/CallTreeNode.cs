@@ -53,6 +53,10 @@ public sealed class CallTreeNode
     public long Total { get; internal set; }
     public long Self { get; internal set; }
 
+    /// <summary>CPU nanoseconds of the samples counted in <see cref="Total"/> and <see cref="Self"/>.</summary>
+    public long TotalCpuNs { get; internal set; }
+    public long SelfCpuNs { get; internal set; }
+
     /// <summary>The children kept: those at or above the analysis' threshold (all of them when it is 0).</summary>
     public IReadOnlyList<CallTreeNode> Children => _children;
 

@@ -11,12 +11,12 @@ namespace Snapper.Report;
 sealed class DistinctStacks
 {
     readonly int[] _pairThread, _pairPath;
-    readonly long[] _pairCount;
+    readonly long[] _pairCount, _pairCpu;
     readonly int[] _pathStart, _pathLength, _pool;
 
-    DistinctStacks(int[] pairThread, int[] pairPath, long[] pairCount, int[] pathStart, int[] pathLength, int[] pool)
+    DistinctStacks(int[] pairThread, int[] pairPath, long[] pairCount, long[] pairCpu, int[] pathStart, int[] pathLength, int[] pool)
     {
-        (_pairThread, _pairPath, _pairCount) = (pairThread, pairPath, pairCount);
+        (_pairThread, _pairPath, _pairCount, _pairCpu) = (pairThread, pairPath, pairCount, pairCpu);
         (_pathStart, _pathLength, _pool) = (pathStart, pathLength, pool);
     }
 
@@ -25,6 +25,9 @@ sealed class DistinctStacks
     public int ThreadOf(int pair) => _pairThread[pair];
     public int PathOf(int pair) => _pairPath[pair];
     public long CountOf(int pair) => _pairCount[pair];
+
+    /// <summary>CPU nanoseconds the pair's samples carry.</summary>
+    public long CpuOf(int pair) => _pairCpu[pair];
 
     /// <summary>The method at <paramref name="depth"/> (0 = outermost) of a pair's stack, or -1 past its end.</summary>
     public int MethodAt(int pair, int depth)
@@ -38,13 +41,17 @@ sealed class DistinctStacks
     /// <summary>Samples per thread id, for every thread that has any.</summary>
     public IReadOnlyDictionary<int, long> PerThread { get; private init; } = new Dictionary<int, long>();
 
-    public static DistinctStacks Count(Profile profile, MethodTable methods)
+    public static DistinctStacks Count(IEnumerable<Sample> samples, MethodTable methods)
     {
         // Samples counted per (thread, stack) under one long key, thread in the high half; then the few distinct keys
         // are sorted, which leaves the pairs in (thread, stack) order, so runs are repeatable and threads contiguous.
-        var counts = new Dictionary<long, int>();
-        foreach (var sample in profile.Samples)
-            CollectionsMarshal.GetValueRefOrAddDefault(counts, (long)sample.ThreadId << 32 | (uint)sample.StackId, out _)++;
+        var counts = new Dictionary<long, (int Count, long Cpu)>();
+        foreach (var sample in samples)
+        {
+            ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, (long)sample.ThreadId << 32 | (uint)sample.StackId, out _);
+            entry.Count++;
+            entry.Cpu += sample.CpuNs;
+        }
         var keys = counts.Keys.ToArray();
         Array.Sort(keys);
 
@@ -56,10 +63,11 @@ sealed class DistinctStacks
         var pairThread = new List<int>();
         var pairPath = new List<int>();
         var pairCount = new List<long>();
+        var pairCpu = new List<long>();
         var perThread = new Dictionary<int, long>();
         foreach (var key in keys)
         {
-            var (thread, stack, count) = ((int)(key >> 32), (int)key, counts[key]);
+            var (thread, stack, (count, cpu)) = ((int)(key >> 32), (int)key, counts[key]);
             if (!pathOfStack.TryGetValue(stack, out var path))
             {
                 // Leaf to root, then reversed: the store links each node to its parent.
@@ -75,9 +83,10 @@ sealed class DistinctStacks
             pairThread.Add(thread);
             pairPath.Add(path);
             pairCount.Add(count);
+            pairCpu.Add(cpu);
             CollectionsMarshal.GetValueRefOrAddDefault(perThread, thread, out _) += count;
         }
-        return new DistinctStacks(pairThread.ToArray(), pairPath.ToArray(), pairCount.ToArray(), starts.ToArray(), lengths.ToArray(),
+        return new DistinctStacks(pairThread.ToArray(), pairPath.ToArray(), pairCount.ToArray(), pairCpu.ToArray(), starts.ToArray(), lengths.ToArray(),
             pool.ToArray()) { PerThread = perThread };
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Snapper.Store;
 
 namespace Snapper.Report;
@@ -8,9 +9,11 @@ sealed record LegendEntry(string Css, string Label);
 
 sealed record FunctionRow(string Rank, string Self, string SelfPct, string Bar, string Total, string TotalPct, string Name, string Module, string Css);
 
-sealed record FunctionTable(string Id, string Title, IReadOnlyList<FunctionRow> Rows);
+sealed record FunctionTable(string Title, IReadOnlyList<FunctionRow> Rows);
 
-sealed record ThreadRow(string Label, string Samples, string Pct);
+sealed record StateShare(string Css, string Pct, string Title);
+
+sealed record ThreadRow(string Index, string Label, string Role, string Samples, IReadOnlyList<StateShare> States, string Cpu, string CpuNs);
 
 /// <summary>
 /// What the Handlebars template sees: every value already a string, formatted with the invariant culture, so the
@@ -20,49 +23,58 @@ sealed record HtmlReportModel(
     string Title,
     IReadOnlyList<Fact> Facts,
     IReadOnlyList<LegendEntry> Legend,
-    IReadOnlyList<FunctionTable> Tables,
+    IReadOnlyList<LegendEntry> States,
     IReadOnlyList<ThreadRow> Threads,
-    IReadOnlyList<TreeItem> Tree,
-    string TreeNote,
-    bool FlamePruned,
-    string FlameMinPercent,
-    string FlameJson,
+    FunctionTable StaticTable,
+    bool IncludeIdle,
+    string DataJson,
     string Css,
     string Script,
     string ScriptHash)
 {
-    public static HtmlReportModel Build(Profile profile, ProfileAnalysis analysis, int top)
+    public static HtmlReportModel Build(Profile profile, ProfileAnalysis analysis, ReportOptions options, int top)
     {
         var target = profile.Session.Target;
-        var (tree, treeMin) = HtmlCallTree.Build(analysis);
-        var (flameJson, flameMin) = FlameGraphData.Build(analysis);
         return new HtmlReportModel(
             $"{target.ProcessName} (pid {ReportFormat.Integer(target.Pid)})",
-            FactsOf(profile),
+            FactsOf(profile, options),
             [new("own", "own code"), new("framework", "framework"), new("transition", "transition"), new("native", "native"), new("thread", "thread")],
-            [
-                Table("top-self", "by self samples", analysis, analysis.TopBySelf(top)),
-                Table("top-total", "by total samples", analysis, analysis.TopByTotal(top)),
-            ],
-            analysis.Threads.Select(t => new ThreadRow(t.Thread.Label, ReportFormat.Count(t.Samples), ReportFormat.Percent(analysis.Percent(t.Samples)))).ToList(),
-            tree,
-            $"Callees under {ReportFormat.Threshold(treeMin)} of samples and deeper than {ReportFormat.Integer(HtmlCallTree.MaxDepth)} levels are folded into a note.",
-            // Only worth saying when something was actually left out of the drawing.
-            flameMin > 0 && HasNodeUnder(analysis.CallTree, analysis, flameMin),
-            ReportFormat.Threshold(flameMin),
-            flameJson,
+            analysis.TableStates.Select(s => new LegendEntry(StateCss(s), s.Name())).ToList(),
+            analysis.Threads.Select((t, i) => Row(t, i, analysis.TableStates)).ToList(),
+            Table(analysis, analysis.TopBySelf(top)),
+            options.IncludeIdle,
+            HtmlProfileData.Build(profile, analysis.Threads, options.IncludeIdle),
             HtmlTemplates.Css,
             HtmlTemplates.Script,
             HtmlTemplates.ScriptHash);
     }
 
-    static List<Fact> FactsOf(Profile profile)
+    internal static string StateCss(SampleState state) => "st-" + state switch
+    {
+        SampleState.LockWait => "wait",
+        SampleState.IdleThreadPool => "idle",
+        _ => state.Name(),
+    };
+
+    static ThreadRow Row(ThreadStats stats, int index, IReadOnlyList<SampleState> shown)
+    {
+        var states = shown.Select(s =>
+        {
+            var pct = stats.Samples == 0 ? 0 : stats.SamplesIn(s) * 100.0 / stats.Samples;
+            return new StateShare(StateCss(s), ReportFormat.Percent(pct), $"{s.Name()}: {ReportFormat.Count(stats.SamplesIn(s))} samples");
+        }).ToList();
+        var role = stats.Thread.Role is { Length: > 0 } r && r != stats.Thread.DisplayName ? r : "";
+        return new ThreadRow(ReportFormat.Integer(index), stats.Thread.Label, role, ReportFormat.Count(stats.Samples), states,
+            ReportFormat.CpuTime(stats.CpuNs), ReportFormat.Integer(stats.CpuNs));
+    }
+
+    static List<Fact> FactsOf(Profile profile, ReportOptions options)
     {
         var session = profile.Session;
         var target = session.Target;
         var facts = SessionFacts.Of(profile);
-        return
-        [
+        var list = new List<Fact>
+        {
             new("Command line", target.CommandLine, Code: true),
             new("Runtime", target.RuntimeVersion),
             new("Host", target.Host),
@@ -76,34 +88,19 @@ sealed record HtmlReportModel(
             new("Thread samples", ReportFormat.Count(facts.Samples)),
             new("Rate", $"{ReportFormat.Rate(target.RequestedRate)} requested, {ReportFormat.Rate(facts.AchievedRate)} achieved"),
             new("Target pause", $"p50 {ReportFormat.Micros(facts.Pause.P50Us)}, p99 {ReportFormat.Micros(facts.Pause.P99Us)}, max {ReportFormat.Micros(facts.Pause.MaxUs)}"),
-        ];
+        };
+        if (options.Threads is { } threads) list.Add(new("Threads", $"matching /{threads.Pattern}/"));
+        return list;
     }
 
     /// <summary>Titled with the rows it has ("Top 12 functions"), not the limit asked for.</summary>
-    static FunctionTable Table(string id, string ranking, ProfileAnalysis analysis, IReadOnlyList<FunctionStats> functions) =>
-        new(id, $"Top {ReportFormat.Integer(functions.Count)} functions {ranking}", functions.Select((f, i) =>
+    static FunctionTable Table(ProfileAnalysis analysis, IReadOnlyList<FunctionStats> functions) =>
+        new($"Top {ReportFormat.Integer(functions.Count)} functions by self samples", functions.Select((f, i) =>
         {
             var selfPct = analysis.Percent(f.Self);
             return new FunctionRow(ReportFormat.Integer(i + 1), ReportFormat.Count(f.Self), ReportFormat.Percent(selfPct),
-                Math.Clamp(selfPct, 0, 100).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture),
+                Math.Clamp(selfPct, 0, 100).ToString("0.##", CultureInfo.InvariantCulture),
                 ReportFormat.Count(f.Total), ReportFormat.Percent(analysis.Percent(f.Total)),
                 f.Method.DisplayName, f.Method.Module, JsonReportWriter.CategoryName(f.Method.Category));
         }).ToList());
-
-    static bool HasNodeUnder(CallTreeNode root, ProfileAnalysis analysis, double minPercent)
-    {
-        var pending = new Stack<CallTreeNode>();
-        pending.Push(root);
-        while (pending.Count > 0)
-        {
-            var node = pending.Pop();
-            if (node.PrunedChildren > 0) return true;
-            foreach (var child in node.Children)
-            {
-                if (analysis.Percent(child.Total) < minPercent) return true;
-                pending.Push(child);
-            }
-        }
-        return false;
-    }
 }

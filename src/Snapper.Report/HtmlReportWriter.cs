@@ -3,22 +3,25 @@ using Snapper.Store;
 namespace Snapper.Report;
 
 /// <summary>
-/// One self-contained HTML file: session header, top functions, threads, an expandable call tree and a flame graph.
-/// Everything (style, script, data) is inline and the page's Content-Security-Policy forbids any fetch, so it can be
-/// mailed or attached to a ticket and opened anywhere. The tables and the tree are server-rendered and work without
-/// JavaScript; only the flame graph needs it.
+/// One self-contained HTML file: session header, a threads table with states and CPU time, a flame graph, top
+/// functions and an expandable call tree, all following one view (selected threads, all samples or on-CPU only, idle
+/// samples or not, wall clock or CPU time) that the page's script aggregates from the embedded data. Everything
+/// (style, script, data) is inline and the page's Content-Security-Policy forbids any fetch, so it can be mailed or
+/// attached to a ticket and opened anywhere. Without JavaScript, the header, threads and top functions still show.
 /// </summary>
 public static class HtmlReportWriter
 {
     /// <summary>Default number of rows in each top-functions table.</summary>
     public const int DefaultTop = 50;
 
-    public static void Write(Profile profile, TextWriter output, int top = DefaultTop)
+    public static void Write(Profile profile, TextWriter output, ReportOptions? options = null, int top = DefaultTop)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
-        // Pruned at the flame graph's threshold, the finest any part of the page draws.
-        var analysis = ProfileAnalysis.Analyze(profile, FlameGraphData.DefaultMinPercent);
-        HtmlTemplates.Render(output, HtmlReportModel.Build(profile, analysis, top));
+        options ??= ReportOptions.Default;
+        profile = ProfileFilter.SelectThreads(profile, options.Threads);
+        // The tree is built by the page; only the thread table and the no-script table come from here.
+        var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent: 100, options.IncludeIdle);
+        HtmlTemplates.Render(output, HtmlReportModel.Build(profile, analysis, options, top));
     }
 }

@@ -26,7 +26,6 @@ static class HtmlTemplates
         // The default encoder HTML-escapes &, <, >, ", ', ` and = in every {{ }}; only our own CSS, script and the
         // pre-escaped JSON go through {{{ }}}.
         var handlebars = Handlebars.Create();
-        handlebars.RegisterTemplate("row", Read("row.hbs"));
         using var reader = new StringReader(Read("report.hbs"));
         return handlebars.Compile(reader);
     }

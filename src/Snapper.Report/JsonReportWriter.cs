@@ -13,7 +13,8 @@ namespace Snapper.Report;
 /// </summary>
 public static class JsonReportWriter
 {
-    public const int FormatVersion = 1;
+    /// <summary>2: totals leave idle thread-pool samples out unless asked for; threads carry states and CPU time.</summary>
+    public const int FormatVersion = 2;
 
     /// <summary>Default number of functions taken from each ranking (by self and by total).</summary>
     public const int DefaultTop = 100;
@@ -21,20 +22,22 @@ public static class JsonReportWriter
     /// <summary>Default share of all samples under which call tree nodes are left out.</summary>
     public const double DefaultTreeMinPercent = 0.1;
 
-    public static void Write(Profile profile, TextWriter output, int top = DefaultTop, double treeMinPercent = DefaultTreeMinPercent)
+    public static void Write(Profile profile, TextWriter output, ReportOptions? options = null, int top = DefaultTop, double treeMinPercent = DefaultTreeMinPercent)
     {
         ArgumentNullException.ThrowIfNull(output);
         using var buffer = new MemoryStream();
-        Write(profile, buffer, top, treeMinPercent);
+        Write(profile, buffer, options, top, treeMinPercent);
         output.Write(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
     }
 
-    public static void Write(Profile profile, Stream output, int top = DefaultTop, double treeMinPercent = DefaultTreeMinPercent)
+    public static void Write(Profile profile, Stream output, ReportOptions? options = null, int top = DefaultTop, double treeMinPercent = DefaultTreeMinPercent)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
-        var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent);
-        var options = new JsonWriterOptions
+        options ??= ReportOptions.Default;
+        profile = ProfileFilter.SelectThreads(profile, options.Threads);
+        var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent, options.IncludeIdle);
+        var writerOptions = new JsonWriterOptions
         {
             Indented = true,
             NewLine = "\n", // the same bytes on every OS
@@ -43,12 +46,13 @@ public static class JsonReportWriter
             // fully escaped JSON), which is the case the "unsafe" in the name warns about.
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
-        using (var json = new Utf8JsonWriter(output, options))
+        using (var json = new Utf8JsonWriter(output, writerOptions))
         {
             json.WriteStartObject();
             json.WriteNumber("formatVersion", FormatVersion);
             WriteSession(json, profile);
             WriteLimits(json, top, treeMinPercent);
+            WriteView(json, analysis, options);
             WriteThreads(json, analysis);
             WriteFunctions(json, analysis, top);
             WriteCallTree(json, analysis, treeMinPercent);
@@ -70,6 +74,7 @@ public static class JsonReportWriter
         json.WriteString("runtimeVersion", target.RuntimeVersion);
         json.WriteString("host", target.Host);
         json.WriteString("engine", target.Engine);
+        json.WriteString("architecture", target.Architecture);
         json.WriteString("startedUtc", ReportFormat.IsoUtc(session.StartedUtc));
         if (session.EndedUtc is { } ended) json.WriteString("endedUtc", ReportFormat.IsoUtc(ended));
         else json.WriteNull("endedUtc");
@@ -98,27 +103,48 @@ public static class JsonReportWriter
         json.WriteEndObject();
     }
 
+    static void WriteView(Utf8JsonWriter json, ProfileAnalysis analysis, ReportOptions options)
+    {
+        json.WriteStartObject("view");
+        json.WriteBoolean("includeIdle", options.IncludeIdle);
+        json.WriteString("threads", options.Threads?.Pattern);
+        json.WriteNumber("samples", analysis.TotalSamples);
+        json.WriteNumber("cpuNs", analysis.TotalCpuNs);
+        json.WriteNumber("hiddenIdleSamples", analysis.HiddenIdleSamples);
+        json.WriteEndObject();
+    }
+
     static void WriteThreads(Utf8JsonWriter json, ProfileAnalysis analysis)
     {
         json.WriteStartArray("threads");
-        foreach (var (thread, samples) in analysis.Threads)
+        foreach (var stats in analysis.Threads)
         {
+            var thread = stats.Thread;
             json.WriteStartObject();
             json.WriteNumber("id", thread.Id);
             json.WriteNumber("osThreadId", thread.OsThreadId);
             json.WriteNumber("managedThreadId", thread.ManagedThreadId);
             json.WriteString("name", thread.Name);
+            json.WriteString("osName", thread.OsName);
+            json.WriteString("role", thread.Role);
             json.WriteString("label", thread.Label);
-            json.WriteNumber("samples", samples);
+            json.WriteNumber("samples", stats.Samples);
+            json.WriteNumber("cpuNs", stats.CpuNs);
+            json.WriteStartObject("states");
+            foreach (var state in SampleStates.All) json.WriteNumber(state.Name(), stats.SamplesIn(state));
+            json.WriteEndObject();
             json.WriteEndObject();
         }
         json.WriteEndArray();
     }
 
-    /// <summary>The union of the top N by self and the top N by total, so callers (high total, no self) are not lost.</summary>
+    /// <summary>
+    /// The union of the top N by self samples, by total samples and by self CPU, so callers (high total, no self) and
+    /// the CPU-heavy are not lost.
+    /// </summary>
     static void WriteFunctions(Utf8JsonWriter json, ProfileAnalysis analysis, int top)
     {
-        var chosen = analysis.TopBySelf(top).Concat(analysis.TopByTotal(top)).Select(f => f.Method).ToHashSet();
+        var chosen = analysis.TopBySelf(top).Concat(analysis.TopByTotal(top)).Concat(analysis.TopBySelfCpu(top)).Select(f => f.Method).ToHashSet();
         json.WriteStartArray("topFunctions");
         foreach (var f in analysis.Functions.Where(f => chosen.Contains(f.Method)))
         {
@@ -131,6 +157,8 @@ public static class JsonReportWriter
             json.WriteString("methodName", f.Method.MethodName);
             json.WriteNumber("self", f.Self);
             json.WriteNumber("total", f.Total);
+            json.WriteNumber("selfCpuNs", f.SelfCpuNs);
+            json.WriteNumber("totalCpuNs", f.TotalCpuNs);
             json.WriteEndObject();
         }
         json.WriteEndArray();
@@ -168,15 +196,22 @@ public static class JsonReportWriter
             else json.WriteNull("threadId");
             json.WriteNumber("total", node.Total);
             json.WriteNumber("self", node.Self);
+            json.WriteNumber("totalCpuNs", node.TotalCpuNs);
+            json.WriteNumber("selfCpuNs", node.SelfCpuNs);
             json.WriteEndObject();
             for (var i = node.Children.Count - 1; i >= 0; i--)
             {
                 var child = node.Children[i];
-                if (child.Total > 0 && analysis.Percent(child.Total) >= minPercent) pending.Push((child, id));
+                if (Shown(analysis, child, minPercent)) pending.Push((child, id));
             }
         }
         json.WriteEndArray();
     }
+
+    /// <summary>A node is listed when its share of samples or of CPU time reaches the threshold.</summary>
+    internal static bool Shown(ProfileAnalysis analysis, CallTreeNode node, double minPercent) =>
+        (node.Total > 0 || node.TotalCpuNs > 0)
+        && (analysis.Percent(node.Total) >= minPercent || analysis.CpuPercent(node.TotalCpuNs) >= minPercent);
 
     static string KindName(FrameKind kind) => kind switch
     {

@@ -53,6 +53,14 @@ static class ReportFormat
     /// <summary>The store hands out UTC; an unspecified kind is taken as UTC too, never shifted by this machine's time zone.</summary>
     static DateTime AsUtc(DateTime time) => time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : time;
 
+    /// <summary>CPU time from nanoseconds: "0 ms", "12.3 ms", "4.56 s", "2 min 05 s".</summary>
+    public static string CpuTime(long ns) => ns switch
+    {
+        < 1_000_000_000 => (ns / 1e6).ToString(ns < 100_000_000 ? "0.0" : "0", Invariant) + " ms",
+        < 60_000_000_000 => (ns / 1e9).ToString("0.00", Invariant) + " s",
+        _ => Duration(TimeSpan.FromTicks(ns / 100)),
+    };
+
     /// <summary>"100 Hz", "97.3 Hz".</summary>
     public static string Rate(double hz) => hz.ToString("0.#", Invariant) + " Hz";
 

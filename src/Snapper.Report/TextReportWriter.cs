@@ -4,8 +4,8 @@ using Snapper.Store;
 namespace Snapper.Report;
 
 /// <summary>
-/// A plain-text summary for terminals and CI logs: a short header, the top functions by self samples, and the hot part
-/// of the call tree. Deterministic and culture-invariant, so it can be diffed and golden-tested.
+/// A plain-text summary for terminals and CI logs: a short header, the threads with their states and CPU time, the
+/// top functions by self samples and by CPU time, and the hot part of the call tree. Deterministic and culture-invariant, so it can be diffed and golden-tested.
 /// </summary>
 public static class TextReportWriter
 {
@@ -15,14 +15,19 @@ public static class TextReportWriter
     /// <summary>Deeper nodes are left out; indentation beyond this stops being readable.</summary>
     public const int TreeMaxDepth = 30;
 
-    public static void Write(Profile profile, TextWriter output, int top = 20)
+    public static void Write(Profile profile, TextWriter output, ReportOptions? options = null, int top = 20)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
-        var analysis = ProfileAnalysis.Analyze(profile, TreeMinPercent);
+        options ??= ReportOptions.Default;
+        profile = ProfileFilter.SelectThreads(profile, options.Threads);
+        var analysis = ProfileAnalysis.Analyze(profile, TreeMinPercent, options.IncludeIdle);
         var text = new StringBuilder();
         WriteHeader(text, profile);
+        WriteView(text, analysis, options);
+        WriteThreads(text, analysis);
         WriteTopFunctions(text, analysis, top);
+        WriteTopCpuFunctions(text, analysis, top);
         WriteCallTree(text, analysis);
         output.Write(text.ToString());
     }
@@ -45,6 +50,67 @@ public static class TextReportWriter
         Line(text, $"  rate         : {ReportFormat.Rate(target.RequestedRate)} requested, {ReportFormat.Rate(facts.AchievedRate)} achieved");
         Line(text, $"  target pause : p50 {ReportFormat.Micros(facts.Pause.P50Us)}, p99 {ReportFormat.Micros(facts.Pause.P99Us)}, " +
                    $"max {ReportFormat.Micros(facts.Pause.MaxUs)}");
+    }
+
+    static void WriteView(StringBuilder text, ProfileAnalysis analysis, ReportOptions options)
+    {
+        var shown = $"  shown        : {ReportFormat.Count(analysis.TotalSamples)} samples, {ReportFormat.CpuTime(analysis.TotalCpuNs)} CPU";
+        if (options.Threads is { } threads) shown += $", threads matching /{Clean(threads.Pattern)}/";
+        if (analysis.HiddenIdleSamples > 0) shown += $"; {ReportFormat.Count(analysis.HiddenIdleSamples)} idle thread-pool samples hidden (--idle shows them)";
+        Line(text, shown);
+    }
+
+    static void WriteThreads(StringBuilder text, ProfileAnalysis analysis)
+    {
+        Line(text, "");
+        Line(text, "Threads (share of each thread's samples by state; CPU time used over the capture)");
+        if (analysis.Threads.Count == 0)
+        {
+            Line(text, "  (no threads sampled)");
+            return;
+        }
+        var states = analysis.TableStates;
+        var samplesWidth = Math.Max(7, analysis.Threads.Max(t => ReportFormat.Count(t.Samples).Length));
+        var header = $"  {"samples".PadLeft(samplesWidth)}";
+        foreach (var state in states) header += $"  {StateHeading(state),6}";
+        Line(text, header + "  cpu time  thread");
+        foreach (var thread in analysis.Threads)
+        {
+            var row = $"  {ReportFormat.Count(thread.Samples).PadLeft(samplesWidth)}";
+            foreach (var state in states)
+                row += $"  {(thread.Samples == 0 ? 0 : thread.SamplesIn(state) * 100.0 / thread.Samples).ToString("0", System.Globalization.CultureInfo.InvariantCulture) + "%",6}";
+            Line(text, row + $"  {ReportFormat.CpuTime(thread.CpuNs),8}  {Clean(thread.Thread.Label)}{RoleNote(thread.Thread)}");
+        }
+    }
+
+    /// <summary>Short column headings: "idle threadpool" is too wide for a column of percentages.</summary>
+    static string StateHeading(SampleState state) => state switch
+    {
+        SampleState.LockWait => "wait",
+        SampleState.IdleThreadPool => "idle",
+        _ => state.Name(),
+    };
+
+    /// <summary>The runtime role, when the label does not already say it.</summary>
+    static string RoleNote(ThreadInfo thread) =>
+        thread.Role is { Length: > 0 } role && thread.DisplayName != role ? $" [{Clean(role)}]" : "";
+
+    static void WriteTopCpuFunctions(StringBuilder text, ProfileAnalysis analysis, int top)
+    {
+        var functions = analysis.TopBySelfCpu(top);
+        Line(text, "");
+        Line(text, $"Top {ReportFormat.Integer(functions.Count)} functions by self CPU time (of {ReportFormat.CpuTime(analysis.TotalCpuNs)})");
+        if (functions.Count == 0)
+        {
+            Line(text, "  (no CPU time recorded)");
+            return;
+        }
+        Line(text, "  self cpu   self%  total cpu  total%  function");
+        foreach (var f in functions)
+        {
+            Line(text, $"  {ReportFormat.CpuTime(f.SelfCpuNs),8}  {ReportFormat.Percent(analysis.CpuPercent(f.SelfCpuNs)),6}  " +
+                       $"{ReportFormat.CpuTime(f.TotalCpuNs),9}  {ReportFormat.Percent(analysis.CpuPercent(f.TotalCpuNs)),6}  {Describe(f.Method)}");
+        }
     }
 
     static void WriteTopFunctions(StringBuilder text, ProfileAnalysis analysis, int top)
@@ -81,6 +147,7 @@ public static class TextReportWriter
             Line(text, $"  {ReportFormat.Percent(analysis.Percent(node.Total)),6}  {ReportFormat.Percent(analysis.Percent(node.Self)),6}  " +
                        $"{new string(' ', 2 * node.Depth)}{name}");
             if (node.Depth >= TreeMaxDepth) continue;
+            // Wall-clock view: by share of samples (the CPU-heavy paths are listed in their own table above).
             for (var i = node.Children.Count - 1; i >= 0; i--)
                 if (analysis.Percent(node.Children[i].Total) >= TreeMinPercent) pending.Push(node.Children[i]);
         }

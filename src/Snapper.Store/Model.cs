@@ -31,10 +31,20 @@ public sealed record FrameInfo(FrameKind Kind, string Module, string TypeName, s
     public string DisplayName => TypeName.Length == 0 ? MethodName : TypeName + "." + MethodName;
 }
 
-/// <summary>A thread seen in a session. <see cref="Name"/> is the managed Thread.Name or another best-known name; may be null.</summary>
-public sealed record ThreadInfo(int Id, int OsThreadId, int ManagedThreadId, string? Name)
+/// <summary>
+/// A thread seen in a session. <see cref="Name"/> is the managed Thread.Name (null when the thread has none),
+/// <see cref="OsName"/> the kernel's name for it (comm, 15 characters at most), <see cref="Role"/> what the runtime
+/// uses it for when that can be recognised ("thread pool worker", "finalizer", "main", ...).
+/// </summary>
+public sealed record ThreadInfo(int Id, int OsThreadId, int ManagedThreadId, string? Name, string? OsName = null, string? Role = null)
 {
-    public string Label => Name is { Length: > 0 } n ? $"{n} (tid {OsThreadId})" : $"Thread {ManagedThreadId} (tid {OsThreadId})";
+    /// <summary>The best name to show: the managed name, else the runtime role, else the OS name.</summary>
+    public string DisplayName => Name is { Length: > 0 } name ? name
+        : Role is { Length: > 0 } role ? role
+        : OsName is { Length: > 0 } os ? os
+        : $"Thread {ManagedThreadId}";
+
+    public string Label => $"{DisplayName} (tid {OsThreadId})";
 }
 
 /// <summary>What a session is about, fixed when it starts.</summary>
@@ -47,7 +57,8 @@ public sealed record SessionTarget(
     string Engine,
     double RequestedRate,
     int MaxFrames,
-    string SnapperCommandLine);
+    string SnapperCommandLine,
+    string Architecture = "x64");
 
 /// <summary>A stored session with what is known about how it went.</summary>
 public sealed record SessionInfo(
@@ -88,8 +99,16 @@ public sealed record PauseStats(long P50Us, long P99Us, long MaxUs)
 /// <summary>One stop of the target: every thread's stack was read at <see cref="OffsetUs"/> after the session start.</summary>
 public sealed record Snapshot(int Sequence, long OffsetUs, long PauseUs, bool Late);
 
-/// <summary>One thread's stack in one snapshot. <see cref="StackId"/> is the leaf node of the stack prefix tree, 0 for an empty stack.</summary>
-public readonly record struct Sample(int Sequence, int ThreadId, int StackId);
+/// <summary>
+/// One thread's stack in one snapshot. <see cref="StackId"/> is the leaf node of the stack prefix tree, 0 for an empty
+/// stack. <see cref="Syscall"/> is the system call number the thread was in (-1 when none or unknown; see
+/// <see cref="SyscallNames"/>), <see cref="CpuNs"/> the CPU time the thread used since its previous sample.
+/// </summary>
+public readonly record struct Sample(int Sequence, int ThreadId, int StackId, SampleState State = SampleState.Unknown,
+    SampleActivity Activity = SampleActivity.Unknown, int Syscall = -1, long CpuNs = 0);
 
 /// <summary>A node of the stack prefix tree: <see cref="Parent"/> is 0 at the root (the outermost frame).</summary>
 public readonly record struct StackNode(int Id, int Parent, int FrameId);
+
+/// <summary>Who a thread is, as the sampler knows it at one moment (see <see cref="ThreadInfo"/> for the fields).</summary>
+public sealed record ThreadIdentity(int ManagedThreadId, string? Name, string? OsName, string? Role);

@@ -27,11 +27,11 @@ public static class ProfileReader
 
     static List<ThreadInfo> ReadThreads(SnapperDatabase db, long session)
     {
-        using var command = Query(db, "SELECT id, os_tid, managed_id, name FROM threads WHERE session_id = $s ORDER BY id;", session);
+        using var command = Query(db, "SELECT id, os_tid, managed_id, name, os_name, role FROM threads WHERE session_id = $s ORDER BY id;", session);
         using var r = command.ExecuteReader();
         var threads = new List<ThreadInfo>();
         while (r.Read())
-            threads.Add(new ThreadInfo(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), r.IsDBNull(3) ? null : r.GetString(3)));
+            threads.Add(new ThreadInfo(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), TextOrNull(r, 3), TextOrNull(r, 4), TextOrNull(r, 5)));
         return threads;
     }
 
@@ -47,11 +47,12 @@ public static class ProfileReader
 
     static List<Sample> ReadSamples(SnapperDatabase db, long session)
     {
-        using var command = Query(db, "SELECT seq, thread_id, stack_id FROM samples WHERE session_id = $s ORDER BY seq, thread_id;", session);
+        using var command = Query(db, "SELECT seq, thread_id, stack_id, state, activity, syscall, cpu_ns FROM samples WHERE session_id = $s ORDER BY seq, thread_id;", session);
         using var r = command.ExecuteReader();
         var samples = new List<Sample>();
         while (r.Read())
-            samples.Add(new Sample(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2)));
+            samples.Add(new Sample(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), (SampleState)r.GetInt32(3),
+                (SampleActivity)r.GetInt32(4), r.GetInt32(5), r.GetInt64(6)));
         return samples;
     }
 
@@ -89,6 +90,8 @@ public static class ProfileReader
         }
         return frames;
     }
+
+    static string? TextOrNull(SqliteDataReader r, int column) => r.IsDBNull(column) ? null : r.GetString(column);
 
     static SqliteCommand Query(SnapperDatabase db, string sql, long session)
     {

@@ -70,6 +70,16 @@ static class Schema
             stack_id INTEGER NOT NULL,
             PRIMARY KEY(session_id, seq, thread_id)) WITHOUT ROWID;
         """,
+        // 2: what each thread was doing (state, activity, syscall) and the CPU it used, per sample; thread identity.
+        """
+        ALTER TABLE sessions ADD COLUMN architecture TEXT NOT NULL DEFAULT 'x64';
+        ALTER TABLE threads ADD COLUMN os_name TEXT;
+        ALTER TABLE threads ADD COLUMN role TEXT;
+        ALTER TABLE samples ADD COLUMN state INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE samples ADD COLUMN activity INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE samples ADD COLUMN syscall INTEGER NOT NULL DEFAULT -1;
+        ALTER TABLE samples ADD COLUMN cpu_ns INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

@@ -13,8 +13,8 @@ public sealed class SessionWriter : IDisposable
     readonly SnapperDatabase _db;
     readonly Dictionary<FrameInfo, int> _frameIds = new();
     readonly Dictionary<(int Parent, int Frame), int> _stackIds = new();
-    readonly Dictionary<(int OsTid, int ManagedId), int> _threadIds = new();
-    readonly SqliteCommand _insertFrame, _insertStack, _insertThread, _insertSnapshot, _insertSample;
+    readonly Dictionary<(int OsTid, int ManagedId), (int Id, ThreadIdentity Identity)> _threads = new();
+    readonly SqliteCommand _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSample;
     SqliteTransaction? _transaction;
 
     public long SessionId { get; }
@@ -33,14 +33,17 @@ public sealed class SessionWriter : IDisposable
             ON CONFLICT(parent, frame) DO UPDATE SET frame = excluded.frame RETURNING id;
             """, "$parent", "$frame");
         _insertThread = Prepare(
-            "INSERT INTO threads(session_id, os_tid, managed_id, name) VALUES($session, $tid, $mid, $name) RETURNING id;",
-            "$session", "$tid", "$mid", "$name");
+            "INSERT INTO threads(session_id, os_tid, managed_id, name, os_name, role) VALUES($session, $tid, $mid, $name, $os, $role) RETURNING id;",
+            "$session", "$tid", "$mid", "$name", "$os", "$role");
+        _renameThread = Prepare("UPDATE threads SET name = $name, os_name = $os, role = $role WHERE id = $id;",
+            "$name", "$os", "$role", "$id");
         _insertSnapshot = Prepare(
             "INSERT INTO snapshots(session_id, seq, offset_us, pause_us, late) VALUES($session, $seq, $offset, $pause, $late);",
             "$session", "$seq", "$offset", "$pause", "$late");
-        _insertSample = Prepare(
-            "INSERT OR REPLACE INTO samples(session_id, seq, thread_id, stack_id) VALUES($session, $seq, $thread, $stack);",
-            "$session", "$seq", "$thread", "$stack");
+        _insertSample = Prepare("""
+            INSERT OR REPLACE INTO samples(session_id, seq, thread_id, stack_id, state, activity, syscall, cpu_ns)
+            VALUES($session, $seq, $thread, $stack, $state, $activity, $syscall, $cpu);
+            """, "$session", "$seq", "$thread", "$stack", "$state", "$activity", "$syscall", "$cpu");
     }
 
     /// <summary>Records a new session as running and returns its writer.</summary>
@@ -48,8 +51,8 @@ public sealed class SessionWriter : IDisposable
     {
         using var command = db.Command("""
             INSERT INTO sessions(pid, process_name, command_line, runtime_version, host, engine, requested_rate, max_frames,
-                                 snapper_command_line, started_utc, end_reason)
-            VALUES($pid, $name, $cmd, $runtime, $host, $engine, $rate, $max, $snapper, $started, $reason) RETURNING id;
+                                 snapper_command_line, started_utc, end_reason, architecture)
+            VALUES($pid, $name, $cmd, $runtime, $host, $engine, $rate, $max, $snapper, $started, $reason, $arch) RETURNING id;
             """);
         command.Parameters.AddWithValue("$pid", target.Pid);
         command.Parameters.AddWithValue("$name", target.ProcessName);
@@ -62,20 +65,35 @@ public sealed class SessionWriter : IDisposable
         command.Parameters.AddWithValue("$snapper", target.SnapperCommandLine);
         command.Parameters.AddWithValue("$started", Timestamps.Format(startedUtc));
         command.Parameters.AddWithValue("$reason", SessionEndReason.Running.ToString());
+        command.Parameters.AddWithValue("$arch", target.Architecture);
         var id = WithStoreErrors(() => Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture));
         return new SessionWriter(db, id);
     }
 
-    /// <summary>The row id of a thread of this session, created on first sight.</summary>
-    public int InternThread(int osThreadId, int managedThreadId, string? name)
+    /// <summary>
+    /// The row id of a thread of this session, created on first sight. A thread's names can change while it is
+    /// watched (Thread.Name set after start, or learnt late): the row then takes the newest ones.
+    /// </summary>
+    public int InternThread(int osThreadId, ThreadIdentity identity)
     {
-        if (_threadIds.TryGetValue((osThreadId, managedThreadId), out var id)) return id;
+        var key = (osThreadId, identity.ManagedThreadId);
+        if (_threads.TryGetValue(key, out var known))
+        {
+            if (ReferenceEquals(known.Identity, identity) || known.Identity == identity) return known.Id;
+            EnsureTransaction();
+            Bind(_renameThread, Nullable(identity.Name), Nullable(identity.OsName), Nullable(identity.Role), known.Id);
+            _renameThread.ExecuteNonQuery();
+            _threads[key] = (known.Id, identity);
+            return known.Id;
+        }
         EnsureTransaction();
-        Bind(_insertThread, SessionId, osThreadId, managedThreadId, (object?)name ?? DBNull.Value);
-        id = Convert.ToInt32(_insertThread.ExecuteScalar(), CultureInfo.InvariantCulture);
-        _threadIds[(osThreadId, managedThreadId)] = id;
+        Bind(_insertThread, SessionId, osThreadId, identity.ManagedThreadId, Nullable(identity.Name), Nullable(identity.OsName), Nullable(identity.Role));
+        var id = Convert.ToInt32(_insertThread.ExecuteScalar(), CultureInfo.InvariantCulture);
+        _threads[key] = (id, identity);
         return id;
     }
+
+    static object Nullable(string? text) => (object?)text ?? DBNull.Value;
 
     /// <summary>Interns a stack given outermost frame first; returns its leaf node id (0 for an empty stack).</summary>
     public int InternStack(IReadOnlyList<FrameInfo> framesOutermostFirst)
@@ -116,7 +134,8 @@ public sealed class SessionWriter : IDisposable
     public void AddSample(Sample sample)
     {
         EnsureTransaction();
-        Bind(_insertSample, SessionId, sample.Sequence, sample.ThreadId, sample.StackId);
+        Bind(_insertSample, SessionId, sample.Sequence, sample.ThreadId, sample.StackId, (int)sample.State, (int)sample.Activity,
+            sample.Syscall, sample.CpuNs);
         _insertSample.ExecuteNonQuery();
     }
 
@@ -146,7 +165,7 @@ public sealed class SessionWriter : IDisposable
     {
         if (_transaction is not null) return;
         _transaction = WithStoreErrors(() => _db.Connection.BeginTransaction(deferred: false));
-        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _insertSnapshot, _insertSample })
+        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSample })
             command.Transaction = _transaction;
     }
 
@@ -178,7 +197,7 @@ public sealed class SessionWriter : IDisposable
     {
         // An uncommitted batch is rolled back by Dispose: the caller decides durability with Commit().
         _transaction?.Dispose();
-        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _insertSnapshot, _insertSample })
+        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSample })
             command.Dispose();
     }
 }

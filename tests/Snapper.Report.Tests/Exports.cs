@@ -31,6 +31,10 @@ static class Exports
     public static long PeriodNs(Profile profile) => (long)Math.Round(1e9 / profile.Session.AchievedRate);
 
     /// <summary>The report's per-method counts by display name (the test profiles have no two methods of one name).</summary>
-    public static Dictionary<string, (long Self, long Total)> FunctionsByName(ProfileAnalysis analysis, Func<string, string>? rename = null) =>
-        analysis.Functions.ToDictionary(f => (rename ?? (n => n))(f.Method.DisplayName), f => (f.Self, f.Total));
+    public static Dictionary<string, FunctionStats> FunctionsByName(ProfileAnalysis analysis, Func<string, string>? rename = null) =>
+        analysis.Functions.ToDictionary(f => (rename ?? (n => n))(f.Method.DisplayName));
+
+    /// <summary>The report's thread nodes by label: what each thread shows (total, frameless self, CPU) after the idle rule.</summary>
+    public static Dictionary<string, CallTreeNode> ThreadNodes(ProfileAnalysis analysis) =>
+        analysis.CallTree.Children.ToDictionary(n => n.Thread!.Label);
 }

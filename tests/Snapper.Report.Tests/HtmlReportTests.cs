@@ -38,11 +38,11 @@ public sealed partial class HtmlReportTests
     }
 
     /// <summary>
-    /// The page without the flame graph's data and the report's script, i.e. where HTML escaping applies. In the data
+    /// The page without the embedded data and the report's script, i.e. where HTML escaping applies. In the data
     /// block the names are JSON strings (checked separately: no '&lt;', '&gt;' or '&amp;' at all), so "onerror=" there
     /// is inert text; the script is our own file.
     /// </summary>
-    static string Markup(string html) => html.Replace(FlameData(html), "").Replace(Script(html), "");
+    static string Markup(string html) => html.Replace(ProfileData(html), "").Replace(Script(html), "");
 
     static string Script(string html) => Regex.Match(html, "<script>(.*?)</script>", RegexOptions.Singleline).Groups[1].Value;
 
@@ -79,10 +79,10 @@ public sealed partial class HtmlReportTests
     }
 
     [Fact]
-    public void Embedded_flame_data_escapes_markup_and_round_trips_the_names()
+    public void Embedded_data_escapes_markup_and_round_trips_the_names()
     {
         var html = Html(Hostile());
-        var json = FlameData(html);
+        var json = ProfileData(html);
 
         Assert.DoesNotContain('<', json);
         Assert.DoesNotContain('>', json);
@@ -92,9 +92,11 @@ public sealed partial class HtmlReportTests
         Assert.Contains(HostileType + "." + HostileMethod, names);
         Assert.Contains(HostileThread + " (tid 1001)", names);
         Assert.Contains("--><!--<script>", names);
-        var nodes = data.RootElement.GetProperty("nodes");
-        Assert.Equal(8, nodes.GetProperty("total")[0].GetInt64());
-        Assert.Equal(nodes.GetProperty("parent").GetArrayLength(), nodes.GetProperty("self").GetArrayLength());
+        var rows = data.RootElement.GetProperty("rows");
+        Assert.Equal(8, rows.GetProperty("count").EnumerateArray().Sum(c => c.GetInt64()));
+        Assert.Equal(rows.GetProperty("thread").GetArrayLength(), rows.GetProperty("cpu").GetArrayLength());
+        var stacks = data.RootElement.GetProperty("stacks");
+        Assert.Equal(stacks.GetProperty("parent").GetArrayLength(), stacks.GetProperty("method").GetArrayLength());
     }
 
     [Fact]
@@ -102,7 +104,7 @@ public sealed partial class HtmlReportTests
     {
         var full = Html(Hostile());
         var html = Markup(full);
-        Assert.DoesNotContain("http", FlameData(full));
+        Assert.DoesNotContain("http", ProfileData(full));
         Assert.DoesNotContain("http", Script(full));
 
         Assert.DoesNotContain("http://", html, StringComparison.OrdinalIgnoreCase);
@@ -132,7 +134,7 @@ public sealed partial class HtmlReportTests
     }
 
     [Fact]
-    public void Header_tables_and_tree_are_server_rendered()
+    public void Header_threads_and_no_script_table_are_server_rendered()
     {
         var html = Html(SampleProfiles.Demo());
 
@@ -144,24 +146,33 @@ public sealed partial class HtmlReportTests
         Assert.Contains("100 Hz requested, 99.3 Hz achieved", html);
         Assert.Contains("snapshot count reached", html);
         Assert.Contains("<td class=\"name own\">Parser.Parse</td>", html);
-        Assert.Contains("<span class=\"nm thread\">Main (tid 1001)</span>", html);
-        Assert.Equal(Regex.Matches(html, "<details").Count, Regex.Matches(html, "</details>").Count);
         Assert.Contains("<td class=\"num\">40.0%</td>", html);
+        Assert.Contains("<td class=\"thread-name\">Main (tid 1001)</td>", html);
+        Assert.Contains("<td class=\"thread-name\">Finalizer (tid 1003) <span class=\"role\">finalizer</span></td>", html);
+        // Main: 55 of 60 samples on CPU, 535 ms of CPU time.
+        Assert.Contains("<td class=\"num state st-cpu\" title=\"cpu: 55 samples\">91.7%</td>", html);
+        Assert.Contains("data-cpu-ns=\"535000000\">535 ms</td>", html);
     }
 
     [Fact]
-    public void Small_nodes_are_pruned_from_the_tree_and_the_pruning_is_said()
+    public void The_idle_choice_is_carried_to_the_page()
     {
-        var b = new ProfileBuilder();
-        var thread = b.Thread(1, "Main");
-        b.Sample(thread, b.Stack(Managed("Program", "Main"), Managed("Hot", "Path")), 10_000);
-        b.Sample(thread, b.Stack(Managed("Program", "Main"), Managed("Cold", "Path")), 1);
-        b.Sample(thread, b.Stack(Managed("Program", "Main"), Managed("Colder", "Path")), 1);
-        var html = Html(b.Build());
+        Assert.DoesNotContain("id=\"idle\" checked", Html(SampleProfiles.Demo()));
+        var output = new StringWriter();
+        HtmlReportWriter.Write(SampleProfiles.Demo(), output, new ReportOptions { IncludeIdle = true });
+        Assert.Contains("id=\"idle\" checked", output.ToString());
+        Assert.Contains("\"includeIdle\":true", ProfileData(output.ToString()));
+    }
 
-        Assert.DoesNotContain("<span class=\"nm own\">Cold.Path</span>", html);
-        Assert.Contains("2 more callees under 0.1% each (&lt;0.1% of samples together)", html);
-        Assert.Contains("<td class=\"name own\">Cold.Path</td>", html); // still in the function tables
+    [Fact]
+    public void A_thread_selection_leaves_other_threads_out_of_the_page()
+    {
+        var output = new StringWriter();
+        HtmlReportWriter.Write(SampleProfiles.Demo(), output, new ReportOptions { Threads = ThreadSelection.TryParse("^Fin", out _) });
+        var html = output.ToString();
+        Assert.Contains("Finalizer (tid 1003)", html);
+        Assert.DoesNotContain("Main (tid 1001)", html);
+        Assert.Contains("matching /^Fin/", html);
     }
 
     [Fact]
@@ -183,8 +194,8 @@ public sealed partial class HtmlReportTests
         Assert.StartsWith("<!DOCTYPE html>", html);
     }
 
-    internal static string FlameData(string html) =>
-        Regex.Match(html, "<script type=\"application/json\" id=\"flame-data\">(.*?)</script>", RegexOptions.Singleline).Groups[1].Value;
+    internal static string ProfileData(string html) =>
+        Regex.Match(html, "<script type=\"application/json\" id=\"profile-data\">(.*?)</script>", RegexOptions.Singleline).Groups[1].Value;
 
     [GeneratedRegex("""\b(?:src|href|action|srcset|poster|data)\s*=\s*["']?(?<value>[^"'\s>]*)""", RegexOptions.IgnoreCase)]
     private static partial Regex ResourceAttribute();

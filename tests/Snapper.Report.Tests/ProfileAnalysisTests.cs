@@ -16,9 +16,25 @@ public sealed class ProfileAnalysisTests
     {
         var analysis = ProfileAnalysis.Analyze(SampleProfiles.Demo());
 
+        // The idle pool worker's 8 samples are left out of the total, not out of the thread table.
         Assert.Equal(100, analysis.TotalSamples);
-        Assert.Equal([("Main", 60L), (null, 30L), ("Finalizer", 10L), ("Never sampled", 0L)],
+        Assert.Equal(8, analysis.HiddenIdleSamples);
+        Assert.Equal([("Main", 60L), (null, 30L), ("Finalizer", 10L), (null, 8L), ("Never sampled", 0L)],
             analysis.Threads.Select(t => (t.Thread.Name, t.Samples)));
+        Assert.Equal(108, ProfileAnalysis.Analyze(SampleProfiles.Demo(), includeIdle: true).TotalSamples);
+    }
+
+    [Fact]
+    public void Counts_states_and_cpu_time_per_thread_and_per_function()
+    {
+        var analysis = ProfileAnalysis.Analyze(SampleProfiles.Demo());
+        var main = analysis.Threads[0];
+        Assert.Equal((55L, 5L, 535_000_000L), (main.SamplesIn(SampleState.Cpu), main.SamplesIn(SampleState.Sleep), main.CpuNs));
+        Assert.Equal(536_000_000, analysis.TotalCpuNs);
+        var parse = Function(analysis, "Parser.Parse");
+        Assert.Equal((400_000_000L, 400_000_000L), (parse.SelfCpuNs, parse.TotalCpuNs));
+        Assert.Equal(535_000_000, Function(analysis, "Program.Main").TotalCpuNs);
+        Assert.Equal("Parser.Parse", analysis.TopBySelfCpu(1)[0].Method.DisplayName);
     }
 
     [Fact]

@@ -24,9 +24,9 @@ sealed class ProfileBuilder
 
     public static FrameInfo Native(string method, string module = "libcoreclr.so") => new(FrameKind.Native, module, "", method);
 
-    public ThreadInfo Thread(int id, string? name, int osThreadId = 0, int managedThreadId = 0)
+    public ThreadInfo Thread(int id, string? name, int osThreadId = 0, int managedThreadId = 0, string? osName = null, string? role = null)
     {
-        var thread = new ThreadInfo(id, osThreadId == 0 ? 1000 + id : osThreadId, managedThreadId == 0 ? id : managedThreadId, name);
+        var thread = new ThreadInfo(id, osThreadId == 0 ? 1000 + id : osThreadId, managedThreadId == 0 ? id : managedThreadId, name, osName, role);
         _threads.Add(thread);
         return thread;
     }
@@ -55,13 +55,19 @@ sealed class ProfileBuilder
     }
 
     /// <summary>Adds <paramref name="count"/> samples of a thread, each in the thread's next snapshot.</summary>
-    public ProfileBuilder Sample(ThreadInfo thread, int stackId, int count = 1)
+    public ProfileBuilder Sample(ThreadInfo thread, int stackId, int count = 1, SampleState state = SampleState.Unknown, long cpuNs = 0)
     {
+        var activity = state switch
+        {
+            SampleState.Cpu => SampleActivity.ManagedCode,
+            SampleState.Unknown => SampleActivity.Unknown,
+            _ => SampleActivity.Syscall,
+        };
         for (var i = 0; i < count; i++)
         {
             var sequence = _nextSequence.GetValueOrDefault(thread.Id) + 1;
             _nextSequence[thread.Id] = sequence;
-            _samples.Add(new Sample(sequence, thread.Id, stackId));
+            _samples.Add(new Sample(sequence, thread.Id, stackId, state, activity, activity == SampleActivity.Syscall ? 202 : -1, cpuNs));
         }
         return this;
     }

@@ -8,15 +8,17 @@ static class SampleProfiles
 {
     /// <summary>
     /// Small but covers every case: own, framework, transition and native frames; recursion; one method seen on two
-    /// lines; a thread with empty stacks; a thread never sampled.
+    /// lines; a thread with empty stacks; a thread never sampled; every state, CPU time, and an idle pool worker
+    /// (hidden by default).
     /// </summary>
     public static Profile Demo()
     {
         var b = new ProfileBuilder();
         var main = b.Thread(1, "Main");
         var worker = b.Thread(2, null, osThreadId: 2077, managedThreadId: 9);
-        var idle = b.Thread(3, "Finalizer");
+        var idle = b.Thread(3, "Finalizer", osName: ".NET Finalizer", role: "finalizer");
         b.Thread(4, "Never sampled");
+        var pool = b.Thread(5, null, osName: ".NET TP Worker", role: "thread pool worker");
 
         var entry = Managed("Program", "Main");
         var run = Managed("Server", "Run");
@@ -29,13 +31,14 @@ static class SampleProfiles
         var threadStart = Framework("System.Threading.Thread", "StartCallback");
         var wait = Framework("System.Threading.Monitor", "Wait");
 
-        b.Sample(main, b.Stack(entry, run, handle10, parse), 30);
-        b.Sample(main, b.Stack(entry, run, handle12, sort), 15);
-        b.Sample(main, b.Stack(entry, run, handle10, parse, parse, parse), 10); // recursion
-        b.Sample(main, b.Stack(entry, run), 5);
-        b.Sample(worker, b.Stack(threadStart, pinvoke, read), 20);
-        b.Sample(worker, b.Stack(threadStart, wait), 10);
-        b.Sample(idle, 0, 10);
+        b.Sample(main, b.Stack(entry, run, handle10, parse), 30, SampleState.Cpu, 10_000_000);
+        b.Sample(main, b.Stack(entry, run, handle12, sort), 15, SampleState.Cpu, 9_000_000);
+        b.Sample(main, b.Stack(entry, run, handle10, parse, parse, parse), 10, SampleState.Cpu, 10_000_000); // recursion
+        b.Sample(main, b.Stack(entry, run), 5, SampleState.Sleep);
+        b.Sample(worker, b.Stack(threadStart, pinvoke, read), 20, SampleState.Io, 50_000);
+        b.Sample(worker, b.Stack(threadStart, wait), 10, SampleState.LockWait);
+        b.Sample(idle, 0, 10, SampleState.LockWait);
+        b.Sample(pool, b.Stack(threadStart, Framework("System.Threading.LowLevelLifoSemaphore", "WaitForSignal")), 8, SampleState.IdleThreadPool);
         return b.Build();
     }
 

@@ -8,6 +8,9 @@
 //                    ([SuppressGCTransition]), as FCalls and JIT helpers are
 //   stress           threads created and ended constantly, constant GCs, a SIGUSR1 handler; each stdin line
 //                    is answered "SIGNALS <received> THREADS <started> GCS <count>"
+//   states           one thread per state: a spinner, Thread.Sleep, a blocking socket read, a P/Invoke (usleep),
+//                    Monitor.Wait in a thread named after it started, and a warmed-up, idle thread pool
+//   split            a thread spending 70% of its CPU time in Split.Seventy and 30% in Split.Thirty
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
@@ -29,6 +32,12 @@ switch (scenario)
         Ready();
         Thread.Sleep(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
         return 0;
+    case "states":
+        States.Start();
+        break;
+    case "split":
+        Split.Start();
+        break;
     case "hostile":
         Scenarios.Hostile();
         break;

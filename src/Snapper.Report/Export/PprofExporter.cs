@@ -8,7 +8,8 @@ namespace Snapper.Report.Export;
 
 /// <summary>
 /// pprof's profile.proto, gzip-compressed, as <c>go tool pprof</c> and every pprof viewer read it. Sample types are
-/// <c>samples/count</c>, then one per <see cref="SampleWeight"/> (<c>wall/nanoseconds</c>). A sample is one distinct
+/// <c>samples/count</c>, then one per <see cref="SampleWeight"/> (<c>wall/nanoseconds</c>, and <c>cpu/nanoseconds</c>
+/// where the store has CPU time); wall is the default and the period type. A sample is one distinct
 /// (thread, stack) with the thread as labels <c>thread</c> (its label) and <c>thread_id</c> (the OS thread id). A
 /// location is a method at a source line, a function a method (name, module-qualified system name, source file), so
 /// pprof groups per method by default and per line with <c>-lines</c>.

@@ -3,7 +3,8 @@ using Snapper.Store;
 namespace Snapper.Report.Export;
 
 /// <summary>
-/// A quantity each sample carries besides being counted once, such as the wall-clock time it stands for.
+/// A quantity each sample carries besides being counted once: the wall-clock time it stands for, and the CPU time
+/// its thread used where the store has it.
 /// <see cref="Type"/> and <see cref="Unit"/> use pprof's words (<c>wall</c>, <c>nanoseconds</c>), which speedscope's
 /// units include too.
 /// </summary>
@@ -16,6 +17,11 @@ sealed record SampleWeight(string Type, string Unit, string Title, Func<Sample, 
     public static IReadOnlyList<SampleWeight> For(Profile profile)
     {
         var period = SamplingPeriod.Nanoseconds(profile);
-        return [new SampleWeight("wall", "nanoseconds", "wall time", _ => period)];
+        var wall = new SampleWeight("wall", "nanoseconds", "wall time", _ => period);
+        // A sample's CPU time is what its thread used since its previous sample, charged to the stack seen now.
+        // Stores written before CPU time was recorded have 0 everywhere: no CPU weight rather than an empty one.
+        return profile.Samples.Any(s => s.CpuNs > 0)
+            ? [wall, new SampleWeight("cpu", "nanoseconds", "CPU time", s => s.CpuNs)]
+            : [wall];
     }
 }

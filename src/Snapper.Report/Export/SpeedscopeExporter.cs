@@ -6,10 +6,11 @@ namespace Snapper.Report.Export;
 
 /// <summary>
 /// speedscope's file format (https://www.speedscope.app/file-format-schema.json): a shared frame table with one frame
-/// per method, then for each sample weight (wall time today) one sampled profile of all threads merged and one per
-/// thread. A thread's profile keeps time order, so speedscope's "Time Order" view is its timeline; consecutive samples
-/// of the same stack become one sample with their weights added. The merged profile has one sample per distinct stack:
-/// across threads there is no single time order to keep.
+/// per method, then for each sample weight (wall time, and CPU time where the store has it) one sampled profile of
+/// all threads merged and one per thread with any of that weight. A thread's profile keeps time order, so speedscope's
+/// "Time Order" view is its timeline; consecutive samples of the same stack become one sample with their weights
+/// added, and samples that weigh nothing (a blocked thread's CPU time) are left out. The merged profile has one sample
+/// per distinct stack: across threads there is no single time order to keep.
 /// </summary>
 sealed class SpeedscopeExporter(string exporter) : IProfileExporter
 {
@@ -49,7 +50,8 @@ sealed class SpeedscopeExporter(string exporter) : IProfileExporter
             {
                 var weight = export.Weights[w];
                 WriteProfile(json, $"All threads, {weight.Title}", weight, w, merged);
-                foreach (var (thread, stacks) in perThread) WriteProfile(json, $"{thread.Label}, {weight.Title}", weight, w, stacks);
+                foreach (var (thread, stacks) in perThread)
+                    if (stacks.Any(s => s.Weights[w] > 0)) WriteProfile(json, $"{thread.Label}, {weight.Title}", weight, w, stacks);
             }
             json.WriteEndArray();
             json.WriteEndObject();
@@ -120,8 +122,9 @@ sealed class SpeedscopeExporter(string exporter) : IProfileExporter
         json.WriteString("unit", weight.Unit);
         json.WriteNumber("startValue", 0);
         json.WriteNumber("endValue", stacks.Sum(s => s.Weights[index]));
+        var weighing = stacks.Where(s => s.Weights[index] > 0).ToList();
         json.WriteStartArray("samples");
-        foreach (var stack in stacks)
+        foreach (var stack in weighing)
         {
             json.WriteStartArray();
             foreach (var method in stack.Path) json.WriteNumberValue(method);
@@ -129,7 +132,7 @@ sealed class SpeedscopeExporter(string exporter) : IProfileExporter
         }
         json.WriteEndArray();
         json.WriteStartArray("weights");
-        foreach (var stack in stacks) json.WriteNumberValue(stack.Weights[index]);
+        foreach (var stack in weighing) json.WriteNumberValue(stack.Weights[index]);
         json.WriteEndArray();
         json.WriteEndObject();
     }

@@ -1,78 +1,155 @@
-// Snapper flame graph: plain JavaScript, no libraries, no network. Target-provided strings (frame, module and thread
+// Snapper report: plain JavaScript, no libraries, no network. Target-provided strings (frame, module and thread
 // names) only ever reach the page through textContent or canvas fillText, never as markup.
 (function () {
   'use strict';
-  var dataEl = document.getElementById('flame-data');
-  var canvas = document.getElementById('flame-canvas');
-  if (!dataEl || !canvas || !canvas.getContext) return;
+  var dataEl = document.getElementById('profile-data');
+  if (!dataEl) return;
   var data = JSON.parse(dataEl.textContent);
-  var names = data.names, nodes = data.nodes, count = nodes.parent.length;
-  if (count === 0) return;
-  var box = document.getElementById('flame-box');
-  if (nodes.total[0] === 0) {
-    box.textContent = 'No samples to draw.';
-    box.className = 'empty';
-    return;
+  var names = data.names, methods = data.methods, stacks = data.stacks, rows = data.rows;
+  var threadCount = data.threads.label.length, rowCount = rows.thread.length;
+  var STATE_CPU = 1, STATE_IDLE = 5;
+  // Method categories as the report writer numbers them (own, framework, transition, native), then the tree's own.
+  var CSS = ['own', 'framework', 'transition', 'native', 'root', 'thread'];
+  var LABEL = ['own code', 'framework', 'transition', 'native', 'all threads', 'thread'];
+  var ROOT = 4, THREAD = 5;
+
+  var view = { onCpu: false, idle: !!data.includeIdle, cpu: false, threads: [] };
+  for (var t = 0; t < threadCount; t++) view.threads.push(true);
+
+  // ---- formatting: invariant, whatever the browser's locale ----
+  function group(n) { return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
+  function percent(n, of) { return of > 0 ? (n * 100 / of).toFixed(1) + '%' : '0.0%'; }
+  function weight(n) {
+    if (!view.cpu) return group(n);
+    var ms = n / 1e6;
+    return ms >= 1000 ? (ms / 1000).toFixed(2) + ' s' : ms.toFixed(1) + ' ms';
   }
+  function unit() { return view.cpu ? 'CPU' : 'samples'; }
+  function el(tag, className, text) {
+    var e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); }
+
+  // ---- aggregation: the view's rows into a tree (root, threads, frames) and per-method totals ----
+  var paths = new Array(stacks.parent.length);
+  function pathOf(node) {
+    var path = paths[node];
+    if (path) return path;
+    path = [];
+    for (var n = node; n > 0; n = stacks.parent[n]) path.push(stacks.method[n]);
+    path.reverse();
+    paths[node] = path;
+    return path;
+  }
+
+  function newNode(name, module, cat, parent) {
+    return { name: name, module: module, cat: cat, parent: parent, depth: parent ? parent.depth + 1 : 0,
+      total: 0, self: 0, map: new Map(), kids: null };
+  }
+  function childOf(node, method) {
+    var kid = node.map.get(method);
+    if (!kid) {
+      var module = methods.module[method];
+      kid = newNode(names[methods.name[method]], module < 0 ? '' : names[module], methods.cat[method], node);
+      node.map.set(method, kid);
+    }
+    return kid;
+  }
+  function byTotal(a, b) { return b.total - a.total || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0); }
+  function seal(root) {
+    var pending = [root];
+    while (pending.length > 0) {
+      var node = pending.pop();
+      node.kids = Array.from(node.map.values()).sort(byTotal);
+      node.map = null;
+      for (var k = 0; k < node.kids.length; k++) pending.push(node.kids[k]);
+    }
+  }
+
+  function aggregate() {
+    var root = newNode('all threads', '', ROOT, null);
+    var threadNodes = new Array(threadCount);
+    var methodCount = methods.name.length;
+    var self = new Float64Array(methodCount), total = new Float64Array(methodCount), stamp = new Int32Array(methodCount);
+    var threadsShown = 0, stampId = 0;
+    for (var r = 0; r < rowCount; r++) {
+      var thread = rows.thread[r], state = rows.state[r];
+      if (!view.threads[thread] || (view.onCpu && state !== STATE_CPU) || (!view.idle && state === STATE_IDLE)) continue;
+      var w = view.cpu ? rows.cpu[r] : rows.count[r];
+      if (w <= 0) continue;
+      var node = threadNodes[thread];
+      if (!node) {
+        node = threadNodes[thread] = newNode(names[data.threads.label[thread]], '', THREAD, root);
+        root.map.set(-1 - thread, node);
+        threadsShown++;
+      }
+      root.total += w;
+      node.total += w;
+      var path = pathOf(rows.stack[r]);
+      for (var i = 0; i < path.length; i++) {
+        node = childOf(node, path[i]);
+        node.total += w;
+      }
+      node.self += w;
+      if (path.length === 0) continue;
+      stampId++;
+      self[path[path.length - 1]] += w;
+      for (i = 0; i < path.length; i++) {
+        if (stamp[path[i]] === stampId) continue; // recursion counts once per sample
+        stamp[path[i]] = stampId;
+        total[path[i]] += w;
+      }
+    }
+    seal(root);
+    return { root: root, self: self, total: total, threads: threadsShown };
+  }
+
+  // ---- flame graph ----
+  var canvas = document.getElementById('flame-canvas');
+  var box = document.getElementById('flame-box');
   var tip = document.getElementById('flame-tip');
   var pathEl = document.getElementById('flame-path');
-  var ctx = canvas.getContext('2d');
+  var ctx = canvas && canvas.getContext ? canvas.getContext('2d') : null;
   var ROW = 18;
-  var CATEGORY = ['root', 'thread', 'own code', 'framework', 'transition', 'native'];
-  // Base hue, saturation, lightness per category; each name gets a small stable shift so neighbours stay apart.
-  var BASE = [[220, 6, 80], [205, 50, 68], [20, 78, 60], [44, 68, 66], [262, 48, 70], [0, 0, 66]];
+  var BASE = { own: [20, 78, 60], framework: [44, 68, 66], transition: [262, 48, 70], native: [0, 0, 66], root: [220, 6, 80], thread: [205, 50, 68] };
+  var result = null, zoom = null, layoutRows = [], hover = null, pending = false;
+  var emptyNote = el('div', 'empty-note', 'No samples in this view.');
 
-  // Nodes come in pre-order, parents first and children largest first, so one pass rebuilds the tree.
-  var children = new Array(count), depth = new Int32Array(count), colour = new Array(count);
-  for (var i = 0; i < count; i++) children[i] = [];
-  for (i = 1; i < count; i++) {
-    children[nodes.parent[i]].push(i);
-    depth[i] = depth[nodes.parent[i]] + 1;
-  }
-
-  var zoom = 0, rows = [], hover = -1, pending = false;
-
-  function nodeName(i) { return names[nodes.name[i]]; }
-  function moduleName(i) { return nodes.module[i] < 0 ? '' : names[nodes.module[i]]; }
-
-  function colourOf(i) {
-    if (colour[i]) return colour[i];
-    var base = BASE[nodes.cat[i]] || BASE[5], h = 0, s = nodeName(i);
+  function colourOf(node) {
+    if (node.colour) return node.colour;
+    var base = BASE[CSS[node.cat]] || BASE.native, h = 0, s = node.name;
     for (var k = 0; k < s.length; k++) h = (h * 31 + s.charCodeAt(k)) | 0;
     var shift = (Math.abs(h) % 11) - 5;
-    colour[i] = 'hsl(' + (base[0] + shift * 2) + ',' + base[1] + '%,' + (base[2] + shift) + '%)';
-    return colour[i];
+    node.colour = 'hsl(' + (base[0] + shift * 2) + ',' + base[1] + '%,' + (base[2] + shift) + '%)';
+    return node.colour;
   }
-
-  // Invariant formatting, whatever the browser's locale: 1,234,567 and 12.34%.
-  function group(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
-  function percent(n, of) { return of > 0 ? (n * 100 / of).toFixed(2) + '%' : '0.00%'; }
 
   function chainTo(node) {
     var chain = [];
-    for (var a = node; a >= 0; a = nodes.parent[a]) chain.unshift(a);
+    for (var a = node; a; a = a.parent) chain.unshift(a);
     return chain;
   }
 
   // Rows by depth: the zoomed node's ancestors span the full width, its subtree is scaled to fill it.
   function layout(width) {
-    rows = [];
+    layoutRows = [];
     function put(node, x, w) {
-      var d = depth[node];
-      while (rows.length <= d) rows.push([]);
-      rows[d].push({ node: node, x: x, w: w });
+      while (layoutRows.length <= node.depth) layoutRows.push([]);
+      layoutRows[node.depth].push({ node: node, x: x, w: w });
     }
     var chain = chainTo(zoom);
     for (var c = 0; c < chain.length - 1; c++) put(chain[c], 0, width);
-    var scale = width / Math.max(1, nodes.total[zoom]);
+    var scale = width / Math.max(1, zoom.total);
     var stack = [[zoom, 0]];
     while (stack.length > 0) {
       var item = stack.pop(), node = item[0], x = item[1];
-      put(node, x, nodes.total[node] * scale);
-      var kids = children[node];
-      for (var k = 0; k < kids.length; k++) {
-        var w = nodes.total[kids[k]] * scale;
-        if (w >= 0.5) stack.push([kids[k], x]); // narrower than half a pixel: invisible, and its subtree too
+      put(node, x, node.total * scale);
+      for (var k = 0; k < node.kids.length; k++) {
+        var w = node.kids[k].total * scale;
+        if (w >= 0.5) stack.push([node.kids[k], x]); // narrower than half a pixel: invisible, and its subtree too
         x += w;
       }
     }
@@ -80,9 +157,18 @@
 
   function draw() {
     pending = false;
+    if (!ctx) return;
+    if (result.root.total <= 0) {
+      canvas.height = 0;
+      canvas.style.height = '0px';
+      if (!emptyNote.parentNode) box.appendChild(emptyNote);
+      clear(pathEl);
+      return;
+    }
+    if (emptyNote.parentNode) box.removeChild(emptyNote);
     var width = box.clientWidth, dpr = window.devicePixelRatio || 1;
     layout(width);
-    var height = rows.length * ROW;
+    var height = layoutRows.length * ROW;
     canvas.width = Math.round(width * dpr);
     canvas.height = Math.round(height * dpr);
     canvas.style.height = height + 'px';
@@ -91,11 +177,10 @@
     ctx.font = '12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
     ctx.textBaseline = 'middle';
     var charWidth = ctx.measureText('M').width || 7;
-    var ancestorDepth = depth[zoom];
-    for (var d = 0; d < rows.length; d++) {
-      for (var r = 0; r < rows[d].length; r++) {
-        var rect = rows[d][r], y = d * ROW;
-        ctx.globalAlpha = d < ancestorDepth ? 0.55 : 1;
+    for (var d = 0; d < layoutRows.length; d++) {
+      for (var r = 0; r < layoutRows[d].length; r++) {
+        var rect = layoutRows[d][r], y = d * ROW;
+        ctx.globalAlpha = d < zoom.depth ? 0.55 : 1;
         ctx.fillStyle = colourOf(rect.node);
         ctx.fillRect(rect.x, y, Math.max(0.5, rect.w - 1), ROW - 1);
         if (rect.node === hover) {
@@ -105,7 +190,7 @@
         }
         var room = Math.floor((rect.w - 6) / charWidth);
         if (room >= 3) {
-          var label = nodeName(rect.node);
+          var label = rect.node.name;
           if (label.length > room) label = label.slice(0, room - 1) + '\u2026';
           ctx.fillStyle = '#1f2328';
           ctx.fillText(label, rect.x + 3, y + ROW / 2);
@@ -121,19 +206,12 @@
   }
 
   function renderPath() {
-    while (pathEl.firstChild) pathEl.removeChild(pathEl.firstChild);
-    var chain = chainTo(zoom);
-    chain.forEach(function (node, index) {
-      if (index > 0) {
-        var sep = document.createElement('span');
-        sep.className = 'sep';
-        sep.textContent = '\u203a';
-        pathEl.appendChild(sep);
-      }
-      var button = document.createElement('button');
+    clear(pathEl);
+    chainTo(zoom).forEach(function (node, index) {
+      if (index > 0) pathEl.appendChild(el('span', 'sep', '\u203a'));
+      var button = el('button', '', node.name);
       button.type = 'button';
-      button.textContent = nodeName(node);
-      button.title = percent(nodes.total[node], nodes.total[0]) + ' of samples';
+      button.title = percent(node.total, result.root.total) + ' of the view';
       button.addEventListener('click', function () { zoomTo(node); });
       pathEl.appendChild(button);
     });
@@ -148,30 +226,22 @@
   function nodeAt(event) {
     var bounds = canvas.getBoundingClientRect();
     var x = event.clientX - bounds.left, d = Math.floor((event.clientY - bounds.top) / ROW);
-    if (d < 0 || d >= rows.length) return -1;
-    var row = rows[d];
+    if (d < 0 || d >= layoutRows.length) return null;
+    var row = layoutRows[d];
     for (var r = 0; r < row.length; r++)
       if (x >= row[r].x && x < row[r].x + row[r].w) return row[r].node;
-    return -1;
-  }
-
-  function line(parent, className, text) {
-    var div = document.createElement('div');
-    div.className = className;
-    div.textContent = text;
-    parent.appendChild(div);
+    return null;
   }
 
   function showTip(node, event) {
-    while (tip.firstChild) tip.removeChild(tip.firstChild);
-    var all = nodes.total[0];
-    line(tip, 'tip-name', nodeName(node));
-    var module = moduleName(node);
-    line(tip, 'tip-mod', CATEGORY[nodes.cat[node]] + (module ? ' \u00b7 ' + module : ''));
-    line(tip, 'tip-num', 'total: ' + group(nodes.total[node]) + ' samples (' + percent(nodes.total[node], all) + ')');
-    line(tip, 'tip-num', 'self: ' + group(nodes.self[node]) + ' samples (' + percent(nodes.self[node], all) + ')');
-    if (zoom !== 0 && depth[node] >= depth[zoom])
-      line(tip, 'tip-num', percent(nodes.total[node], nodes.total[zoom]) + ' of the zoomed frame');
+    clear(tip);
+    var all = result.root.total;
+    tip.appendChild(el('div', 'tip-name', node.name));
+    tip.appendChild(el('div', 'tip-mod', LABEL[node.cat] + (node.module ? ' \u00b7 ' + node.module : '')));
+    tip.appendChild(el('div', 'tip-num', 'total: ' + weight(node.total) + ' ' + (view.cpu ? '' : 'samples ') + '(' + percent(node.total, all) + ')'));
+    tip.appendChild(el('div', 'tip-num', 'self: ' + weight(node.self) + ' ' + (view.cpu ? '' : 'samples ') + '(' + percent(node.self, all) + ')'));
+    if (zoom !== result.root && node.depth >= zoom.depth)
+      tip.appendChild(el('div', 'tip-num', percent(node.total, zoom.total) + ' of the zoomed frame'));
     tip.hidden = false;
     var bounds = box.getBoundingClientRect();
     var left = event.clientX - bounds.left + 14, top = event.clientY - bounds.top + 14;
@@ -183,18 +253,165 @@
 
   function hideTip() { tip.hidden = true; }
 
-  canvas.addEventListener('mousemove', function (event) {
-    var node = nodeAt(event);
-    if (node !== hover) { hover = node; schedule(); }
-    if (node >= 0) showTip(node, event); else hideTip();
+  if (ctx) {
+    canvas.addEventListener('mousemove', function (event) {
+      var node = nodeAt(event);
+      if (node !== hover) { hover = node; schedule(); }
+      if (node) showTip(node, event); else hideTip();
+    });
+    canvas.addEventListener('mouseleave', function () { hover = null; hideTip(); schedule(); });
+    canvas.addEventListener('click', function (event) {
+      var node = nodeAt(event);
+      if (node) zoomTo(node);
+    });
+    document.getElementById('flame-reset').addEventListener('click', function () { zoomTo(result.root); });
+    document.addEventListener('keydown', function (event) { if (event.key === 'Escape') zoomTo(result.root); });
+    window.addEventListener('resize', schedule);
+  }
+
+  // ---- top functions ----
+  var TOP = 50;
+  function renderFunctions() {
+    var boxEl = document.getElementById('functions-box');
+    clear(boxEl);
+    var order = [];
+    for (var m = 0; m < methods.name.length; m++) if (result.total[m] > 0) order.push(m);
+    if (order.length === 0) {
+      boxEl.appendChild(el('p', 'note', 'No frames in this view.'));
+      return;
+    }
+    var grid = el('div', 'fn-grid');
+    [['self', result.self, result.total], ['total', result.total, result.self]].forEach(function (ranking) {
+      var primary = ranking[1], secondary = ranking[2];
+      var top = order.slice().sort(function (a, b) {
+        return primary[b] - primary[a] || secondary[b] - secondary[a] || (names[methods.name[a]] < names[methods.name[b]] ? -1 : 1);
+      }).filter(function (m) { return primary[m] > 0; }).slice(0, TOP);
+      var part = el('div');
+      part.appendChild(el('h3', '', 'Top ' + top.length + ' by ' + ranking[0] + (view.cpu ? ' CPU time' : ' samples')));
+      var table = el('table', 'functions');
+      var head = el('tr');
+      ['#', 'Self', 'Self %', 'Total', 'Total %', 'Function'].forEach(function (h, i) { head.appendChild(el('th', i < 5 ? 'num' : '', h)); });
+      table.appendChild(el('thead')).appendChild(head);
+      var body = el('tbody');
+      var all = result.root.total;
+      top.forEach(function (m, i) {
+        var css = CSS[methods.cat[m]], tr = el('tr');
+        tr.appendChild(el('td', 'num', String(i + 1)));
+        tr.appendChild(el('td', 'num', weight(result.self[m])));
+        var pct = el('td', 'num pct');
+        var bar = el('span', 'bar ' + css);
+        bar.style.width = Math.min(100, result.self[m] * 100 / all).toFixed(2) + '%';
+        pct.appendChild(bar);
+        pct.appendChild(document.createTextNode(percent(result.self[m], all)));
+        tr.appendChild(pct);
+        tr.appendChild(el('td', 'num', weight(result.total[m])));
+        tr.appendChild(el('td', 'num', percent(result.total[m], all)));
+        var name = el('td', 'name ' + css, names[methods.name[m]]);
+        if (methods.module[m] >= 0) name.appendChild(el('span', 'mod', ' ' + names[methods.module[m]]));
+        tr.appendChild(name);
+        body.appendChild(tr);
+      });
+      table.appendChild(body);
+      part.appendChild(table);
+      grid.appendChild(part);
+    });
+    boxEl.appendChild(grid);
+  }
+
+  // ---- call tree ----
+  var treeBox = document.getElementById('tree-box');
+  var TREE_MIN = 0.001, HOT = 0.1, HOT_DEPTH = 40, MAX_KIDS = 200;
+
+  function treeRow(node, open, hotPath) {
+    var all = result.root.total;
+    var line = el('div', 'row');
+    var expandable = node.kids.length > 0;
+    var toggle = el('span', 'tog', expandable ? (open ? '\u25be' : '\u25b8') : '');
+    line.appendChild(toggle);
+    line.appendChild(el('span', 'tot', percent(node.total, all))).title = weight(node.total) + ' ' + unit();
+    line.appendChild(el('span', 'slf', percent(node.self, all))).title = weight(node.self) + ' ' + unit() + ' self';
+    line.appendChild(el('span', 'nm ' + CSS[node.cat], node.name));
+    if (node.module) line.appendChild(el('span', 'mod', node.module));
+    var wrapper = el('div');
+    wrapper.appendChild(line);
+    var kids = null;
+    function setOpen(value) {
+      if (!expandable) return;
+      if (value && !kids) {
+        kids = el('div', 'kids');
+        renderKids(node, kids, hotPath && open);
+        wrapper.appendChild(kids);
+      } else if (!value && kids) {
+        wrapper.removeChild(kids);
+        kids = null;
+      }
+      toggle.textContent = kids ? '\u25be' : '\u25b8';
+    }
+    if (expandable) line.addEventListener('click', function () { setOpen(!kids); });
+    if (open) setOpen(true);
+    return wrapper;
+  }
+
+  function renderKids(node, container, hotPath) {
+    var all = result.root.total, shown = 0, hiddenWeight = 0, hidden = 0;
+    for (var k = 0; k < node.kids.length; k++) {
+      var kid = node.kids[k];
+      if (kid.total < all * TREE_MIN || shown >= MAX_KIDS) { hidden++; hiddenWeight += kid.total; continue; }
+      shown++;
+      var open = kid.depth < 2 || (hotPath && kid.total >= all * HOT && kid.depth < HOT_DEPTH);
+      container.appendChild(treeRow(kid, open, hotPath));
+    }
+    if (hidden > 0)
+      container.appendChild(el('div', 'hidden', hidden + ' more callee' + (hidden === 1 ? '' : 's') + ' under ' + (TREE_MIN * 100) +
+        '% each (' + percent(hiddenWeight, all) + ' together)'));
+  }
+
+  var hotPath = true;
+  function renderTree() {
+    clear(treeBox);
+    treeBox.appendChild(treeRow(result.root, true, hotPath));
+  }
+  // Re-rendering with or without the hot path open is simpler than walking the DOM, and as fast.
+  var renderTreeWithHotPath = function (open) {
+    hotPath = open;
+    if (result) renderTree();
+  };
+  document.getElementById('tree-hot').addEventListener('click', function () { renderTreeWithHotPath(true); });
+  document.getElementById('tree-collapse').addEventListener('click', function () { renderTreeWithHotPath(false); });
+
+  // ---- the view ----
+  var status = document.getElementById('view-status');
+  function refresh() {
+    result = aggregate();
+    zoom = result.root;
+    hover = null;
+    var shown = view.threads.filter(function (on) { return on; }).length;
+    status.textContent = 'Showing ' + weight(result.root.total) + (view.cpu ? ' of CPU time' : ' samples') + ' from ' +
+      result.threads + ' thread' + (result.threads === 1 ? '' : 's') + ' (' + shown + ' of ' + threadCount + ' selected)';
+    schedule();
+    renderFunctions();
+    renderTree();
+  }
+
+  var form = document.getElementById('view');
+  form.addEventListener('change', function () {
+    view.onCpu = form.querySelector('input[name=states]:checked').value === 'cpu';
+    view.cpu = form.querySelector('input[name=weight]:checked').value === 'cpu';
+    view.idle = document.getElementById('idle').checked;
+    refresh();
   });
-  canvas.addEventListener('mouseleave', function () { hover = -1; hideTip(); schedule(); });
-  canvas.addEventListener('click', function (event) {
-    var node = nodeAt(event);
-    if (node >= 0) zoomTo(node);
+  var picks = [];
+  Array.prototype.forEach.call(document.querySelectorAll('input.thread-pick'), function (box) {
+    var index = parseInt(box.getAttribute('data-thread'), 10);
+    picks[index] = box;
+    box.addEventListener('change', function () { pick(index, box.checked); refresh(); });
   });
-  document.getElementById('flame-reset').addEventListener('click', function () { zoomTo(0); });
-  document.addEventListener('keydown', function (event) { if (event.key === 'Escape') zoomTo(0); });
-  window.addEventListener('resize', schedule);
-  draw();
+  function pick(index, on) {
+    view.threads[index] = on;
+    picks[index].checked = on;
+    picks[index].closest('tr').classList.toggle('off', !on);
+  }
+  document.getElementById('threads-all').addEventListener('click', function () { picks.forEach(function (_, i) { pick(i, true); }); refresh(); });
+  document.getElementById('threads-none').addEventListener('click', function () { picks.forEach(function (_, i) { pick(i, false); }); refresh(); });
+  refresh();
 })();

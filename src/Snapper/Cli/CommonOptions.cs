@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Snapper.Report;
+using Snapper.Store;
 
 namespace Snapper.Cli;
 
@@ -26,6 +28,30 @@ public static class CommonOptions
             return null;
         },
     };
+
+    public static Option<ThreadSelection?> Threads(string description) => new("--threads")
+    {
+        Description = description + " A .NET regular expression matched against each thread's managed name, OS name and runtime role "
+            + "(e.g. 'Worker', '^Order', 'thread pool'); prefix (?i) to ignore case.",
+        HelpName = "regex",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (ThreadSelection.TryParse(text, out var error) is { } selection) return selection;
+            result.AddError($"--threads '{text}' is not a valid regular expression: {error}");
+            return null;
+        },
+    };
+
+    public static Option<bool> Idle() => new("--idle")
+    {
+        Description = "Show the samples of idle thread-pool threads (workers parked waiting for work, the timer, gate and "
+            + "socket-engine threads) in the report. They are always stored; by default the report leaves them out of the "
+            + "flame graph, call tree and functions, and counts them in the threads table.",
+    };
+
+    public static ReportOptions ReportOptions(ParseResult result, Option<ThreadSelection?> threads, Option<bool> idle) =>
+        new() { Threads = result.GetValue(threads), IncludeIdle = result.GetValue(idle) };
 
     /// <summary>An option whose values are an enum's names in lower case, with a one-line error listing them.</summary>
     public static Option<T> Choice<T>(string name, string description, T defaultValue, params string[] aliases) where T : struct, Enum

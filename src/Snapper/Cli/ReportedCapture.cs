@@ -11,7 +11,8 @@ namespace Snapper.Cli;
 public static class ReportedCapture
 {
     /// <param name="reportPathFor">Where to write the HTML report of the session with the given id; null for none.</param>
-    public static (SessionInfo Session, CaptureResult Capture) Run(SnapperDatabase db, string dbPath, CaptureOptions options, Func<long, string>? reportPathFor)
+    public static (SessionInfo Session, CaptureResult Capture) Run(SnapperDatabase db, string dbPath, CaptureOptions options,
+        Func<long, string>? reportPathFor, Report.ReportOptions reportOptions)
     {
         AbandonedSessions.Close(db);
         using var signals = new Signals();
@@ -24,7 +25,7 @@ public static class ReportedCapture
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Database: {Path.GetFullPath(dbPath)} (session {session.Id})"));
         if (reportPathFor?.Invoke(session.Id) is { } reportPath)
         {
-            ReportFiles.Write(ProfileReader.Load(db, session), ReportFormat.Html, reportPath);
+            ReportFiles.Write(ProfileReader.Load(db, session), ReportFormat.Html, reportPath, reportOptions);
             Console.WriteLine($"Report:   {Path.GetFullPath(reportPath)}");
         }
         return (session, capture);

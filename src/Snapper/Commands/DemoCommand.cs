@@ -41,7 +41,7 @@ public static class DemoCommand
         using var db = SnapperDatabase.Open(dbPath);
         var plan = new SamplingPlan(TimeSpan.FromMilliseconds(10), count, null);
         var options = new CaptureOptions(TargetProcess.Inspect(target.Pid), plan, result.GetValue(EngineOption), 256, "snapper demo");
-        ReportedCapture.Run(db, dbPath, options, _ => reportPath);
+        ReportedCapture.Run(db, dbPath, options, _ => reportPath, Report.ReportOptions.Default);
         Console.WriteLine($"Next:     snapper report --db {dbPath} --format text");
         return (int)ExitCode.Success;
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Snapper.Cli;
+using Snapper.Report;
 using Snapper.Report.Export;
 using Snapper.Store;
 
@@ -28,20 +29,32 @@ public static class ExportCommand
     {
         Description = "folded only: put each thread's name and id in front of its stacks as the root frame.",
     };
+    static readonly Option<ThreadSelection?> Threads = CommonOptions.Threads("Export only the threads whose names match.");
+    static readonly Option<bool> Idle = IdleOption();
+
+    static Option<bool> IdleOption()
+    {
+        var idle = CommonOptions.Idle();
+        idle.Description = "Export the samples of idle thread-pool threads (workers parked waiting for work, the timer, gate and "
+            + "socket-engine threads) too. By default they are left out, as 'snapper report' leaves them out of its totals.";
+        return idle;
+    }
 
     public static Command Create()
     {
         var command = new Command("export", """
             Write a stored session in a format other profiling tools open (see docs/exports.md).
-            Every format counts the same samples as 'snapper report'; time is samples x the achieved sampling interval.
+            Every format counts the samples 'snapper report' counts with the same --threads and --idle. Wall time is
+            samples x the achieved sampling interval; CPU time (speedscope, pprof) is what each thread used.
 
             Examples:
               snapper export -f speedscope -o app.speedscope.json   then open it in https://www.speedscope.app
               snapper export -f folded --per-thread -o - | flamegraph.pl > flame.svg
               snapper export -f pprof --session 3 -o app.pb.gz     then: go tool pprof -http=: app.pb.gz
               snapper export -f chromium -o app.trace.json         then open it in https://ui.perfetto.dev
+              snapper export -f pprof --threads 'Worker|Order' --idle -o workers.pb.gz
             """)
-        { Db, Session, Format, Output, PerThread };
+        { Db, Session, Format, Output, PerThread, Threads, Idle };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
     }
@@ -75,7 +88,7 @@ public static class ExportCommand
             output = OutputFile.BesideDatabase(dbPath, session.Id, exporter.FileExtension);
             OutputFile.EnsureWritable(output, "export");
         }
-        var profile = ProfileReader.Load(db, session);
+        var profile = ProfileFilter.Apply(ProfileReader.Load(db, session), CommonOptions.ReportOptions(result, Threads, Idle));
         OutputFile.Write(output, "export", stream => exporter.Write(profile, stream));
         if (output != "-") Console.WriteLine($"Export: {Path.GetFullPath(output)}");
         return (int)ExitCode.Success;

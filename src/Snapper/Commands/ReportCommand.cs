@@ -22,6 +22,9 @@ public static class ReportCommand
         HelpName = "path",
     };
 
+    static readonly Option<ThreadSelection?> Threads = CommonOptions.Threads("Report only the threads whose names match.");
+    static readonly Option<bool> Idle = CommonOptions.Idle();
+
     public static Command Create()
     {
         var command = new Command("report", """
@@ -31,8 +34,10 @@ public static class ReportCommand
               snapper report                                 HTML of the latest session
               snapper report --session 3 --format text
               snapper report --format json -o profile.json
+              snapper report --format text --threads 'Worker|Order'
+              snapper report --idle                          include parked thread-pool threads
             """)
-        { Db, Session, Format, Output };
+        { Db, Session, Format, Output, Threads, Idle };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
     }
@@ -47,7 +52,7 @@ public static class ReportCommand
         AbandonedSessions.Close(db);
         var session = FindSession(db, result.GetValue(Session)!);
         output ??= format == ReportFormat.Html ? SampleCommand.DefaultReportPath(dbPath, session.Id) : "-";
-        ReportFiles.Write(ProfileReader.Load(db, session), format, output);
+        ReportFiles.Write(ProfileReader.Load(db, session), format, output, CommonOptions.ReportOptions(result, Threads, Idle));
         if (output != "-") Console.WriteLine($"Report: {Path.GetFullPath(output)}");
         return (int)ExitCode.Success;
     }

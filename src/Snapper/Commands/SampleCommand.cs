@@ -18,6 +18,8 @@ public static class SampleCommand
     static readonly Option<string?> ReportPath = new("--report") { Description = "Where to write the HTML report (default: beside the database, named after the session).", HelpName = "path" };
     static readonly Option<bool> NoReport = new("--no-report") { Description = "Store the samples only; render later with 'snapper report'." };
     static readonly Option<int> MaxFrames = new("--max-frames") { Description = "Deepest stack to read per thread.", DefaultValueFactory = _ => 256, HelpName = "n" };
+    static readonly Option<ThreadSelection?> Threads = CommonOptions.Threads("Store only the threads whose names match.");
+    static readonly Option<bool> Idle = CommonOptions.Idle();
     static readonly Option<Engine> EngineOption = CommonOptions.Choice("--engine",
         "ptrace: Snapper's own low-overhead session (default). attach: ClrMD attach per sample, slow; the reference.", Engine.Ptrace);
 
@@ -32,9 +34,13 @@ public static class SampleCommand
               snapper sample --pid 1234                      200 samples at 100 Hz, then report
               snapper sample --pid 1234 --duration 30s --rate 50
               snapper sample --pid 1234 --interval 20ms --count 500 --db /var/lib/snapper/app.db
+              snapper sample --pid 1234 --threads '^Order'     only the threads whose names start with "Order"
+
+            Each sample records every thread's stack, its state (cpu, lock/wait, sleep, io, idle threadpool), the
+            syscall it was blocked in, and the CPU time it used since the previous sample.
             """)
         {
-            Pid, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, MaxFrames, EngineOption,
+            Pid, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, MaxFrames, EngineOption,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -52,12 +58,12 @@ public static class SampleCommand
         var target = TargetProcess.Inspect(result.GetValue(Pid));
         var dbPath = result.GetValue(Db)!;
         using var db = SnapperDatabase.Open(dbPath);
-        var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine());
+        var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
         // The default report is named after the session, so its path is known only once the session exists.
         Func<long, string>? reportPathFor = result.GetValue(NoReport) ? null : id => reportPath ?? DefaultReportPath(dbPath, id);
-        var (session, capture) = ReportedCapture.Run(db, dbPath, options, reportPathFor);
+        var (session, capture) = ReportedCapture.Run(db, dbPath, options, reportPathFor, CommonOptions.ReportOptions(result, Threads, Idle));
         if (capture.Sampler.Reason == SessionEndReason.TargetExited)
             return CommandRunner.Fail(ExitCode.TargetExited, $"the target exited during the capture; the {session.SnapshotCount} samples taken are kept");
         return (int)ExitCode.Success;

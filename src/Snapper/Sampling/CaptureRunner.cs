@@ -6,7 +6,9 @@ using Snapper.Store;
 namespace Snapper.Sampling;
 
 /// <summary>What to capture and where to store it.</summary>
-public sealed record CaptureOptions(TargetProcess Target, SamplingPlan Plan, Engine Engine, int MaxFrames, string SnapperCommandLine);
+/// <param name="Threads">When set, only threads whose names match are stored.</param>
+public sealed record CaptureOptions(TargetProcess Target, SamplingPlan Plan, Engine Engine, int MaxFrames, string SnapperCommandLine,
+    ThreadSelection? Threads = null);
 
 /// <summary>The two ways to read the target: Snapper's own ptrace session, or ClrMD's attach for every sample.</summary>
 public enum Engine
@@ -47,7 +49,7 @@ public static class CaptureRunner
             {
                 using var source = Open(options);
                 writer = SessionWriter.Begin(db, SessionTarget(options, source.RuntimeVersion), DateTime.UtcNow);
-                storing = Task.Run(() => new SnapshotWriter(writer).RunAsync(channel.Reader));
+                storing = Task.Run(() => new SnapshotWriter(writer, SyscallNames.CurrentArchitecture, options.Threads).RunAsync(channel.Reader));
                 // A store that fails (disk full, say) must stop the sampling too, or the channel would fill up.
                 storing.ContinueWith(_ => { channel.Writer.TryComplete(); stop.Cancel(); }, TaskContinuationOptions.OnlyOnFaulted);
                 var sampler = new Sampler(source, options.Plan, TimeProvider.System, Random.Shared) { Progress = progress };
@@ -111,5 +113,6 @@ public static class CaptureRunner
         options.Engine.ToString().ToLowerInvariant(),
         options.Plan.RequestedRate,
         options.MaxFrames,
-        options.SnapperCommandLine);
+        options.SnapperCommandLine,
+        SyscallNames.CurrentArchitecture);
 }

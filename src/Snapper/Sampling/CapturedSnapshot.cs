@@ -2,8 +2,20 @@ using Snapper.Store;
 
 namespace Snapper.Sampling;
 
-/// <summary>One thread's stack in one snapshot, outermost frame first.</summary>
-public sealed record ThreadStack(int OsThreadId, int ManagedThreadId, string? Name, IReadOnlyList<FrameInfo> Frames);
+/// <summary>
+/// One thread's stack in one snapshot, outermost frame first, with what the thread was doing: where its instruction
+/// pointer was (<see cref="Activity"/>, and the system call number when in one) and the CPU time it used since its
+/// previous sample.
+/// </summary>
+public sealed record ThreadStack(int OsThreadId, ThreadIdentity Identity, IReadOnlyList<FrameInfo> Frames)
+{
+    public SampleActivity Activity { get; init; }
+
+    /// <summary>The system call the thread was in, -1 when none or unknown.</summary>
+    public int Syscall { get; init; } = -1;
+
+    public long CpuNs { get; init; }
+}
 
 /// <summary>
 /// Every managed thread's stack read while the target was stopped. <see cref="StartTicks"/> is the

@@ -5,12 +5,16 @@ using Snapper.Store;
 namespace Snapper.Sampling;
 
 /// <summary>
-/// Drains snapshots from the sampling loop into the store on its own thread. Commits a batch every
-/// <see cref="CommitEvery"/> snapshots or <see cref="CommitInterval"/>, whichever comes first, so a crash loses at most
-/// a fraction of a second of samples and a long write transaction never blocks other captures sharing the file.
+/// Drains snapshots from the sampling loop into the store on its own thread, deciding each sample's state on the
+/// way (see <see cref="SampleStateRules"/>): that work happens here, off the sampling thread, while the target runs.
+/// Commits a batch every <see cref="CommitEvery"/> snapshots or <see cref="CommitInterval"/>, whichever comes first,
+/// so a crash loses at most a fraction of a second of samples and a long write transaction never blocks other
+/// captures sharing the file.
 /// </summary>
-public sealed class SnapshotWriter(SessionWriter writer)
+public sealed class SnapshotWriter(SessionWriter writer, string architecture, ThreadSelection? threads = null)
 {
+    readonly Dictionary<(int Stack, SampleActivity Activity, int Syscall, string? Role), SampleState> _states = new();
+
     public int CommitEvery { get; init; } = 200;
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
@@ -42,9 +46,24 @@ public sealed class SnapshotWriter(SessionWriter writer)
         writer.AddSnapshot(new Snapshot(item.Sequence, item.OffsetUs, pauseUs, item.Late));
         foreach (var thread in item.Snapshot.Threads)
         {
-            var threadId = writer.InternThread(thread.OsThreadId, thread.ManagedThreadId, thread.Name);
+            var identity = thread.Identity;
+            if (threads is not null && !threads.Matches(identity.Name, identity.OsName, identity.Role)) continue;
+            var threadId = writer.InternThread(thread.OsThreadId, identity);
             var stackId = writer.InternStack(thread.Frames);
-            writer.AddSample(new Sample(item.Sequence, threadId, stackId));
+            var state = StateOf(thread, stackId);
+            writer.AddSample(new Sample(item.Sequence, threadId, stackId, state, thread.Activity, thread.Syscall, thread.CpuNs));
         }
+    }
+
+    /// <summary>The rules look at the whole stack, so their answer is kept per interned stack.</summary>
+    SampleState StateOf(ThreadStack thread, int stackId)
+    {
+        var key = (stackId, thread.Activity, thread.Syscall, thread.Identity.Role);
+        if (!_states.TryGetValue(key, out var state))
+        {
+            state = SampleStateRules.Classify(thread.Frames, thread.Activity, SyscallNames.Name(architecture, thread.Syscall), thread.Identity.Role);
+            _states[key] = state;
+        }
+        return state;
     }
 }

@@ -17,8 +17,10 @@ public sealed class StoreTests
         for (var seq = 0; seq < stacksPerSnapshot.Length; seq++)
         {
             writer.AddSnapshot(new Snapshot(seq, seq * 10_000L, 500 + seq, Late: seq == 1));
-            var thread = writer.InternThread(100, 1, "Main <thread>");
-            writer.AddSample(new Sample(seq, thread, writer.InternStack(stacksPerSnapshot[seq])));
+            // The thread is renamed after the first sample: the row keeps the newest names.
+            var identity = seq == 0 ? new ThreadIdentity(1, null, "app", "main thread") : new ThreadIdentity(1, "Main <thread>", "Main <thread>", "main thread");
+            var thread = writer.InternThread(100, identity);
+            writer.AddSample(new Sample(seq, thread, writer.InternStack(stacksPerSnapshot[seq]), SampleState.Sleep, SampleActivity.Syscall, 230, 1_000 * seq));
         }
         writer.End(SessionEndReason.CountReached, null, new DateTime(2026, 11, 21, 12, 0, 1, DateTimeKind.Utc), failedSnapshots: 2);
         return writer.SessionId;
@@ -46,7 +48,51 @@ public sealed class StoreTests
         var stacks = profile.Samples.Select(s => profile.FramesOf(s.StackId).Select(f => profile.Frames[f]).ToArray()).ToList();
         Assert.Equal(new[] { Main, Work, Sleep }, stacks[0]);
         Assert.Equal(new[] { Main, Work }, stacks[1]);
-        Assert.Equal("Main <thread>", Assert.Single(profile.Threads).Name);
+        Assert.Equal(new ThreadInfo(1, 100, 1, "Main <thread>", "Main <thread>", "main thread"), Assert.Single(profile.Threads));
+        Assert.Equal(new Sample(2, 1, profile.Samples[2].StackId, SampleState.Sleep, SampleActivity.Syscall, 230, 2_000), profile.Samples[2]);
+        Assert.Equal("clock_nanosleep", SyscallNames.Name(session.Target.Architecture, profile.Samples[2].Syscall));
+    }
+
+    [Fact]
+    public void A_store_of_the_first_schema_is_upgraded_in_place_and_keeps_its_sessions()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("old.db");
+        using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            old.Open();
+            using var command = old.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE sessions(id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, process_name TEXT NOT NULL, command_line TEXT NOT NULL,
+                    runtime_version TEXT NOT NULL, host TEXT NOT NULL, engine TEXT NOT NULL, requested_rate REAL NOT NULL,
+                    max_frames INTEGER NOT NULL, snapper_command_line TEXT NOT NULL, started_utc TEXT NOT NULL, ended_utc TEXT,
+                    end_reason TEXT NOT NULL, end_message TEXT, snapshot_count INTEGER NOT NULL DEFAULT 0, late_count INTEGER NOT NULL DEFAULT 0,
+                    failed_count INTEGER NOT NULL DEFAULT 0, sample_count INTEGER NOT NULL DEFAULT 0, achieved_rate REAL NOT NULL DEFAULT 0,
+                    pause_p50_us INTEGER NOT NULL DEFAULT 0, pause_p99_us INTEGER NOT NULL DEFAULT 0, pause_max_us INTEGER NOT NULL DEFAULT 0);
+                CREATE TABLE frames(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, module TEXT NOT NULL, type_name TEXT NOT NULL,
+                    method_name TEXT NOT NULL, file TEXT NOT NULL DEFAULT '', line INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE(kind, module, type_name, method_name, file, line));
+                CREATE TABLE stacks(id INTEGER PRIMARY KEY, parent INTEGER NOT NULL, frame INTEGER NOT NULL, UNIQUE(parent, frame));
+                CREATE TABLE threads(id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, os_tid INTEGER NOT NULL, managed_id INTEGER NOT NULL, name TEXT);
+                CREATE TABLE snapshots(session_id INTEGER NOT NULL, seq INTEGER NOT NULL, offset_us INTEGER NOT NULL, pause_us INTEGER NOT NULL,
+                    late INTEGER NOT NULL, PRIMARY KEY(session_id, seq)) WITHOUT ROWID;
+                CREATE TABLE samples(session_id INTEGER NOT NULL, seq INTEGER NOT NULL, thread_id INTEGER NOT NULL, stack_id INTEGER NOT NULL,
+                    PRIMARY KEY(session_id, seq, thread_id)) WITHOUT ROWID;
+                INSERT INTO sessions(id, pid, process_name, command_line, runtime_version, host, engine, requested_rate, max_frames,
+                    snapper_command_line, started_utc, end_reason) VALUES(1, 7, 'old', 'old', '9.0.1', 'h', 'ptrace', 10, 64, 'snapper', '2026-01-01T00:00:00.000000Z', 'CountReached');
+                INSERT INTO threads VALUES(1, 1, 70, 1, 'Main');
+                INSERT INTO snapshots VALUES(1, 0, 0, 5, 0);
+                INSERT INTO samples VALUES(1, 0, 1, 0);
+                PRAGMA user_version = 1;
+                """;
+            command.ExecuteNonQuery();
+        }
+        using var db = SnapperDatabase.Open(path);
+        var session = SessionQueries.Find(db, 1)!;
+        Assert.Equal("x64", session.Target.Architecture);
+        var profile = ProfileReader.Load(db, session);
+        Assert.Equal(new Sample(0, 1, 0, SampleState.Unknown, SampleActivity.Unknown, -1, 0), Assert.Single(profile.Samples));
+        Assert.Equal("Main", Assert.Single(profile.Threads).DisplayName);
     }
 
     [Fact]

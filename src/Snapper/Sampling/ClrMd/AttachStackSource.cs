@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Diagnostics.Runtime;
 using Snapper.Cli;
+using Snapper.Sampling.Linux;
 
 namespace Snapper.Sampling.ClrMd;
 
@@ -14,7 +15,12 @@ sealed class AttachStackSource : IStackSource
     readonly TargetProcess _process;
     readonly int _maxFrames;
     readonly FrameResolver _resolver;
-    readonly ManagedThreadNames _names;
+    readonly ThreadIdentities _identities;
+    readonly SyscallReader _syscalls;
+    readonly RunTimeReader _runTimes;
+    readonly ThreadClock _clock = new();
+    readonly SyscallHistory _syscallHistory = new();
+    readonly Dictionary<int, (long CpuNs, ThreadActivity Activity)> _beforeStop = new();
 
     public string RuntimeVersion { get; }
 
@@ -25,7 +31,9 @@ sealed class AttachStackSource : IStackSource
     {
         _process = process;
         _maxFrames = maxFrames;
-        _names = new ManagedThreadNames(process.Pid);
+        _identities = new ThreadIdentities(process.Pid);
+        _syscalls = new SyscallReader(process.Pid);
+        _runTimes = new RunTimeReader(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf);
         using var target = Attach(suspend: false);
         using var runtime = RuntimeSession.Create(target, process, out var version);
@@ -36,6 +44,7 @@ sealed class AttachStackSource : IStackSource
 
     public CapturedSnapshot Capture()
     {
+        ReadThreadsBeforeStop();
         var start = Stopwatch.GetTimestamp();
         var threads = new List<ThreadStack>();
         try
@@ -43,9 +52,19 @@ sealed class AttachStackSource : IStackSource
             using var target = Attach(suspend: true);
             using var runtime = RuntimeSession.Create(target, _process, out _);
             var raw = ClrStackWalker.Walk(runtime.Threads, _ => true, _maxFrames);
-            _names.Update(runtime, raw);
+            _identities.Update(runtime, raw);
             foreach (var thread in raw)
-                threads.Add(new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.NameOf(thread), _resolver.Resolve(thread)));
+            {
+                var (cpu, before) = _beforeStop.GetValueOrDefault(thread.OsThreadId, (0, ThreadActivity.Unknown));
+                // ClrMD's attach leaves no registers to Snapper: the state is what /proc said just before.
+                var (activity, syscall) = WalkedThreadActivity.Of(thread, null, before, _syscallHistory);
+                threads.Add(new ThreadStack(thread.OsThreadId, _identities.Of(thread.OsThreadId), _resolver.Resolve(thread))
+                {
+                    Activity = activity,
+                    Syscall = syscall,
+                    CpuNs = cpu,
+                });
+            }
         }
         catch (SnapperException e) when (e.Code == ExitCode.NoSuchProcess)
         {
@@ -58,6 +77,20 @@ sealed class AttachStackSource : IStackSource
         }
         // Disposing the DataTarget detached: the pause ends here.
         return new CapturedSnapshot(start, Stopwatch.GetElapsedTime(start), threads);
+    }
+
+    /// <summary>Each thread's syscall and CPU time, from /proc, just before ClrMD stops the target.</summary>
+    void ReadThreadsBeforeStop()
+    {
+        _beforeStop.Clear();
+        var live = new HashSet<int>(Linux.ProcFs.ListThreads(_process.Pid));
+        _syscalls.Retain(live);
+        _runTimes.Retain(live);
+        _clock.Retain(live);
+        _syscallHistory.Retain(live);
+        _identities.Retain(live);
+        foreach (var tid in live)
+            _beforeStop[tid] = (_clock.CpuSinceLastSample(tid, _runTimes.Read(tid)), _syscalls.Read(tid));
     }
 
     DataTarget Attach(bool suspend)
@@ -80,5 +113,11 @@ sealed class AttachStackSource : IStackSource
         }
     }
 
-    public void Dispose() => _resolver.Dispose();
+    public void Dispose()
+    {
+        _resolver.Dispose();
+        _identities.Dispose();
+        _syscalls.Dispose();
+        _runTimes.Dispose();
+    }
 }

@@ -24,9 +24,19 @@ static class ClrStackWalker
                 if (recovered.Any(f => f.Kind == ClrStackFrameKind.ManagedMethod))
                     (frames, outermost, nativeModule) = (recovered, recoveredOutermost, module);
             }
-            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, frames.ToArray(), outermost, nativeModule));
+            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, frames.ToArray(), outermost, nativeModule, FlagsOf(thread)));
         }
         return threads;
+    }
+
+    static RuntimeThreadFlags FlagsOf(ClrThread thread)
+    {
+        var flags = RuntimeThreadFlags.None;
+        if (thread.IsFinalizer) flags |= RuntimeThreadFlags.Finalizer;
+        if (thread.IsGc) flags |= RuntimeThreadFlags.GarbageCollector;
+        if ((thread.State & ClrThreadState.TS_TPWorkerThread) != 0) flags |= RuntimeThreadFlags.ThreadPoolWorker;
+        if ((thread.State & ClrThreadState.TS_CompletionPortThread) != 0) flags |= RuntimeThreadFlags.CompletionPort;
+        return flags;
     }
 
     static (List<RawFrame> Frames, ulong Outermost) WalkOne(ClrThread thread, int maxFrames)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Diagnostics.Runtime;
 using Snapper.Cli;
 using Snapper.Sampling.Linux;
+using Snapper.Store;
 
 namespace Snapper.Sampling.ClrMd;
 
@@ -23,7 +24,9 @@ sealed class PtraceStackSource : IStackSource
     readonly DataTarget _dataTarget;
     readonly ClrRuntime _runtime;
     readonly FrameResolver _resolver;
-    readonly ManagedThreadNames _names;
+    readonly ThreadIdentities _identities;
+    readonly ThreadClock _clock = new();
+    readonly SyscallHistory _syscallHistory = new();
     readonly SyscallReader _syscalls;
     readonly ThreadList _threadList;
     readonly RunTimeReader _runTimes;
@@ -31,6 +34,8 @@ sealed class PtraceStackSource : IStackSource
     readonly NativeLeafRecovery _recovery;
     readonly HashSet<uint> _stoppedTids = new();
     readonly Dictionary<int, ulong> _stoppedSp = new();
+    readonly Dictionary<int, long> _stoppedSyscall = new();
+    readonly Dictionary<int, (long CpuNs, ThreadActivity Activity)> _beforeStop = new();
     readonly HashSet<int> _nativeThreads = new();
     readonly HashSet<int> _live = new();
     readonly List<int> _toStop = new();
@@ -48,10 +53,11 @@ sealed class PtraceStackSource : IStackSource
         _stopper = new ThreadStopper(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf);
         SamplerPriority.TryRaise();
-        _names = new ManagedThreadNames(process.Pid);
+        _identities = new ThreadIdentities(process.Pid);
         _syscalls = new SyscallReader(process.Pid);
         _threadList = new ThreadList(process.Pid);
         _runTimes = new RunTimeReader(process.Pid);
+        SeedSyscallHistory();
         ProbeTraceable();
         _memory = new ProcessMemory(process.Pid);
         _reuse = new StackReuse(_memory);
@@ -73,6 +79,16 @@ sealed class PtraceStackSource : IStackSource
 
     /// <summary>Opens a session on the calling thread, which must make every later call.</summary>
     public static PtraceStackSource Open(TargetProcess process, int maxFrames) => new(process, maxFrames);
+
+    /// <summary>
+    /// Notes what every thread is blocked in before Snapper first stops them: after a stop, a timed wait shows only as
+    /// restart_syscall (see <see cref="SyscallHistory"/>).
+    /// </summary>
+    void SeedSyscallHistory()
+    {
+        foreach (var tid in ProcFs.ListThreads(_process.Pid))
+            _syscallHistory.Resolve(tid, _syscalls.Read(tid).Syscall);
+    }
 
     /// <summary>One stop and resume before anything else, so a missing privilege or a racing tracer fails fast and clearly.</summary>
     void ProbeTraceable()
@@ -119,10 +135,13 @@ sealed class PtraceStackSource : IStackSource
             Timings.CountStopped(_stopper.Stopped.Count);
             _stoppedTids.Clear();
             _stoppedSp.Clear();
+            _stoppedSyscall.Clear();
             foreach (var thread in _stopper.Stopped)
             {
                 _stoppedTids.Add((uint)thread.Tid);
                 _stoppedSp[thread.Tid] = thread.HaveRegisters ? thread.Registers.Rsp : 0;
+                // orig_rax holds the syscall a thread was stopped in, and is negative when it was in user code.
+                if (thread.HaveRegisters) _stoppedSyscall[thread.Tid] = (long)thread.Registers.OrigRax;
             }
             Timings.Mark(1);
             _memory.Flush();
@@ -143,7 +162,7 @@ sealed class PtraceStackSource : IStackSource
             pause = _stopper.ResumeAll();
         }
         Timings.Mark(4);
-        _names.Update(_runtime, raw);
+        _identities.Update(_runtime, raw);
         NameAndRemember(raw, threads);
         Timings.Mark(5);
         Timings.MemoryReads = _memory.SyscallCount;
@@ -166,6 +185,7 @@ sealed class PtraceStackSource : IStackSource
     void ChooseThreadsToStop(int[] tids, List<ThreadStack> threads)
     {
         _toStop.Clear();
+        _beforeStop.Clear();
         if (!ReferenceEquals(tids, _lastTids)) ThreadSetChanged(tids);
         if (Stopwatch.GetElapsedTime(_nativeThreadsCheckedAt) > NativeThreadRecheck)
         {
@@ -178,9 +198,11 @@ sealed class PtraceStackSource : IStackSource
         {
             if (_nativeThreads.Contains(tid)) continue;
             var runTime = _runTimes.Read(tid);
+            var cpu = _clock.CpuSinceLastSample(tid, runTime);
             if (_reuse.TryReuseIdle(tid, runTime) is { } idle)
             {
-                threads.Add(idle);
+                // It has not run: same stack, same syscall, no CPU.
+                threads.Add(idle with { Identity = _identities.Of(tid), Syscall = _syscallHistory.Resolve(tid, idle.Syscall), CpuNs = 0 });
                 continue;
             }
             var activity = _syscalls.Read(tid);
@@ -189,8 +211,21 @@ sealed class PtraceStackSource : IStackSource
                 _threadList.Invalidate(); // and perhaps another started: list again next time
                 continue;
             }
-            if (_reuse.TryReuse(tid, activity, runTime) is { } stack) threads.Add(stack);
-            else _toStop.Add(tid);
+            if (_reuse.TryReuse(tid, activity, runTime) is { } stack)
+            {
+                threads.Add(stack with
+                {
+                    Identity = _identities.Of(tid),
+                    Activity = SampleActivity.Syscall,
+                    Syscall = _syscallHistory.Resolve(tid, activity.Syscall),
+                    CpuNs = cpu,
+                });
+            }
+            else
+            {
+                _toStop.Add(tid);
+                _beforeStop[tid] = (cpu, activity);
+            }
         }
     }
 
@@ -204,6 +239,9 @@ sealed class PtraceStackSource : IStackSource
         _syscalls.Retain(_live);
         _runTimes.Retain(_live);
         _reuse.Retain(_live);
+        _identities.Retain(_live);
+        _clock.Retain(_live);
+        _syscallHistory.Retain(_live);
         _nativeThreads.IntersectWith(_live);
     }
 
@@ -211,7 +249,15 @@ sealed class PtraceStackSource : IStackSource
     {
         foreach (var thread in raw)
         {
-            var stack = new ThreadStack(thread.OsThreadId, thread.ManagedThreadId, _names.NameOf(thread), _resolver.Resolve(thread));
+            var tid = thread.OsThreadId;
+            var (cpu, before) = _beforeStop.GetValueOrDefault(tid, (0, ThreadActivity.Unknown));
+            var (activity, syscall) = WalkedThreadActivity.Of(thread, _stoppedSyscall.TryGetValue(tid, out var origRax) ? origRax : null, before, _syscallHistory);
+            var stack = new ThreadStack(tid, _identities.Of(tid), _resolver.Resolve(thread))
+            {
+                Activity = activity,
+                Syscall = syscall,
+                CpuNs = cpu,
+            };
             threads.Add(stack);
             _reuse.Remember(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId), thread.OutermostStackPointer, stack);
             _stoppedTids.Remove((uint)thread.OsThreadId);
@@ -227,6 +273,7 @@ sealed class PtraceStackSource : IStackSource
         _syscalls.Dispose();
         _threadList.Dispose();
         _runTimes.Dispose();
+        _identities.Dispose();
         _runtime.Dispose();
         _dataTarget.Dispose();
         _memory.Dispose();

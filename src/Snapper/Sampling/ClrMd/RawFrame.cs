@@ -5,10 +5,26 @@ namespace Snapper.Sampling.ClrMd;
 /// <summary>A frame as the walk met it, before naming: naming waits until the target runs again.</summary>
 readonly record struct RawFrame(ClrStackFrameKind Kind, ClrMethod? Method, string? FrameName);
 
+/// <summary>What the runtime itself says a thread is for.</summary>
+[Flags]
+enum RuntimeThreadFlags
+{
+    None = 0,
+    Finalizer = 1,
+    GarbageCollector = 2,
+    ThreadPoolWorker = 4,
+    CompletionPort = 8,
+}
+
 /// <summary>
 /// One thread's raw frames, innermost first, as ClrMD yields them. <see cref="OutermostStackPointer"/> is the
 /// highest frame stack pointer seen: the stack memory below it is what the walk depended on.
 /// <see cref="ThreadAddress"/> is the runtime's Thread object (ClrThread.Address). <see cref="NativeLeafModule"/> names the library of native code the thread was stopped in, when its managed
 /// frames had to be recovered from below that code (see NativeLeafRecovery).
 /// </summary>
-sealed record RawThread(int OsThreadId, int ManagedThreadId, ulong ThreadAddress, RawFrame[] Frames, ulong OutermostStackPointer, string? NativeLeafModule = null);
+sealed record RawThread(int OsThreadId, int ManagedThreadId, ulong ThreadAddress, RawFrame[] Frames, ulong OutermostStackPointer,
+    string? NativeLeafModule = null, RuntimeThreadFlags Flags = RuntimeThreadFlags.None)
+{
+    /// <summary>True when the thread was executing native code: recovered from below it, or under a transition frame (a P/Invoke).</summary>
+    public bool InNativeCode => NativeLeafModule is not null || (Frames.Length > 0 && Frames[0].Kind != ClrStackFrameKind.ManagedMethod);
+}

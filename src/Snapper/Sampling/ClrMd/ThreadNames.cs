@@ -1,19 +1,66 @@
+using System.Text;
 using Snapper.Sampling.Linux;
 
 namespace Snapper.Sampling.ClrMd;
 
 /// <summary>
-/// The OS name (comm) of each thread, read once per thread id: reading /proc for every thread on every sample would
-/// cost more than the walk. .NET sets comm from Thread.Name when a named thread starts (15 characters at most).
+/// The OS name (comm) of each thread, from a kept-open /proc file per thread. .NET sets comm from Thread.Name (15
+/// characters at most), also when a started thread is renamed, so a changed comm is how Snapper learns of a rename
+/// without reading the heap. Reading every thread's comm on every sample would cost more than needed, so a few
+/// are re-read per sample, in turns.
 /// </summary>
-sealed class ThreadNames(int pid)
+sealed class ThreadNames(int pid) : IDisposable
 {
+    const int RecheckedPerSample = 2;
+
+    readonly ThreadFiles _files = new(pid, "comm");
     readonly Dictionary<int, string?> _names = new();
+    readonly byte[] _buffer = new byte[64];
+    readonly List<int> _recheckOrder = new();
+    int _next;
 
     public string? Get(int tid)
     {
         if (!_names.TryGetValue(tid, out var name))
-            _names[tid] = name = ProcFs.ReadThreadComm(pid, tid);
+        {
+            _names[tid] = name = Read(tid);
+            _recheckOrder.Add(tid);
+        }
         return name;
     }
+
+    /// <summary>Re-reads the names of the next few threads; true when one of them changed.</summary>
+    public bool RecheckSome()
+    {
+        var changed = false;
+        for (var i = 0; i < RecheckedPerSample && _recheckOrder.Count > 0; i++)
+        {
+            _next = (_next + 1) % _recheckOrder.Count;
+            var tid = _recheckOrder[_next];
+            var name = Read(tid);
+            if (name is not null && name != _names[tid])
+            {
+                _names[tid] = name;
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    public void Retain(HashSet<int> live)
+    {
+        _files.Retain(live);
+        foreach (var tid in _names.Keys.Where(t => !live.Contains(t)).ToList()) _names.Remove(tid);
+        _recheckOrder.RemoveAll(t => !live.Contains(t));
+    }
+
+    string? Read(int tid)
+    {
+        var length = _files.Read(tid, _buffer);
+        if (length <= 0) return null;
+        var text = _buffer.AsSpan(0, length).TrimEnd((byte)'\n');
+        return Encoding.UTF8.GetString(text);
+    }
+
+    public void Dispose() => _files.Dispose();
 }

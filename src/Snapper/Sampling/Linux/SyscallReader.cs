@@ -1,7 +1,10 @@
 namespace Snapper.Sampling.Linux;
 
-/// <summary>What /proc/PID/task/TID/syscall says about a thread, read without stopping it.</summary>
-readonly record struct ThreadActivity(bool Running, ulong StackPointer, ulong ProgramCounter, bool Gone = false)
+/// <summary>
+/// What /proc/PID/task/TID/syscall says about a thread, read without stopping it: running, or blocked in system call
+/// <see cref="Syscall"/> with that stack pointer and pc.
+/// </summary>
+readonly record struct ThreadActivity(bool Running, ulong StackPointer, ulong ProgramCounter, bool Gone = false, int Syscall = -1)
 {
     /// <summary>Nothing known: treat as running (stop and walk it).</summary>
     public static readonly ThreadActivity Unknown = new(true, 0, 0);
@@ -37,8 +40,10 @@ sealed class SyscallReader(int pid) : IDisposable
         if (lastSpace <= 0) return ThreadActivity.Unknown;
         var before = text[..lastSpace];
         var spStart = before.LastIndexOf((byte)' ') + 1;
+        var firstSpace = text.IndexOf((byte)' ');
         return TryHex(before[spStart..], out var sp) && TryHex(text[(lastSpace + 1)..], out var pc) && spStart > 0
-            ? new ThreadActivity(false, sp, pc)
+            && System.Buffers.Text.Utf8Parser.TryParse(text[..firstSpace], out int syscall, out var used) && used == firstSpace
+            ? new ThreadActivity(false, sp, pc, Syscall: syscall)
             : ThreadActivity.Unknown;
     }
 
