@@ -9,7 +9,8 @@
 //   stress           threads created and ended constantly, constant GCs, a SIGUSR1 handler; each stdin line
 //                    is answered "SIGNALS <received> THREADS <started> GCS <count>"
 //   states           one thread per state: a spinner, Thread.Sleep, a blocking socket read, a P/Invoke (usleep),
-//                    Monitor.Wait in a thread named after it started, and a warmed-up, idle thread pool
+//                    Monitor.Wait in a thread named after it started, and a warmed-up, idle thread pool; a line
+//                    "rename" on stdin names an unnamed waiting thread "Renamed while watched" (answer: RENAMED)
 //   split            a thread spending 70% of its CPU time in Split.Seventy and 30% in Split.Thirty
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
 //   bench <spinning> <blocked>
@@ -34,7 +35,9 @@ switch (scenario)
         return 0;
     case "states":
         States.Start();
-        break;
+        Ready();
+        States.RenameOnRequest();
+        return 0;
     case "split":
         Split.Start();
         break;

@@ -16,7 +16,7 @@ static class States
 {
     public static void Start()
     {
-        using var started = new CountdownEvent(5);
+        using var started = new CountdownEvent(6);
         StartNamed("Busy spinner", started, StateSpinner.Spin);
         StartNamed("Sleepy", started, StateSleeper.Sleep);
         StartNamed("Socket reader", started, StateSocketReader.Read);
@@ -27,9 +27,26 @@ static class States
             started.Signal();
             StateWaiter.Wait();
         }) { IsBackground = true }.Start();
+        _unnamed = new Thread(() => { started.Signal(); StateWaiter.Wait(); }) { IsBackground = true };
+        _unnamed.Start();
         started.Wait();
         WarmThreadPool();
         Thread.Sleep(100); // let each thread reach its blocking call
+    }
+
+    static Thread? _unnamed;
+
+    /// <summary>Names the unnamed waiter from another thread when asked, while Snapper may be watching.</summary>
+    public static void RenameOnRequest()
+    {
+        while (Console.ReadLine() is { } line)
+        {
+            if (line != "rename") continue;
+            _unnamed!.Name = "Renamed while watched";
+            Console.WriteLine("RENAMED");
+            Console.Out.Flush();
+        }
+        Thread.Sleep(Timeout.Infinite); // stdin closed: keep running for whoever samples us
     }
 
     static void StartNamed(string name, CountdownEvent started, Action body) =>

@@ -12,6 +12,8 @@ namespace Snapper.Sampling;
 public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider time, Random random)
 {
     /// <summary>Called after each snapshot, on the sampling thread: for progress display. Must be cheap.</summary>
+    static readonly bool Debug = Environment.GetEnvironmentVariable("SNAPPER_DEBUG") is { Length: > 0 };
+
     public Action<int, TimeSpan>? Progress { get; init; }
 
     /// <summary>Sleeps for the given time; returns true when cancelled first. Replaced in tests to drive a fake clock.</summary>
@@ -50,9 +52,11 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 {
                     snapshot = source.Capture();
                 }
-                catch (SnapshotFailedException)
+                catch (SnapshotFailedException e)
                 {
                     failed++;
+                    // Counted, not shown: a failed snapshot is routine (the target moved under a read). For debugging Snapper itself:
+                    if (Debug) Console.Error.WriteLine($"snapshot failed: {e.InnerException ?? e}");
                     continue;
                 }
                 catch (TargetExitedException e)

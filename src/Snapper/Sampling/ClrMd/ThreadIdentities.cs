@@ -20,6 +20,7 @@ sealed class ThreadIdentities(int pid) : IDisposable
     readonly ThreadNames _osNames = new(pid);
     readonly Dictionary<int, Known> _known = new();
     int _version;
+    bool _renamePending;
 
     /// <summary>Learns the walked threads and refreshes names when due. Call after the resume, while ClrMD's objects are valid.</summary>
     public void Update(ClrRuntime runtime, IReadOnlyList<RawThread> walked)
@@ -30,8 +31,12 @@ sealed class ThreadIdentities(int pid) : IDisposable
                 && known.ThreadAddress == thread.ThreadAddress && known.Flags == thread.Flags) continue;
             _known[thread.OsThreadId] = new Known(thread.ManagedThreadId, thread.ThreadAddress, thread.Flags);
         }
+        // A rename seen in the OS name is pending until the managed names have been read again (at most every second).
         var renamed = _osNames.RecheckSome();
-        if (_managed.Update(runtime, walked, renamed) || renamed) _version++;
+        _renamePending |= renamed;
+        var reread = _managed.Update(runtime, walked, _renamePending);
+        if (reread) _renamePending = false;
+        if (reread || renamed) _version++;
     }
 
     /// <summary>The identity of a thread seen in a walk.</summary>
