@@ -20,7 +20,6 @@ sealed class ChromiumTraceExporter(string exporter) : IProfileExporter
     /// </summary>
     public const int ReusedThreadIdBase = 1 << 30;
 
-    public ExportFormat Format => ExportFormat.Chromium;
     public string FileExtension => ".trace.json";
     public bool IsText => true;
 

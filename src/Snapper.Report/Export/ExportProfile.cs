@@ -15,7 +15,6 @@ sealed class ExportProfile
 
     public ExportProfile(Profile profile)
     {
-        Profile = profile;
         Methods = new MethodTable(profile);
         Weights = SampleWeight.For(profile);
         var byThread = new Dictionary<int, List<Sample>>();
@@ -28,8 +27,6 @@ sealed class ExportProfile
         var table = SampledThreads.Table(profile, byThread.Keys);
         Threads = byThread.Keys.Order().Select(id => new ThreadSamples(table[id], byThread[id])).ToList();
     }
-
-    public Profile Profile { get; }
 
     public MethodTable Methods { get; }
 

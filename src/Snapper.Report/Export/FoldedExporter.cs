@@ -14,7 +14,6 @@ sealed class FoldedExporter(bool perThread) : IProfileExporter
     /// <summary>A sample whose thread showed no frame still counts; without a thread root it needs a frame to stand on.</summary>
     public const string NoFrames = "[no frames]";
 
-    public ExportFormat Format => ExportFormat.Folded;
     public string FileExtension => ".folded";
     public bool IsText => true;
 

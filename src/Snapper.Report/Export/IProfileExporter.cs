@@ -5,8 +5,6 @@ namespace Snapper.Report.Export;
 /// <summary>Writes one session in a format another tool reads. Each format is one implementation, made by <see cref="ProfileExporters"/>.</summary>
 public interface IProfileExporter
 {
-    ExportFormat Format { get; }
-
     /// <summary>The file name ending the format's tools look for, such as <c>.speedscope.json</c>.</summary>
     string FileExtension { get; }
 

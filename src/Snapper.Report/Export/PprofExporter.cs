@@ -16,7 +16,6 @@ namespace Snapper.Report.Export;
 /// </summary>
 sealed class PprofExporter(string exporter) : IProfileExporter
 {
-    public ExportFormat Format => ExportFormat.Pprof;
     public string FileExtension => ".pb.gz";
     public bool IsText => false;
 

@@ -16,7 +16,6 @@ sealed class SpeedscopeExporter(string exporter) : IProfileExporter
 {
     public const string Schema = "https://www.speedscope.app/file-format-schema.json";
 
-    public ExportFormat Format => ExportFormat.Speedscope;
     public string FileExtension => ".speedscope.json";
     public bool IsText => true;
 
