@@ -87,22 +87,12 @@ public sealed class ProfileAnalysis
         var totalCpu = shown.Sum(s => s.CpuNs);
         var methods = new MethodTable(profile);
         var stacks = DistinctStacks.Count(shown, methods);
-        var threads = ThreadTable(profile);
+        var threads = SampledThreads.Table(profile, profile.Samples.Select(s => s.ThreadId));
         bool Keep(long samples, long cpu) => (samples > 0 || cpu > 0)
             && ((total == 0 ? 0 : samples * 100.0 / total) >= treeMinPercent || (totalCpu == 0 ? 0 : cpu * 100.0 / totalCpu) >= treeMinPercent);
         var tree = CallTreeBuilder.Build(stacks, threads, methods, Keep);
         return new ProfileAnalysis(total, totalCpu, profile.Samples.Count - total, treeMinPercent, ThreadStatistics(profile, threads),
             tree, CountFunctions(stacks, methods));
-    }
-
-    /// <summary>The profile's threads by id; a sample naming a thread the profile lacks (never written by the store) still counts.</summary>
-    static Dictionary<int, ThreadInfo> ThreadTable(Profile profile)
-    {
-        var threads = new Dictionary<int, ThreadInfo>();
-        foreach (var thread in profile.Threads) threads[thread.Id] = thread;
-        foreach (var sample in profile.Samples)
-            if (!threads.ContainsKey(sample.ThreadId)) threads[sample.ThreadId] = new ThreadInfo(sample.ThreadId, 0, 0, $"unknown thread #{sample.ThreadId}");
-        return threads;
     }
 
     static List<ThreadStats> ThreadStatistics(Profile profile, Dictionary<int, ThreadInfo> threads)

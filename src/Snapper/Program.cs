@@ -11,13 +11,14 @@ static class Program
         var root = new RootCommand("""
             Snapper: a sampling profiler for live .NET processes. It stops the target for a moment at each sample,
             reads every thread's stack from outside (no code change, no agent), stores the samples in SQLite, and
-            renders self-contained HTML reports.
+            renders self-contained HTML reports or exports for speedscope, flamegraph.pl, pprof and Perfetto.
 
             Start with 'snapper demo', or 'snapper sample --pid <pid>'. Needs root or CAP_SYS_PTRACE.
             """)
         {
             SampleCommand.Create(),
             ReportCommand.Create(),
+            ExportCommand.Create(),
             SessionsCommand.Create(),
             DemoCommand.Create(),
         };

@@ -72,6 +72,13 @@ sealed class ProfileBuilder
         return this;
     }
 
+    /// <summary>Leaves a thread out of its next <paramref name="snapshots"/> snapshots, as if it had not run yet or had exited.</summary>
+    public ProfileBuilder Skip(ThreadInfo thread, int snapshots = 1)
+    {
+        _nextSequence[thread.Id] = _nextSequence.GetValueOrDefault(thread.Id) + snapshots;
+        return this;
+    }
+
     public Profile Build(SessionEndReason endReason = SessionEndReason.CountReached, string? endMessage = null, bool ended = true)
     {
         var snapshotCount = _nextSequence.Count == 0 ? 0 : _nextSequence.Values.Max();

@@ -70,11 +70,7 @@ public static class SampleCommand
         return (int)ExitCode.Success;
     }
 
-    public static string DefaultReportPath(string dbPath, long sessionId)
-    {
-        var full = Path.GetFullPath(dbPath);
-        return Path.Combine(Path.GetDirectoryName(full)!, $"{Path.GetFileNameWithoutExtension(full)}-session-{sessionId}.html");
-    }
+    public static string DefaultReportPath(string dbPath, long sessionId) => OutputFile.BesideDatabase(dbPath, sessionId, ".html");
 
     static SamplingPlan Plan(ParseResult result)
     {

@@ -6,7 +6,7 @@ namespace Snapper.Tests.RealProcess;
 /// <summary>Every failure a user can meet: one "error:" line on stderr, a documented exit code, no stack trace.</summary>
 public sealed class CliErrorTests
 {
-    static void AssertError(SnapperCli.Result result, int exitCode, string fragment)
+    internal static void AssertError(SnapperCli.Result result, int exitCode, string fragment)
     {
         Assert.True(result.ExitCode == exitCode, result.ToString());
         var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
