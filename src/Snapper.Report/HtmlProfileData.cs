@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Snapper.Store;
@@ -6,10 +5,16 @@ using Snapper.Store;
 namespace Snapper.Report;
 
 /// <summary>
-/// The profile embedded in the HTML report as JSON, for the page's script to aggregate under whatever view the
-/// reader picks (threads, on-CPU only, idle samples, wall clock or CPU time). Compact: every string once in
-/// <c>names</c>; methods, stack prefix-tree nodes, threads and rows as parallel arrays; rows are samples grouped by
-/// (thread, stack, state), each with its sample count and CPU nanoseconds, so size follows distinct stacks, not samples.
+/// The profile embedded in the HTML report, for the page's script to aggregate under whatever view the reader picks
+/// (threads, a time range, on-CPU only, idle samples, wall clock or CPU time). Compact, because a capture can hold
+/// millions of samples: every string once in <c>names</c>; methods, stack prefix-tree nodes and threads as parallel
+/// arrays; and the samples themselves in <c>packed</c>: gzip-compressed, base64-encoded unsigned LEB128 varints,
+/// <list type="bullet">
+/// <item>the snapshot count, then each snapshot's offset from the previous one in microseconds;</item>
+/// <item>for each thread of <c>threads</c>, in order: its sample count, then per sample (in time order) the snapshot
+/// index minus the previous sample's (the first: the index), the stack node, the state, and the CPU microseconds.</item>
+/// </list>
+/// A blocked thread repeats the same bytes sample after sample, which gzip all but removes.
 /// </summary>
 static class HtmlProfileData
 {
@@ -49,16 +54,7 @@ static class HtmlProfileData
         var threadIndex = new Dictionary<int, int>();
         for (var i = 0; i < threads.Count; i++) threadIndex[threads[i].Thread.Id] = i;
 
-        var rows = new Dictionary<(int Thread, int Stack, SampleState State), (long Count, long Cpu)>();
-        foreach (var sample in profile.Samples)
-        {
-            if (!threadIndex.TryGetValue(sample.ThreadId, out var thread)) continue;
-            ref var row = ref CollectionsMarshal.GetValueRefOrAddDefault(rows, (thread, NodeOf(sample.StackId), sample.State), out _);
-            row.Count++;
-            row.Cpu += sample.CpuNs;
-        }
-        // A stable order, so the same store always gives the same file.
-        var ordered = rows.OrderBy(r => r.Key.Thread).ThenBy(r => r.Key.Stack).ThenBy(r => r.Key.State).ToList();
+        var packed = Pack(profile, threads, NodeOf);
 
         using var buffer = new MemoryStream();
         // The default encoder escapes '<', '>', '&', quotes and all non-ASCII as \uXXXX: the text cannot close the
@@ -79,13 +75,7 @@ static class HtmlProfileData
             json.WriteStartObject("threads");
             Array(json, "label", threads.Select(t => names.Intern(t.Thread.Label)));
             json.WriteEndObject();
-            json.WriteStartObject("rows");
-            Array(json, "thread", ordered.Select(r => r.Key.Thread));
-            Array(json, "stack", ordered.Select(r => r.Key.Stack));
-            Array(json, "state", ordered.Select(r => (int)r.Key.State));
-            Array(json, "count", ordered.Select(r => r.Value.Count));
-            Array(json, "cpu", ordered.Select(r => r.Value.Cpu));
-            json.WriteEndObject();
+            json.WriteString("packed", packed);
             json.WriteStartArray("names");
             foreach (var name in names.All) json.WriteStringValue(name);
             json.WriteEndArray();
@@ -97,14 +87,42 @@ static class HtmlProfileData
         return text;
     }
 
-    static void Array(Utf8JsonWriter json, string name, IEnumerable<int> values)
+    static string Pack(Profile profile, IReadOnlyList<ThreadStats> threads, Func<int, int> nodeOf)
     {
-        json.WriteStartArray(name);
-        foreach (var v in values) json.WriteNumberValue(v);
-        json.WriteEndArray();
+        var snapshotIndex = new Dictionary<int, int>(profile.Snapshots.Count);
+        var bytes = new VarintWriter();
+        bytes.Write(profile.Snapshots.Count);
+        long previousOffset = 0;
+        for (var i = 0; i < profile.Snapshots.Count; i++)
+        {
+            var snapshot = profile.Snapshots[i];
+            snapshotIndex[snapshot.Sequence] = i;
+            bytes.Write(Math.Max(0, snapshot.OffsetUs - previousOffset)); // offsets only grow; never write a negative
+            previousOffset = Math.Max(previousOffset, snapshot.OffsetUs);
+        }
+        var byThread = profile.Samples.GroupBy(s => s.ThreadId).ToDictionary(g => g.Key, g => g.OrderBy(s => s.Sequence).ToList());
+        bytes.Write(threads.Count);
+        foreach (var thread in threads)
+        {
+            var samples = byThread.GetValueOrDefault(thread.Thread.Id) ?? [];
+            // A sample whose snapshot is not stored (a damaged file) cannot be placed in time: leave it out.
+            var placed = samples.Where(s => snapshotIndex.ContainsKey(s.Sequence)).ToList();
+            bytes.Write(placed.Count);
+            var previous = 0;
+            foreach (var sample in placed)
+            {
+                var index = snapshotIndex[sample.Sequence];
+                bytes.Write(index - previous);
+                previous = index;
+                bytes.Write(nodeOf(sample.StackId));
+                bytes.Write((int)sample.State);
+                bytes.Write((sample.CpuNs + 500) / 1000);
+            }
+        }
+        return Convert.ToBase64String(bytes.Compress());
     }
 
-    static void Array(Utf8JsonWriter json, string name, IEnumerable<long> values)
+    static void Array(Utf8JsonWriter json, string name, IEnumerable<int> values)
     {
         json.WriteStartArray(name);
         foreach (var v in values) json.WriteNumberValue(v);

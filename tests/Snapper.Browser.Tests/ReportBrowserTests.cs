@@ -1,6 +1,7 @@
 using Snapper.Report;
 using Snapper.Report.Tests;
 using Snapper.Store;
+using static Microsoft.Playwright.Assertions;
 using static Snapper.Report.Tests.ProfileBuilder;
 
 namespace Snapper.Browser.Tests;
@@ -26,14 +27,15 @@ public sealed class ReportBrowserTests(Chromium chromium)
     {
         await using var report = await ReportPage.OpenAsync(chromium.Require(), SampleProfiles.Demo());
         var canvas = report.Page.Locator("#flame-canvas");
-        Assert.Equal(["all threads"], await report.Page.Locator("#flame-path button").AllInnerTextsAsync());
+        var path = report.Page.Locator("#flame-path button");
+        await Expect(path).ToHaveTextAsync(["all threads"]);
 
-        // Row 1 (18 px high) holds the threads, the busiest first at the left.
+        // Row 1 (18 px high) holds the threads, the busiest first at the left. The page redraws on the next frame.
         await canvas.ClickAsync(new() { Position = new() { X = 20, Y = 18 + 9 } });
+        await Expect(path).ToHaveTextAsync(["all threads", "Main (tid 1001)"]);
 
-        Assert.Equal(["all threads", "Main (tid 1001)"], await report.Page.Locator("#flame-path button").AllInnerTextsAsync());
         await report.Page.Keyboard.PressAsync("Escape");
-        Assert.Equal(["all threads"], await report.Page.Locator("#flame-path button").AllInnerTextsAsync());
+        await Expect(path).ToHaveTextAsync(["all threads"]);
         Assert.Empty(report.Problems);
     }
 
@@ -59,23 +61,44 @@ public sealed class ReportBrowserTests(Chromium chromium)
     public async Task Unticking_a_thread_and_switching_views_change_the_numbers()
     {
         await using var report = await ReportPage.OpenAsync(chromium.Require(), SampleProfiles.Demo());
-        Assert.Contains("Showing 100 samples from 3 threads", await report.TextAsync("#view-status"));
+        await Expect(report.Page.Locator("#view-status")).ToContainTextAsync("Showing 100 samples from 3 threads");
 
         await report.Page.Locator("tr", new() { HasText = "Main (tid 1001)" }).Locator("input.thread-pick").UncheckAsync();
-        Assert.Contains("Showing 40 samples from 2 threads", await report.TextAsync("#view-status"));
+        await Expect(report.Page.Locator("#view-status")).ToContainTextAsync("Showing 40 samples from 2 threads");
         Assert.Equal(0, await report.Page.Locator("#functions-box td.name", new() { HasText = "Parser.Parse" }).CountAsync());
 
         await report.Page.ClickAsync("#threads-all");
         await report.Page.CheckAsync("input[name=states][value=cpu]");
-        Assert.Contains("Showing 55 samples from 1 thread", await report.TextAsync("#view-status"));
+        await Expect(report.Page.Locator("#view-status")).ToContainTextAsync("Showing 55 samples from 1 thread");
 
         await report.Page.CheckAsync("input[name=weight][value=cpu]");
-        Assert.Contains("535.0 ms of CPU time", await report.TextAsync("#view-status"));
+        await Expect(report.Page.Locator("#view-status")).ToContainTextAsync("535.0 ms of CPU time");
 
         await report.Page.CheckAsync("input[name=states][value=all]");
         await report.Page.CheckAsync("input[name=weight][value=samples]");
         await report.Page.CheckAsync("#idle");
-        Assert.Contains("Showing 108 samples from 4 threads", await report.TextAsync("#view-status"));
+        await Expect(report.Page.Locator("#view-status")).ToContainTextAsync("Showing 108 samples from 4 threads");
+        Assert.Empty(report.Problems);
+    }
+
+    [SkippableFact]
+    public async Task Dragging_across_a_timeline_limits_every_view_to_that_time()
+    {
+        await using var report = await ReportPage.OpenAsync(chromium.Require(), SampleProfiles.Demo());
+        var strip = report.Page.Locator("tr", new() { HasText = "Main (tid 1001)" }).Locator("canvas.timeline");
+        var box = (await strip.BoundingBoxAsync())!;
+
+        // The demo's 60 snapshots are 10 ms apart: the first half of the capture holds snapshots 1-30.
+        await report.Page.Mouse.MoveAsync(box.X + 0.5f, box.Y + box.Height / 2);
+        await report.Page.Mouse.DownAsync();
+        await report.Page.Mouse.MoveAsync(box.X + box.Width * 0.5f, box.Y + box.Height / 2, new() { Steps = 5 });
+        await report.Page.Mouse.UpAsync();
+
+        await Expect(report.Page.Locator("#range-group")).ToBeVisibleAsync();
+        await Expect(report.Page.Locator("#view-status")).ToContainTextAsync("Showing 70 samples from 3 threads");
+        await report.Page.ClickAsync("#range-clear");
+        await Expect(report.Page.Locator("#view-status")).ToContainTextAsync("Showing 100 samples from 3 threads");
+        await Expect(report.Page.Locator("#range-group")).ToBeHiddenAsync();
         Assert.Empty(report.Problems);
     }
 

@@ -5,15 +5,17 @@
   var dataEl = document.getElementById('profile-data');
   if (!dataEl) return;
   var data = JSON.parse(dataEl.textContent);
-  var names = data.names, methods = data.methods, stacks = data.stacks, rows = data.rows;
-  var threadCount = data.threads.label.length, rowCount = rows.thread.length;
+  var names = data.names, methods = data.methods, stacks = data.stacks;
+  var threadCount = data.threads.label.length, nodeCount = stacks.parent.length;
+  // Filled by unpack(): snapshot times, and every sample as parallel typed arrays, grouped by thread, in time order.
+  var snapTime, sampleCount = 0, sThread, sSnap, sStack, sState, sCpu;
   var STATE_CPU = 1, STATE_IDLE = 5;
   // Method categories as the report writer numbers them (own, framework, transition, native), then the tree's own.
   var CSS = ['own', 'framework', 'transition', 'native', 'root', 'thread'];
   var LABEL = ['own code', 'framework', 'transition', 'native', 'all threads', 'thread'];
   var ROOT = 4, THREAD = 5;
 
-  var view = { onCpu: false, idle: !!data.includeIdle, cpu: false, threads: [] };
+  var view = { onCpu: false, idle: !!data.includeIdle, cpu: false, threads: [], from: -1, to: -1 };
   for (var t = 0; t < threadCount; t++) view.threads.push(true);
 
   // ---- formatting: invariant, whatever the browser's locale ----
@@ -21,7 +23,7 @@
   function percent(n, of) { return of > 0 ? (n * 100 / of).toFixed(1) + '%' : '0.0%'; }
   function weight(n) {
     if (!view.cpu) return group(n);
-    var ms = n / 1e6;
+    var ms = n / 1e3; // CPU weights are microseconds
     return ms >= 1000 ? (ms / 1000).toFixed(2) + ' s' : ms.toFixed(1) + ' ms';
   }
   function unit() { return view.cpu ? 'CPU' : 'samples'; }
@@ -69,38 +71,90 @@
     }
   }
 
+  // ---- the packed samples (see HtmlProfileData): base64, gzip, then unsigned LEB128 varints ----
+  function base64Bytes(text) {
+    var binary = atob(text), bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  }
+  function unpack(bytes) {
+    var at = 0;
+    function next() {
+      var value = 0, scale = 1, b;
+      do { b = bytes[at++]; value += (b & 0x7f) * scale; scale *= 128; } while (b & 0x80);
+      return value;
+    }
+    var snaps = next();
+    snapTime = new Float64Array(snaps);
+    for (var i = 0, t = 0; i < snaps; i++) { t += next(); snapTime[i] = t; }
+    var threads = next(), start = at, total = 0;
+    for (var k = 0; k < threads; k++) { var n = next(); total += n; for (var j = 0; j < 4 * n; j++) next(); }
+    at = start;
+    sampleCount = total;
+    sThread = new Uint32Array(total); sSnap = new Uint32Array(total); sStack = new Uint32Array(total);
+    sState = new Uint8Array(total); sCpu = new Float64Array(total);
+    var s = 0;
+    for (k = 0; k < threads; k++) {
+      var count = next(), snap = 0;
+      for (j = 0; j < count; j++, s++) {
+        snap += next();
+        sThread[s] = k; sSnap[s] = snap; sStack[s] = next(); sState[s] = next(); sCpu[s] = next();
+      }
+    }
+  }
+  function load() {
+    var bytes = base64Bytes(data.packed);
+    if (typeof DecompressionStream === 'undefined') return Promise.reject(new Error('this browser cannot decompress the report data (DecompressionStream)'));
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Response(stream).arrayBuffer().then(function (buffer) { unpack(new Uint8Array(buffer)); });
+  }
+
+  function inView(i) {
+    var state = sState[i];
+    if (!view.threads[sThread[i]] || (view.onCpu && state !== STATE_CPU) || (!view.idle && state === STATE_IDLE)) return false;
+    if (view.from >= 0) { var t = snapTime[sSnap[i]]; if (t < view.from || t > view.to) return false; }
+    return true;
+  }
+
   function aggregate() {
+    // Weight per (thread, stack node) first: one pass over the samples, then work per distinct stack only.
+    var leaf = new Array(threadCount);
+    for (var i = 0; i < sampleCount; i++) {
+      if (!inView(i)) continue;
+      var w = view.cpu ? sCpu[i] : 1;
+      if (w <= 0) continue;
+      var t = sThread[i];
+      (leaf[t] || (leaf[t] = new Float64Array(nodeCount)))[sStack[i]] += w;
+    }
     var root = newNode('all threads', '', ROOT, null);
-    var threadNodes = new Array(threadCount);
     var methodCount = methods.name.length;
     var self = new Float64Array(methodCount), total = new Float64Array(methodCount), stamp = new Int32Array(methodCount);
     var threadsShown = 0, stampId = 0;
-    for (var r = 0; r < rowCount; r++) {
-      var thread = rows.thread[r], state = rows.state[r];
-      if (!view.threads[thread] || (view.onCpu && state !== STATE_CPU) || (!view.idle && state === STATE_IDLE)) continue;
-      var w = view.cpu ? rows.cpu[r] : rows.count[r];
-      if (w <= 0) continue;
-      var node = threadNodes[thread];
-      if (!node) {
-        node = threadNodes[thread] = newNode(names[data.threads.label[thread]], '', THREAD, root);
-        root.map.set(-1 - thread, node);
-        threadsShown++;
-      }
-      root.total += w;
-      node.total += w;
-      var path = pathOf(rows.stack[r]);
-      for (var i = 0; i < path.length; i++) {
-        node = childOf(node, path[i]);
-        node.total += w;
-      }
-      node.self += w;
-      if (path.length === 0) continue;
-      stampId++;
-      self[path[path.length - 1]] += w;
-      for (i = 0; i < path.length; i++) {
-        if (stamp[path[i]] === stampId) continue; // recursion counts once per sample
-        stamp[path[i]] = stampId;
-        total[path[i]] += w;
+    for (t = 0; t < threadCount; t++) {
+      var weights = leaf[t];
+      if (!weights) continue;
+      var threadNode = newNode(names[data.threads.label[t]], '', THREAD, root);
+      root.map.set(-1 - t, threadNode);
+      threadsShown++;
+      for (var n = 0; n < nodeCount; n++) {
+        w = weights[n];
+        if (w <= 0) continue;
+        root.total += w;
+        threadNode.total += w;
+        var path = pathOf(n), node = threadNode;
+        for (var d = 0; d < path.length; d++) {
+          node = childOf(node, path[d]);
+          node.total += w;
+        }
+        node.self += w;
+        if (path.length === 0) continue;
+        stampId++;
+        self[path[path.length - 1]] += w;
+        for (d = 0; d < path.length; d++) {
+          if (stamp[path[d]] === stampId) continue; // recursion counts once per sample
+          stamp[path[d]] = stampId;
+          total[path[d]] += w;
+        }
       }
     }
     seal(root);
@@ -218,6 +272,7 @@
   }
 
   function zoomTo(node) {
+    if (!result) return; // still loading
     zoom = node;
     hideTip();
     schedule();
@@ -264,8 +319,8 @@
       var node = nodeAt(event);
       if (node) zoomTo(node);
     });
-    document.getElementById('flame-reset').addEventListener('click', function () { zoomTo(result.root); });
-    document.addEventListener('keydown', function (event) { if (event.key === 'Escape') zoomTo(result.root); });
+    document.getElementById('flame-reset').addEventListener('click', function () { if (result) zoomTo(result.root); });
+    document.addEventListener('keydown', function (event) { if (event.key === 'Escape' && result) zoomTo(result.root); });
     window.addEventListener('resize', schedule);
   }
 
@@ -379,6 +434,90 @@
   document.getElementById('tree-hot').addEventListener('click', function () { renderTreeWithHotPath(true); });
   document.getElementById('tree-collapse').addEventListener('click', function () { renderTreeWithHotPath(false); });
 
+  // ---- timeline: each thread's state over the capture; drag to pick a time range ----
+  var STATE_COLOUR = ['#d0d7de', '#2da44e', '#cf222e', '#8c959f', '#0969da', '#eaeef2'];
+  var strips = Array.prototype.slice.call(document.querySelectorAll('canvas.timeline'));
+  var drag = null;
+  function timeSpan() { return snapTime.length ? [snapTime[0], Math.max(snapTime[snapTime.length - 1], snapTime[0] + 1)] : [0, 1]; }
+  function seconds(us) { return (us / 1e6).toFixed(us < 10e6 ? 2 : 1) + ' s'; }
+  function drawTimelines() {
+    var span = timeSpan();
+    var byThread = {};
+    strips.forEach(function (canvas) {
+      var width = canvas.clientWidth, dpr = window.devicePixelRatio || 1;
+      canvas.width = Math.max(1, Math.round(width * dpr));
+      canvas.height = Math.round(16 * dpr);
+      byThread[canvas.getAttribute('data-thread')] = { canvas: canvas, width: width, counts: new Uint32Array(Math.max(1, width) * 6) };
+    });
+    for (var i = 0; i < sampleCount; i++) {
+      var strip = byThread[sThread[i]];
+      if (!strip || strip.width < 1) continue;
+      var x = Math.min(strip.width - 1, Math.floor((snapTime[sSnap[i]] - span[0]) / (span[1] - span[0]) * strip.width));
+      strip.counts[x * 6 + sState[i]]++;
+    }
+    Object.keys(byThread).forEach(function (key) {
+      var strip = byThread[key], ctx2 = strip.canvas.getContext('2d'), dpr = strip.canvas.width / Math.max(1, strip.width);
+      ctx2.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx2.clearRect(0, 0, strip.width, 16);
+      for (var x = 0; x < strip.width; x++) {
+        var best = -1, most = 0;
+        for (var st = 0; st < 6; st++) if (strip.counts[x * 6 + st] > most) { most = strip.counts[x * 6 + st]; best = st; }
+        if (best < 0) continue;
+        ctx2.fillStyle = STATE_COLOUR[best];
+        ctx2.fillRect(x, 2, 1, 12);
+      }
+      var range = drag ? [Math.min(drag.a, drag.b), Math.max(drag.a, drag.b)] : view.from >= 0 ? [view.from, view.to] : null;
+      if (range) {
+        var x0 = (range[0] - span[0]) / (span[1] - span[0]) * strip.width, x1 = (range[1] - span[0]) / (span[1] - span[0]) * strip.width;
+        ctx2.fillStyle = 'rgba(9,105,218,0.18)';
+        ctx2.fillRect(x0, 0, Math.max(1, x1 - x0), 16);
+        ctx2.fillStyle = '#0969da';
+        ctx2.fillRect(x0, 0, 1, 16);
+        ctx2.fillRect(Math.max(x0, x1 - 1), 0, 1, 16);
+      }
+    });
+    document.getElementById('timeline-axis').textContent = seconds(0) + ' \u2013 ' + seconds(span[1] - span[0]);
+  }
+  // The time at the pointer, rounded out to the edge of its pixel (down at the start of a drag, up at its end), so a
+  // drag from a strip's first pixel takes the capture's first sample.
+  function timeAt(canvas, event, roundUp) {
+    var bounds = canvas.getBoundingClientRect(), span = timeSpan(), width = Math.max(1, bounds.width);
+    var x = Math.min(width, Math.max(0, event.clientX - bounds.left));
+    x = roundUp ? Math.ceil(x) : Math.floor(x);
+    return span[0] + x / width * (span[1] - span[0]);
+  }
+  function setRange(from, to) {
+    view.from = from;
+    view.to = to;
+    var group = document.getElementById('range-group');
+    group.hidden = from < 0;
+    if (from >= 0) {
+      var start = timeSpan()[0];
+      document.getElementById('range-text').textContent = seconds(from - start) + ' \u2013 ' + seconds(to - start);
+    }
+    refresh();
+  }
+  strips.forEach(function (canvas) {
+    canvas.addEventListener('mousedown', function (event) {
+      drag = { canvas: canvas, a: timeAt(canvas, event, false), b: timeAt(canvas, event, true) };
+      event.preventDefault();
+    });
+  });
+  window.addEventListener('mousemove', function (event) {
+    if (!drag) return;
+    var t = timeAt(drag.canvas, event, true);
+    drag.b = t >= drag.a ? t : timeAt(drag.canvas, event, false);
+    drawTimelines();
+  });
+  window.addEventListener('mouseup', function () {
+    if (!drag) return;
+    var a = Math.min(drag.a, drag.b), b = Math.max(drag.a, drag.b), span = timeSpan();
+    drag = null;
+    // A click rather than a drag (under half a percent of the capture) clears the range.
+    if (b - a < (span[1] - span[0]) * 0.005) setRange(-1, -1); else setRange(a, b);
+  });
+  document.getElementById('range-clear').addEventListener('click', function () { setRange(-1, -1); });
+
   // ---- the view ----
   var status = document.getElementById('view-status');
   function refresh() {
@@ -389,6 +528,7 @@
     status.textContent = 'Showing ' + weight(result.root.total) + (view.cpu ? ' of CPU time' : ' samples') + ' from ' +
       result.threads + ' thread' + (result.threads === 1 ? '' : 's') + ' (' + shown + ' of ' + threadCount + ' selected)';
     schedule();
+    drawTimelines();
     renderFunctions();
     renderTree();
   }
@@ -413,5 +553,6 @@
   }
   document.getElementById('threads-all').addEventListener('click', function () { picks.forEach(function (_, i) { pick(i, true); }); refresh(); });
   document.getElementById('threads-none').addEventListener('click', function () { picks.forEach(function (_, i) { pick(i, false); }); refresh(); });
-  refresh();
+  window.addEventListener('resize', drawTimelines);
+  load().then(refresh, function (error) { status.textContent = 'Cannot show the profile: ' + error.message; });
 })();
