@@ -92,9 +92,9 @@ public sealed partial class HtmlReportTests
         Assert.Contains(HostileType + "." + HostileMethod, names);
         Assert.Contains(HostileThread + " (tid 1001)", names);
         Assert.Contains("--><!--<script>", names);
-        var rows = data.RootElement.GetProperty("rows");
-        Assert.Equal(8, rows.GetProperty("count").EnumerateArray().Sum(c => c.GetInt64()));
-        Assert.Equal(rows.GetProperty("thread").GetArrayLength(), rows.GetProperty("cpu").GetArrayLength());
+        var (snapshots, samplesPerThread) = Unpack(data.RootElement.GetProperty("packed").GetString()!);
+        Assert.Equal(8, snapshots);
+        Assert.Equal([8], samplesPerThread);
         var stacks = data.RootElement.GetProperty("stacks");
         Assert.Equal(stacks.GetProperty("parent").GetArrayLength(), stacks.GetProperty("method").GetArrayLength());
     }
@@ -192,6 +192,37 @@ public sealed partial class HtmlReportTests
         if (Environment.GetEnvironmentVariable("SNAPPER_SAMPLE_REPORT") is { Length: > 0 } path)
             File.WriteAllText(path, html);
         Assert.StartsWith("<!DOCTYPE html>", html);
+    }
+
+    /// <summary>Reads the packed samples as the page does (base64, gzip, LEB128): snapshot count and samples per thread.</summary>
+    static (long Snapshots, List<long> SamplesPerThread) Unpack(string packed)
+    {
+        using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(Convert.FromBase64String(packed)), System.IO.Compression.CompressionMode.Decompress);
+        var bytes = new MemoryStream();
+        gzip.CopyTo(bytes);
+        var buffer = bytes.ToArray();
+        var at = 0;
+        long Next()
+        {
+            long value = 0;
+            for (var shift = 0; ; shift += 7)
+            {
+                var b = buffer[at++];
+                value |= (long)(b & 0x7f) << shift;
+                if (b < 0x80) return value;
+            }
+        }
+        var snapshots = Next();
+        for (var i = 0; i < snapshots; i++) Next();
+        var perThread = new List<long>();
+        for (var t = Next(); t > 0; t--)
+        {
+            var count = Next();
+            perThread.Add(count);
+            for (var j = 0; j < 4 * count; j++) Next();
+        }
+        Assert.Equal(buffer.Length, at); // nothing left over
+        return (snapshots, perThread);
     }
 
     internal static string ProfileData(string html) =>
