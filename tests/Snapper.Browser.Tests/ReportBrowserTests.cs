@@ -30,12 +30,55 @@ public sealed class ReportBrowserTests(Chromium chromium)
         var path = report.Page.Locator("#flame-path button");
         await Expect(path).ToHaveTextAsync(["all threads"]);
 
-        // Row 1 (18 px high) holds the threads, the busiest first at the left. The page redraws on the next frame.
-        await canvas.ClickAsync(new() { Position = new() { X = 20, Y = 18 + 9 } });
+        // Rows are 18 px high; the root is the bottom row, the threads (busiest first, at the left) just above it.
+        var height = (await canvas.BoundingBoxAsync())!.Height;
+        await canvas.ClickAsync(new() { Position = new() { X = 20, Y = height - 18 - 9 } });
         await Expect(path).ToHaveTextAsync(["all threads", "Main (tid 1001)"]);
 
         await report.Page.Keyboard.PressAsync("Escape");
         await Expect(path).ToHaveTextAsync(["all threads"]);
+
+        // Upside down (icicle): the root on top, the threads in the second row.
+        await report.Page.CheckAsync("#flame-icicle");
+        await canvas.ClickAsync(new() { Position = new() { X = 20, Y = 18 + 9 } });
+        await Expect(path).ToHaveTextAsync(["all threads", "Main (tid 1001)"]);
+        Assert.Empty(report.Problems);
+    }
+
+    [SkippableFact]
+    public async Task Searching_highlights_matches_and_sums_their_share()
+    {
+        await using var report = await ReportPage.OpenAsync(chromium.Require(), SampleProfiles.Demo());
+
+        // Parser.Parse is on 40 of the 100 samples; its recursive calls lie inside and are not counted twice.
+        await report.Page.FillAsync("#flame-search", "parser.parse");
+        await Expect(report.Page.Locator("#flame-match")).ToHaveTextAsync("matching frames: 40.0% of the view");
+
+        await report.Page.FillAsync("#tree-search", "Sort");
+        await Expect(report.Page.Locator("#tree-match")).ToHaveTextAsync("1 matching node");
+        await Expect(report.Page.Locator("#tree-box .row.match")).ToContainTextAsync("System.Collections.Generic.List`1.Sort");
+        Assert.Empty(report.Problems);
+    }
+
+    [SkippableFact]
+    public async Task Functions_sort_filter_and_show_callers_and_callees()
+    {
+        await using var report = await ReportPage.OpenAsync(chromium.Require(), SampleProfiles.Demo());
+        var firstName = report.Page.Locator("#functions-box tbody tr").First.Locator("td.name");
+        await Expect(firstName).ToContainTextAsync("Parser.Parse");
+
+        await report.Page.Locator("#functions-box th", new() { HasText = "Total" }).First.ClickAsync();
+        await Expect(firstName).ToContainTextAsync("Server.Run"); // 60 samples, like Program.Main, and 5 of its own
+
+        await report.Page.FillAsync("#functions-filter", "handle");
+        await Expect(report.Page.Locator("#functions-box tbody tr")).ToHaveCountAsync(1);
+        await report.Page.Locator("#functions-box tbody tr").First.ClickAsync();
+
+        var butterfly = report.Page.Locator("#butterfly");
+        await Expect(butterfly).ToBeVisibleAsync();
+        await Expect(butterfly.Locator(".side").Nth(0).Locator("td.name")).ToHaveTextAsync(["Server.Run DemoApp.dll"]);
+        await Expect(butterfly.Locator(".side").Nth(1).Locator("td.name")).ToHaveTextAsync(
+            ["Parser.Parse DemoApp.dll", "System.Collections.Generic.List`1.Sort System.Private.CoreLib.dll"]);
         Assert.Empty(report.Problems);
     }
 

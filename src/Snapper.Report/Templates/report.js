@@ -158,7 +158,7 @@
       }
     }
     seal(root);
-    return { root: root, self: self, total: total, threads: threadsShown };
+    return { root: root, self: self, total: total, threads: threadsShown, leaf: leaf };
   }
 
   // ---- flame graph ----
@@ -169,7 +169,7 @@
   var ctx = canvas && canvas.getContext ? canvas.getContext('2d') : null;
   var ROW = 18;
   var BASE = { own: [20, 78, 60], framework: [44, 68, 66], transition: [262, 48, 70], native: [0, 0, 66], root: [220, 6, 80], thread: [205, 50, 68] };
-  var result = null, zoom = null, layoutRows = [], hover = null, pending = false;
+  var result = null, zoom = null, layoutRows = [], hover = null, pending = false, icicle = false, query = '';
   var emptyNote = el('div', 'empty-note', 'No samples in this view.');
 
   function colourOf(node) {
@@ -209,9 +209,24 @@
     }
   }
 
+  function matches(node, text) { return text !== '' && node.name.toLowerCase().indexOf(text) >= 0; }
+
+  // The share of the view in matching frames, each counted once: a match inside a match adds nothing.
+  function matchedWeight(root, text) {
+    var sum = 0, pending = [root];
+    while (pending.length > 0) {
+      var node = pending.pop();
+      if (node !== root && matches(node, text)) { sum += node.total; continue; }
+      for (var k = 0; k < node.kids.length; k++) pending.push(node.kids[k]);
+    }
+    return sum;
+  }
+
+  function rowY(d) { return icicle ? d * ROW : (layoutRows.length - 1 - d) * ROW; }
+
   function draw() {
     pending = false;
-    if (!ctx) return;
+    if (!ctx || !result) return;
     if (result.root.total <= 0) {
       canvas.height = 0;
       canvas.style.height = '0px';
@@ -233,10 +248,16 @@
     var charWidth = ctx.measureText('M').width || 7;
     for (var d = 0; d < layoutRows.length; d++) {
       for (var r = 0; r < layoutRows[d].length; r++) {
-        var rect = layoutRows[d][r], y = d * ROW;
-        ctx.globalAlpha = d < zoom.depth ? 0.55 : 1;
+        var rect = layoutRows[d][r], y = rowY(d);
+        var hit = query !== '' && matches(rect.node, query);
+        ctx.globalAlpha = query !== '' && !hit ? 0.25 : d < zoom.depth ? 0.55 : 1;
         ctx.fillStyle = colourOf(rect.node);
         ctx.fillRect(rect.x, y, Math.max(0.5, rect.w - 1), ROW - 1);
+        if (hit) {
+          ctx.strokeStyle = '#bf3989';
+          ctx.lineWidth = 2;
+          ctx.strokeRect(rect.x + 1, y + 1, Math.max(0.5, rect.w - 3), ROW - 3);
+        }
         if (rect.node === hover) {
           ctx.strokeStyle = '#1f2328';
           ctx.lineWidth = 1.5;
@@ -280,7 +301,8 @@
 
   function nodeAt(event) {
     var bounds = canvas.getBoundingClientRect();
-    var x = event.clientX - bounds.left, d = Math.floor((event.clientY - bounds.top) / ROW);
+    var x = event.clientX - bounds.left, r = Math.floor((event.clientY - bounds.top) / ROW);
+    var d = icicle ? r : layoutRows.length - 1 - r;
     if (d < 0 || d >= layoutRows.length) return null;
     var row = layoutRows[d];
     for (var r = 0; r < row.length; r++)
@@ -320,58 +342,137 @@
       if (node) zoomTo(node);
     });
     document.getElementById('flame-reset').addEventListener('click', function () { if (result) zoomTo(result.root); });
+    document.getElementById('flame-icicle').addEventListener('change', function (event) { icicle = event.target.checked; schedule(); });
+    document.getElementById('flame-search').addEventListener('input', function (event) {
+      query = event.target.value.trim().toLowerCase();
+      showMatchShare();
+      schedule();
+    });
     document.addEventListener('keydown', function (event) { if (event.key === 'Escape' && result) zoomTo(result.root); });
     window.addEventListener('resize', schedule);
   }
 
-  // ---- top functions ----
-  var TOP = 50;
+  function showMatchShare() {
+    var note = document.getElementById('flame-match');
+    if (query === '' || !result) { note.textContent = ''; return; }
+    note.textContent = 'matching frames: ' + percent(matchedWeight(result.root, query), result.root.total) + ' of the view';
+  }
+
+  // ---- top functions: sortable, filterable; a click shows callers and callees ----
+  var TOP = 100;
+  var fnSort = 'self', fnFilter = '', selected = -1;
+
+  function functionTable(rows, columns, all, onClick) {
+    var table = el('table', 'functions');
+    var head = el('tr');
+    columns.forEach(function (c) {
+      var th = el('th', (c.num ? 'num' : '') + (c.sort ? ' sortable' : '') + (c.sort === fnSort ? ' sorted' : ''), c.title);
+      if (c.sort) th.addEventListener('click', function () { fnSort = c.sort; renderFunctions(); });
+      head.appendChild(th);
+    });
+    table.appendChild(el('thead')).appendChild(head);
+    var body = el('tbody');
+    rows.forEach(function (row, i) {
+      var tr = el('tr');
+      columns.forEach(function (c) { tr.appendChild(c.cell(row, i, all)); });
+      if (onClick) tr.addEventListener('click', function () { onClick(row); });
+      if (row.method === selected && onClick) tr.className = 'selected';
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+    return table;
+  }
+  function nameCell(m, fallback) {
+    if (m < 0) return el('td', 'name', fallback);
+    var td = el('td', 'name ' + CSS[methods.cat[m]], names[methods.name[m]]);
+    if (methods.module[m] >= 0) td.appendChild(el('span', 'mod', ' ' + names[methods.module[m]]));
+    return td;
+  }
+  function numberCell(text) { return el('td', 'num', text); }
+  function barCell(value, all, css) {
+    var td = el('td', 'num pct');
+    var bar = el('span', 'bar ' + css);
+    bar.style.width = Math.min(100, value * 100 / Math.max(all, 1e-9)).toFixed(2) + '%';
+    td.appendChild(bar);
+    td.appendChild(document.createTextNode(percent(value, all)));
+    return td;
+  }
+
   function renderFunctions() {
     var boxEl = document.getElementById('functions-box');
     clear(boxEl);
     var order = [];
-    for (var m = 0; m < methods.name.length; m++) if (result.total[m] > 0) order.push(m);
+    for (var m = 0; m < methods.name.length; m++) {
+      if (result.total[m] <= 0) continue;
+      if (fnFilter !== '' && names[methods.name[m]].toLowerCase().indexOf(fnFilter) < 0) continue;
+      order.push(m);
+    }
     if (order.length === 0) {
-      boxEl.appendChild(el('p', 'note', 'No frames in this view.'));
+      boxEl.appendChild(el('p', 'note', fnFilter === '' ? 'No frames in this view.' : 'No function matches the filter.'));
+      renderButterfly();
       return;
     }
+    var primary = fnSort === 'total' ? result.total : result.self, secondary = fnSort === 'total' ? result.self : result.total;
+    order.sort(function (a, b) {
+      return primary[b] - primary[a] || secondary[b] - secondary[a] || (names[methods.name[a]] < names[methods.name[b]] ? -1 : 1);
+    });
+    var rows = order.slice(0, TOP).map(function (m) { return { method: m, self: result.self[m], total: result.total[m] }; });
+    var all = result.root.total;
+    boxEl.appendChild(el('h3', '', 'Top ' + rows.length + ' of ' + order.length + ' functions by ' + fnSort + (view.cpu ? ' CPU time' : ' samples')));
+    boxEl.appendChild(functionTable(rows, [
+      { title: '#', num: true, cell: function (r, i) { return numberCell(String(i + 1)); } },
+      { title: 'Self', num: true, sort: 'self', cell: function (r) { return numberCell(weight(r.self)); } },
+      { title: 'Self %', num: true, cell: function (r, i, total) { return barCell(r.self, total, CSS[methods.cat[r.method]]); } },
+      { title: 'Total', num: true, sort: 'total', cell: function (r) { return numberCell(weight(r.total)); } },
+      { title: 'Total %', num: true, cell: function (r, i, total) { return numberCell(percent(r.total, total)); } },
+      { title: 'Function', cell: function (r) { return nameCell(r.method); } },
+    ], all, function (row) { selected = selected === row.method ? -1 : row.method; renderFunctions(); }));
+    renderButterfly();
+  }
+
+  // Callers and callees of the selected function: for each stack through it (its outermost occurrence, so recursion
+  // counts once), the frame just below and just above it.
+  function renderButterfly() {
+    var panel = document.getElementById('butterfly');
+    clear(panel);
+    panel.hidden = selected < 0 || !result || result.total[selected] <= 0;
+    if (panel.hidden) return;
+    var callers = new Map(), callees = new Map();
+    result.leaf.forEach(function (weights) {
+      if (!weights) return;
+      for (var n = 0; n < nodeCount; n++) {
+        var w = weights[n];
+        if (w <= 0) continue;
+        var path = pathOf(n), i = path.indexOf(selected);
+        if (i < 0) continue;
+        var caller = i > 0 ? path[i - 1] : -1, callee = i < path.length - 1 ? path[i + 1] : -2;
+        callers.set(caller, (callers.get(caller) || 0) + w);
+        callees.set(callee, (callees.get(callee) || 0) + w);
+      }
+    });
+    var all = result.total[selected];
+    panel.appendChild(el('h3', '', names[methods.name[selected]]));
+    panel.appendChild(el('p', 'note', weight(all) + (view.cpu ? '' : ' samples') + ' (' + percent(all, result.root.total) +
+      ' of the view) pass through it. Click another function to move there.'));
     var grid = el('div', 'fn-grid');
-    [['self', result.self, result.total], ['total', result.total, result.self]].forEach(function (ranking) {
-      var primary = ranking[1], secondary = ranking[2];
-      var top = order.slice().sort(function (a, b) {
-        return primary[b] - primary[a] || secondary[b] - secondary[a] || (names[methods.name[a]] < names[methods.name[b]] ? -1 : 1);
-      }).filter(function (m) { return primary[m] > 0; }).slice(0, TOP);
-      var part = el('div');
-      part.appendChild(el('h3', '', 'Top ' + top.length + ' by ' + ranking[0] + (view.cpu ? ' CPU time' : ' samples')));
-      var table = el('table', 'functions');
-      var head = el('tr');
-      ['#', 'Self', 'Self %', 'Total', 'Total %', 'Function'].forEach(function (h, i) { head.appendChild(el('th', i < 5 ? 'num' : '', h)); });
-      table.appendChild(el('thead')).appendChild(head);
-      var body = el('tbody');
-      var all = result.root.total;
-      top.forEach(function (m, i) {
-        var css = CSS[methods.cat[m]], tr = el('tr');
-        tr.appendChild(el('td', 'num', String(i + 1)));
-        tr.appendChild(el('td', 'num', weight(result.self[m])));
-        var pct = el('td', 'num pct');
-        var bar = el('span', 'bar ' + css);
-        bar.style.width = Math.min(100, result.self[m] * 100 / all).toFixed(2) + '%';
-        pct.appendChild(bar);
-        pct.appendChild(document.createTextNode(percent(result.self[m], all)));
-        tr.appendChild(pct);
-        tr.appendChild(el('td', 'num', weight(result.total[m])));
-        tr.appendChild(el('td', 'num', percent(result.total[m], all)));
-        var name = el('td', 'name ' + css, names[methods.name[m]]);
-        if (methods.module[m] >= 0) name.appendChild(el('span', 'mod', ' ' + names[methods.module[m]]));
-        tr.appendChild(name);
-        body.appendChild(tr);
-      });
-      table.appendChild(body);
-      part.appendChild(table);
+    [['Callers', callers, '(thread start)'], ['Callees', callees, '(itself: self time)']].forEach(function (side) {
+      var rows = Array.from(side[1].entries()).map(function (e) { return { method: e[0], w: e[1] }; })
+        .sort(function (a, b) { return b.w - a.w; }).slice(0, TOP);
+      var part = el('div', 'side');
+      part.appendChild(el('h3', '', side[0]));
+      part.appendChild(functionTable(rows, [
+        { title: view.cpu ? 'CPU' : 'Samples', num: true, cell: function (r) { return numberCell(weight(r.w)); } },
+        { title: '%', num: true, cell: function (r) { return barCell(r.w, all, r.method >= 0 ? CSS[methods.cat[r.method]] : 'native'); } },
+        { title: 'Function', cell: function (r) { return nameCell(r.method, side[2]); } },
+      ], all, function (row) { if (row.method >= 0) { selected = row.method; renderFunctions(); } }));
       grid.appendChild(part);
     });
-    boxEl.appendChild(grid);
+    panel.appendChild(grid);
   }
+  document.getElementById('functions-filter').addEventListener('input', function (event) {
+    fnFilter = event.target.value.trim().toLowerCase();
+    if (result) renderFunctions();
+  });
 
   // ---- call tree ----
   var treeBox = document.getElementById('tree-box');
@@ -379,7 +480,7 @@
 
   function treeRow(node, open, hotPath) {
     var all = result.root.total;
-    var line = el('div', 'row');
+    var line = el('div', treeQuery !== '' && matches(node, treeQuery) ? 'row match' : 'row');
     var expandable = node.kids.length > 0;
     var toggle = el('span', 'tog', expandable ? (open ? '\u25be' : '\u25b8') : '');
     line.appendChild(toggle);
@@ -411,9 +512,12 @@
     var all = result.root.total, shown = 0, hiddenWeight = 0, hidden = 0;
     for (var k = 0; k < node.kids.length; k++) {
       var kid = node.kids[k];
-      if (kid.total < all * TREE_MIN || shown >= MAX_KIDS) { hidden++; hiddenWeight += kid.total; continue; }
+      // While searching, a path to a match is shown however small.
+      var onPath = treeQuery !== '' && kid.hasMatch;
+      if (!onPath && (kid.total < all * TREE_MIN || shown >= MAX_KIDS)) { hidden++; hiddenWeight += kid.total; continue; }
       shown++;
-      var open = kid.depth < 2 || (hotPath && kid.total >= all * HOT && kid.depth < HOT_DEPTH);
+      var open = treeQuery !== '' ? onPath && kid.kids.some(function (c) { return c.hasMatch; })
+        : kid.depth < 2 || (hotPath && kid.total >= all * HOT && kid.depth < HOT_DEPTH);
       container.appendChild(treeRow(kid, open, hotPath));
     }
     if (hidden > 0)
@@ -421,9 +525,28 @@
         '% each (' + percent(hiddenWeight, all) + ' together)'));
   }
 
-  var hotPath = true;
+  var hotPath = true, treeQuery = '';
+
+  // Marks every node with a match in its subtree (post-order, without recursion: stacks can be very deep).
+  function markMatches(root) {
+    var order = [], pending = [root], count = 0;
+    while (pending.length > 0) {
+      var node = pending.pop();
+      order.push(node);
+      for (var k = 0; k < node.kids.length; k++) pending.push(node.kids[k]);
+    }
+    for (var i = order.length - 1; i >= 0; i--) {
+      var n = order[i], self = treeQuery !== '' && n !== root && matches(n, treeQuery);
+      if (self) count++;
+      n.hasMatch = self || n.kids.some(function (c) { return c.hasMatch; });
+    }
+    return count;
+  }
+
   function renderTree() {
     clear(treeBox);
+    var found = markMatches(result.root);
+    document.getElementById('tree-match').textContent = treeQuery === '' ? '' : found + ' matching node' + (found === 1 ? '' : 's');
     treeBox.appendChild(treeRow(result.root, true, hotPath));
   }
   // Re-rendering with or without the hot path open is simpler than walking the DOM, and as fast.
@@ -431,6 +554,10 @@
     hotPath = open;
     if (result) renderTree();
   };
+  document.getElementById('tree-search').addEventListener('input', function (event) {
+    treeQuery = event.target.value.trim().toLowerCase();
+    if (result) renderTree();
+  });
   document.getElementById('tree-hot').addEventListener('click', function () { renderTreeWithHotPath(true); });
   document.getElementById('tree-collapse').addEventListener('click', function () { renderTreeWithHotPath(false); });
 
@@ -528,6 +655,7 @@
     status.textContent = 'Showing ' + weight(result.root.total) + (view.cpu ? ' of CPU time' : ' samples') + ' from ' +
       result.threads + ' thread' + (result.threads === 1 ? '' : 's') + ' (' + shown + ' of ' + threadCount + ' selected)';
     schedule();
+    showMatchShare();
     drawTimelines();
     renderFunctions();
     renderTree();
