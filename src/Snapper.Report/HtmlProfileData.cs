@@ -100,7 +100,8 @@ static class HtmlProfileData
             bytes.Write(Math.Max(0, snapshot.OffsetUs - previousOffset)); // offsets only grow; never write a negative
             previousOffset = Math.Max(previousOffset, snapshot.OffsetUs);
         }
-        var byThread = profile.Samples.GroupBy(s => s.ThreadId).ToDictionary(g => g.Key, g => g.OrderBy(s => s.Sequence).ToList());
+        // The store hands samples out in snapshot order, so each thread's list is in time order already.
+        var byThread = profile.Samples.GroupBy(s => s.ThreadId).ToDictionary(g => g.Key, g => g.ToList());
         bytes.Write(threads.Count);
         foreach (var thread in threads)
         {

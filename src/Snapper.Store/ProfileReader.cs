@@ -9,14 +9,16 @@ public static class ProfileReader
     {
         try
         {
+            var samples = ReadSamples(db, session.Id);
+            var (stacks, frames) = ReadStacksAndFrames(db, samples);
             return new Profile
             {
                 Session = session,
                 Threads = ReadThreads(db, session.Id),
                 Snapshots = ReadSnapshots(db, session.Id),
-                Samples = ReadSamples(db, session.Id),
-                Stacks = ReadStacks(db, session.Id),
-                Frames = ReadFrames(db, session.Id),
+                Samples = samples,
+                Stacks = stacks,
+                Frames = frames,
             };
         }
         catch (SqliteException e)
@@ -56,39 +58,62 @@ public static class ProfileReader
         return samples;
     }
 
-    // Only the prefix-tree nodes this session's samples reach, not every stack in a shared file.
-    const string SessionStacks = """
-        WITH RECURSIVE used(id) AS (
-            SELECT DISTINCT stack_id FROM samples WHERE session_id = $s AND stack_id <> 0
-            UNION
-            SELECT stacks.parent FROM stacks JOIN used ON stacks.id = used.id WHERE stacks.parent <> 0)
-        """;
-
-    static Dictionary<int, StackNode> ReadStacks(SnapperDatabase db, long session)
+    /// <summary>
+    /// Only the prefix-tree nodes this session's samples reach, not every stack in a shared file, with their frames.
+    /// The walk up from the leaves runs once, into a temporary table, seeded with the leaves the samples name (a
+    /// million-sample session has a few thousand): scanning the samples again in SQL cost as much as reading them.
+    /// </summary>
+    static (Dictionary<int, StackNode>, Dictionary<int, FrameInfo>) ReadStacksAndFrames(SnapperDatabase db, List<Sample> samples)
     {
-        using var command = Query(db, SessionStacks + " SELECT stacks.id, stacks.parent, stacks.frame FROM stacks JOIN used ON stacks.id = used.id;", session);
-        using var r = command.ExecuteReader();
-        var stacks = new Dictionary<int, StackNode>();
-        while (r.Read())
-            stacks[r.GetInt32(0)] = new StackNode(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2));
-        return stacks;
+        var leaves = samples.Select(s => s.StackId).Where(id => id != 0).Distinct().ToList();
+        Execute(db, "DROP TABLE IF EXISTS temp.session_stacks;");
+        try
+        {
+            using (var seed = db.Command("""
+                CREATE TEMP TABLE session_stacks AS
+                WITH RECURSIVE used(id) AS (
+                    SELECT value FROM json_each($leaves)
+                    UNION
+                    SELECT stacks.parent FROM stacks JOIN used ON stacks.id = used.id WHERE stacks.parent <> 0)
+                SELECT id FROM used;
+                """))
+            {
+                seed.Parameters.AddWithValue("$leaves", "[" + string.Join(',', leaves) + "]");
+                seed.ExecuteNonQuery();
+            }
+            var stacks = new Dictionary<int, StackNode>();
+            using (var command = db.Command("SELECT stacks.id, stacks.parent, stacks.frame FROM stacks JOIN temp.session_stacks USING(id);"))
+            using (var r = command.ExecuteReader())
+            {
+                while (r.Read())
+                    stacks[r.GetInt32(0)] = new StackNode(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2));
+            }
+            var frames = new Dictionary<int, FrameInfo>();
+            using (var command = db.Command("""
+                SELECT id, kind, module, type_name, method_name, file, line FROM frames
+                WHERE id IN (SELECT stacks.frame FROM stacks JOIN temp.session_stacks USING(id));
+                """))
+            using (var r = command.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    var file = r.GetString(5);
+                    frames[r.GetInt32(0)] = new FrameInfo((FrameKind)r.GetInt32(1), r.GetString(2), r.GetString(3), r.GetString(4),
+                        file.Length == 0 ? null : file, r.GetInt32(6));
+                }
+            }
+            return (stacks, frames);
+        }
+        finally
+        {
+            Execute(db, "DROP TABLE IF EXISTS temp.session_stacks;");
+        }
     }
 
-    static Dictionary<int, FrameInfo> ReadFrames(SnapperDatabase db, long session)
+    static void Execute(SnapperDatabase db, string sql)
     {
-        using var command = Query(db, SessionStacks + """
-             SELECT id, kind, module, type_name, method_name, file, line FROM frames
-             WHERE id IN (SELECT stacks.frame FROM stacks JOIN used ON stacks.id = used.id);
-            """, session);
-        using var r = command.ExecuteReader();
-        var frames = new Dictionary<int, FrameInfo>();
-        while (r.Read())
-        {
-            var file = r.GetString(5);
-            frames[r.GetInt32(0)] = new FrameInfo((FrameKind)r.GetInt32(1), r.GetString(2), r.GetString(3), r.GetString(4),
-                file.Length == 0 ? null : file, r.GetInt32(6));
-        }
-        return frames;
+        using var command = db.Command(sql);
+        command.ExecuteNonQuery();
     }
 
     static string? TextOrNull(SqliteDataReader r, int column) => r.IsDBNull(column) ? null : r.GetString(column);

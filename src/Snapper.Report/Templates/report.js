@@ -47,15 +47,15 @@
     return path;
   }
 
-  function newNode(name, module, cat, parent) {
+  function newNode(name, module, cat, parent, method) {
     return { name: name, module: module, cat: cat, parent: parent, depth: parent ? parent.depth + 1 : 0,
-      total: 0, self: 0, map: new Map(), kids: null };
+      total: 0, self: 0, map: new Map(), kids: null, method: method === undefined ? -1 : method };
   }
   function childOf(node, method) {
     var kid = node.map.get(method);
     if (!kid) {
       var module = methods.module[method];
-      kid = newNode(names[methods.name[method]], module < 0 ? '' : names[module], methods.cat[method], node);
+      kid = newNode(names[methods.name[method]], module < 0 ? '' : names[module], methods.cat[method], node, method);
       node.map.set(method, kid);
     }
     return kid;
@@ -209,16 +209,34 @@
     }
   }
 
-  function matches(node, text) { return text !== '' && node.name.toLowerCase().indexOf(text) >= 0; }
+  // A search is decided per method, once per query, not per node: the tree can have hundreds of thousands of
+  // nodes and every keystroke redraws it.
+  var methodLower = null, matchCache = { text: null, methods: null };
+  function methodMatches(text) {
+    if (matchCache.text === text) return matchCache.methods;
+    if (!methodLower) methodLower = methods.name.map(function (n) { return names[n].toLowerCase(); });
+    var hits = new Uint8Array(methodLower.length);
+    for (var m = 0; m < hits.length; m++) hits[m] = methodLower[m].indexOf(text) >= 0 ? 1 : 0;
+    matchCache = { text: text, methods: hits };
+    return hits;
+  }
+  function matches(node, text) {
+    if (text === '') return false;
+    if (node.method >= 0) return methodMatches(text)[node.method] === 1;
+    if (node.lower === undefined) node.lower = node.name.toLowerCase();
+    return node.cat === THREAD && node.lower.indexOf(text) >= 0;
+  }
 
-  // The share of the view in matching frames, each counted once: a match inside a match adds nothing.
-  function matchedWeight(root, text) {
-    var sum = 0, pending = [root];
-    while (pending.length > 0) {
-      var node = pending.pop();
-      if (node !== root && matches(node, text)) { sum += node.total; continue; }
-      for (var k = 0; k < node.kids.length; k++) pending.push(node.kids[k]);
-    }
+  // The share of the view in samples with a matching frame anywhere on their stack (each sample counted once),
+  // from the weights per stack node: a node's path matches if its method or its parent's path does.
+  function matchedWeight(text) {
+    var hits = methodMatches(text), onPath = new Uint8Array(nodeCount), sum = 0;
+    for (var n = 1; n < nodeCount; n++) onPath[n] = hits[stacks.method[n]] | onPath[stacks.parent[n]];
+    result.leaf.forEach(function (weights, t) {
+      if (!weights) return;
+      var threadHit = names[data.threads.label[t]].toLowerCase().indexOf(text) >= 0;
+      for (var k = 0; k < nodeCount; k++) if (weights[k] > 0 && (threadHit || onPath[k])) sum += weights[k];
+    });
     return sum;
   }
 
@@ -355,7 +373,7 @@
   function showMatchShare() {
     var note = document.getElementById('flame-match');
     if (query === '' || !result) { note.textContent = ''; return; }
-    note.textContent = 'matching frames: ' + percent(matchedWeight(result.root, query), result.root.total) + ' of the view';
+    note.textContent = 'matching frames: ' + percent(matchedWeight(query), result.root.total) + ' of the view';
   }
 
   // ---- top functions: sortable, filterable; a click shows callers and callees ----
@@ -576,11 +594,14 @@
       canvas.height = Math.round(16 * dpr);
       byThread[canvas.getAttribute('data-thread')] = { canvas: canvas, width: width, counts: new Uint32Array(Math.max(1, width) * 6) };
     });
+    // Each sample covers the time until the next snapshot: a sparse capture draws solid bars, not stripes.
     for (var i = 0; i < sampleCount; i++) {
       var strip = byThread[sThread[i]];
       if (!strip || strip.width < 1) continue;
-      var x = Math.min(strip.width - 1, Math.floor((snapTime[sSnap[i]] - span[0]) / (span[1] - span[0]) * strip.width));
-      strip.counts[x * 6 + sState[i]]++;
+      var snap = sSnap[i], scale = strip.width / (span[1] - span[0]);
+      var x0 = Math.min(strip.width - 1, Math.floor((snapTime[snap] - span[0]) * scale));
+      var x1 = snap + 1 < snapTime.length ? Math.min(strip.width, Math.floor((snapTime[snap + 1] - span[0]) * scale)) : x0 + 1;
+      for (var x = x0; x < Math.max(x0 + 1, x1); x++) strip.counts[x * 6 + sState[i]]++;
     }
     Object.keys(byThread).forEach(function (key) {
       var strip = byThread[key], ctx2 = strip.canvas.getContext('2d'), dpr = strip.canvas.width / Math.max(1, strip.width);
@@ -682,5 +703,9 @@
   document.getElementById('threads-all').addEventListener('click', function () { picks.forEach(function (_, i) { pick(i, true); }); refresh(); });
   document.getElementById('threads-none').addEventListener('click', function () { picks.forEach(function (_, i) { pick(i, false); }); refresh(); });
   window.addEventListener('resize', drawTimelines);
-  load().then(refresh, function (error) { status.textContent = 'Cannot show the profile: ' + error.message; });
+  load().then(function () {
+    refresh();
+    // For tests and the report benchmark: when the page became usable, in ms since navigation started.
+    document.documentElement.setAttribute('data-ready', String(Math.round(performance.now())));
+  }, function (error) { status.textContent = 'Cannot show the profile: ' + error.message; });
 })();
