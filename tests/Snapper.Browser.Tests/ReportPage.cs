@@ -26,6 +26,12 @@ sealed class ReportPage : IAsyncDisposable
         var path = Path.Combine(directory, "report.html");
         using (var file = new StreamWriter(path))
             HtmlReportWriter.Write(profile, file, options);
+        return await OpenFileAsync(browser, directory, path);
+    }
+
+    /// <summary>Opens a report file; <paramref name="directory"/> is deleted with the page.</summary>
+    public static async Task<ReportPage> OpenFileAsync(IBrowser browser, string directory, string path)
+    {
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
         var report = new ReportPage(directory, page);
         page.Console += (_, message) => { if (message.Type is "error" or "warning") report.Problems.Add($"console {message.Type}: {message.Text}"); };
@@ -33,7 +39,7 @@ sealed class ReportPage : IAsyncDisposable
         page.Dialog += async (_, dialog) => { report.Problems.Add($"dialog: {dialog.Message}"); await dialog.DismissAsync(); };
         page.Request += (_, request) => { if (!request.Url.StartsWith("file:", StringComparison.Ordinal)) report.Problems.Add($"request: {request.Url}"); };
         await page.GotoAsync(new Uri(path).AbsoluteUri);
-        await page.WaitForSelectorAsync("#tree-box .row");
+        await page.WaitForSelectorAsync("html[data-ready]");
         return report;
     }
 
