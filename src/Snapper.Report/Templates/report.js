@@ -703,6 +703,7 @@
   document.getElementById('threads-all').addEventListener('click', function () { picks.forEach(function (_, i) { pick(i, true); }); refresh(); });
   document.getElementById('threads-none').addEventListener('click', function () { picks.forEach(function (_, i) { pick(i, false); }); refresh(); });
   window.addEventListener('resize', drawTimelines);
+  status.textContent = 'Loading the profile\u2026';
   load().then(function () {
     refresh();
     // For tests and the report benchmark: when the page became usable, in ms since navigation started.
