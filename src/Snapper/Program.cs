@@ -20,6 +20,7 @@ static class Program
             ReportCommand.Create(),
             ExportCommand.Create(),
             SessionsCommand.Create(),
+            PsCommand.Create(),
             DemoCommand.Create(),
         };
         // No command at all: show what there is rather than an error.

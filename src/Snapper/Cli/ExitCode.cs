@@ -16,4 +16,6 @@ public enum ExitCode
     DatabaseError = 8,
     OutputError = 9,
     NotFound = 10,
+    /// <summary>sample --name found no such .NET process (0 instead with --if-running, for cron).</summary>
+    NoMatchingProcess = 11,
 }

@@ -12,21 +12,24 @@ public static class ReportedCapture
 {
     /// <param name="reportPathFor">Where to write the HTML report of the session with the given id; null for none.</param>
     public static (SessionInfo Session, CaptureResult Capture) Run(SnapperDatabase db, string dbPath, CaptureOptions options,
-        Func<long, string>? reportPathFor, Report.ReportOptions reportOptions)
+        Func<long, string>? reportPathFor, Report.ReportOptions reportOptions, bool quiet = false)
     {
         AbandonedSessions.Close(db);
         using var signals = new Signals();
-        var progress = ProgressLine.ForConsole();
+        var progress = quiet ? null : ProgressLine.ForConsole();
         var capture = CaptureRunner.Run(db, options, signals.Token, progress is null ? null : progress.Update);
         progress?.Finish();
 
         var session = SessionQueries.Find(db, capture.SessionId)!;
-        Console.WriteLine(SessionSummary.Describe(session));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Database: {Path.GetFullPath(dbPath)} (session {session.Id})"));
+        if (!quiet)
+        {
+            Console.WriteLine(SessionSummary.Describe(session));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Database: {Path.GetFullPath(dbPath)} (session {session.Id})"));
+        }
         if (reportPathFor?.Invoke(session.Id) is { } reportPath)
         {
             ReportFiles.Write(ProfileReader.Load(db, session), ReportFormat.Html, reportPath, reportOptions);
-            Console.WriteLine($"Report:   {Path.GetFullPath(reportPath)}");
+            if (!quiet) Console.WriteLine($"Report:   {Path.GetFullPath(reportPath)}");
         }
         return (session, capture);
     }

@@ -9,7 +9,17 @@ namespace Snapper.Commands;
 /// <summary><c>snapper sample</c>: capture a live process into the store and write its report.</summary>
 public static class SampleCommand
 {
-    static readonly Option<int> Pid = new("--pid", "-p") { Description = "The process to sample.", Required = true, HelpName = "pid" };
+    static readonly Option<int?> Pid = new("--pid", "-p") { Description = "The process to sample.", HelpName = "pid" };
+    static readonly Option<string?> Name = new("--name")
+    {
+        Description = "The .NET process to sample, by name (as 'snapper ps' shows it: the app's name, not \"dotnet\"). Instead of --pid.",
+        HelpName = "name",
+    };
+    static readonly Option<bool> IfRunning = new("--if-running")
+    {
+        Description = "With --name: when no such process is running, exit 0 without a word instead of failing with code 11 (for cron, when the service may be down).",
+    };
+    static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print nothing but errors (for cron and systemd)." };
     static readonly Option<int?> Count = new("--count", "-n") { Description = "Stop after this many samples (default 200 when no --duration is given).", HelpName = "n" };
     static readonly Option<double?> Rate = new("--rate", "-r") { Description = "Samples per second (default 100). Each sample stops the target briefly.", HelpName = "hz" };
     static readonly Option<TimeSpan?> Interval = CommonOptions.Duration("--interval", "Time between samples, instead of --rate.");
@@ -33,6 +43,7 @@ public static class SampleCommand
 
             Examples:
               snapper sample --pid 1234                      200 samples at 100 Hz, then report
+              snapper sample --name Orders --duration 30s --quiet --if-running   from cron
               snapper sample --pid 1234 --duration 30s --rate 50
               snapper sample --pid 1234 --interval 20ms --count 500 --db /var/lib/snapper/app.db
               snapper sample --pid 1234 --threads '^Order'     only the threads whose names start with "Order"
@@ -41,7 +52,7 @@ public static class SampleCommand
             syscall it was blocked in, and the CPU time it used since the previous sample.
             """)
         {
-            Pid, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption,
+            Pid, Name, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, Quiet,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -56,18 +67,41 @@ public static class SampleCommand
         var reportPath = result.GetValue(NoReport) ? null : result.GetValue(ReportPath);
         if (reportPath is not null) ReportFiles.EnsureWritable(reportPath);
 
-        var target = TargetProcess.Inspect(result.GetValue(Pid));
+        var quiet = result.GetValue(Quiet);
+        if (FindTarget(result) is not { } target) return (int)ExitCode.Success; // --if-running, and it is not
         var dbPath = result.GetValue(Db)!;
         using var db = SnapperDatabase.Open(dbPath);
         var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
+        if (!quiet)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
         // The default report is named after the session, so its path is known only once the session exists.
         Func<long, string>? reportPathFor = result.GetValue(NoReport) ? null : id => reportPath ?? DefaultReportPath(dbPath, id);
-        var (session, capture) = ReportedCapture.Run(db, dbPath, options, reportPathFor, CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets));
+        var (session, capture) = ReportedCapture.Run(db, dbPath, options, reportPathFor, CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets), quiet);
         if (capture.Sampler.Reason == SessionEndReason.TargetExited)
             return CommandRunner.Fail(ExitCode.TargetExited, $"the target exited during the capture; the {session.SnapshotCount} samples taken are kept");
         return (int)ExitCode.Success;
+    }
+
+    /// <summary>The process --pid or --name names; null when --if-running and no process has the name.</summary>
+    static TargetProcess? FindTarget(ParseResult result)
+    {
+        var pid = result.GetValue(Pid);
+        var name = result.GetValue(Name);
+        if ((pid is null) == (name is null))
+            throw new SnapperException(ExitCode.InvalidArguments, "give the process to sample with --pid or --name (see 'snapper ps')");
+        if (pid is { } id) return TargetProcess.Inspect(id);
+        var matches = DotnetProcesses.Named(name!);
+        if (matches.Count == 0)
+        {
+            if (result.GetValue(IfRunning)) return null;
+            throw new SnapperException(ExitCode.NoMatchingProcess, $"no .NET process named '{name}' is running (see 'snapper ps')");
+        }
+        if (matches.Count > 1)
+            throw new SnapperException(ExitCode.InvalidArguments, $"{matches.Count} .NET processes are named '{name}': " +
+                string.Join(", ", matches.Select(m => string.Create(CultureInfo.InvariantCulture, $"pid {m.Pid} ({Report.CommandLineRedactor.Redact(m.CommandLine)})"))) +
+                "; pick one with --pid");
+        return TargetProcess.Inspect(matches[0].Pid);
     }
 
     public static string DefaultReportPath(string dbPath, long sessionId) => OutputFile.BesideDatabase(dbPath, sessionId, ".html");

@@ -42,6 +42,21 @@ public sealed class TargetLock : IDisposable
         }
     }
 
+    /// <summary>Whether another Snapper is sampling <paramref name="pid"/> now. Creates no lock file.</summary>
+    public static bool IsHeld(int pid)
+    {
+        if (!File.Exists(PathFor(pid))) return false;
+        try
+        {
+            using var probe = TryAcquire(pid);
+            return probe is null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false; // another user's lock file: nothing to tell from it
+        }
+    }
+
     static string PathFor(int pid) => Path.Combine(Path.GetTempPath(), $"snapper-{pid}.lock");
 
     public void Dispose() => _file.Dispose();

@@ -73,11 +73,16 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
             $"permission denied to trace process {pid} ({name}): ptrace needs root or CAP_SYS_PTRACE " +
             "(e.g. 'sudo snapper ...', or 'docker run --cap-add SYS_PTRACE')");
 
-    /// <summary>For <c>dotnet app.dll</c> the process is "dotnet": name it for the app instead.</summary>
-    static string ProcessName(int pid)
+    /// <summary>
+    /// For <c>dotnet app.dll</c> the process is "dotnet": name it for the app instead. The OS name holds 15 characters:
+    /// an executable's longer name comes from its path.
+    /// </summary>
+    public static string ProcessName(int pid)
     {
         var comm = ProcFs.ReadComm(pid) ?? $"pid{pid}";
         var args = ProcFs.ReadArguments(pid);
+        var exe = args.Length > 0 ? Path.GetFileName(args[0]) : "";
+        if (comm.Length == 15 && exe.Length > 15 && exe.StartsWith(comm, StringComparison.Ordinal)) comm = exe;
         if (args.Length > 1 && Path.GetFileName(args[0]) == "dotnet")
         {
             var app = args.Skip(1).FirstOrDefault(a => a.EndsWith(".dll", StringComparison.OrdinalIgnoreCase));
