@@ -21,6 +21,7 @@ static class Program
             ExportCommand.Create(),
             SessionsCommand.Create(),
             PsCommand.Create(),
+            PruneCommand.Create(),
             DemoCommand.Create(),
         };
         // No command at all: show what there is rather than an error.

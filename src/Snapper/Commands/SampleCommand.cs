@@ -20,6 +20,8 @@ public static class SampleCommand
         Description = "With --name: when no such process is running, exit 0 without a word instead of failing with code 11 (for cron, when the service may be down).",
     };
     static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print nothing but errors (for cron and systemd)." };
+    static readonly Option<TimeSpan?> Keep = CommonOptions.Duration("--keep",
+        "After the capture, delete the database's sessions started longer ago than this (as 'snapper prune --older-than').");
     static readonly Option<int?> Count = new("--count", "-n") { Description = "Stop after this many samples (default 200 when no --duration is given).", HelpName = "n" };
     static readonly Option<double?> Rate = new("--rate", "-r") { Description = "Samples per second (default 100). Each sample stops the target briefly.", HelpName = "hz" };
     static readonly Option<TimeSpan?> Interval = CommonOptions.Duration("--interval", "Time between samples, instead of --rate.");
@@ -52,7 +54,7 @@ public static class SampleCommand
             syscall it was blocked in, and the CPU time it used since the previous sample.
             """)
         {
-            Pid, Name, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, Quiet,
+            Pid, Name, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, Quiet, Keep,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -61,6 +63,8 @@ public static class SampleCommand
     static int Execute(ParseResult result)
     {
         var plan = Plan(result);
+        if (result.GetValue(Keep) is { } k && k <= TimeSpan.Zero)
+            throw new SnapperException(ExitCode.InvalidArguments, "--keep must be longer than zero");
         var maxFrames = result.GetValue(MaxFrames);
         if (maxFrames is < 1 or > 65536)
             throw new SnapperException(ExitCode.InvalidArguments, $"--max-frames must be between 1 and 65536, not {maxFrames}");
@@ -78,6 +82,11 @@ public static class SampleCommand
         // The default report is named after the session, so its path is known only once the session exists.
         Func<long, string>? reportPathFor = result.GetValue(NoReport) ? null : id => reportPath ?? DefaultReportPath(dbPath, id);
         var (session, capture) = ReportedCapture.Run(db, dbPath, options, reportPathFor, CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets), quiet);
+        if (result.GetValue(Keep) is { } keep)
+        {
+            var pruned = Retention.Prune(db, keep, null, dryRun: false);
+            if (!quiet && pruned.Deleted.Count > 0) Console.WriteLine(Retention.Describe(pruned, dryRun: false));
+        }
         if (capture.Sampler.Reason == SessionEndReason.TargetExited)
             return CommandRunner.Fail(ExitCode.TargetExited, $"the target exited during the capture; the {session.SnapshotCount} samples taken are kept");
         return (int)ExitCode.Success;

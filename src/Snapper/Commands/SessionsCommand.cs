@@ -9,22 +9,34 @@ namespace Snapper.Commands;
 public static class SessionsCommand
 {
     static readonly Option<string> Db = CommonOptions.Database();
+    static readonly Option<string?> Name = new("--name") { Description = "Only sessions of processes with this name (ignoring case).", HelpName = "name" };
+    static readonly Option<TimeSpan?> Since = CommonOptions.Duration("--since", "Only sessions started within this long before now.");
 
     public static Command Create()
     {
-        var command = new Command("sessions", "List the sessions stored in the database, oldest first (times in UTC).") { Db };
-        command.SetAction(result => CommandRunner.Run(() => Execute(result.GetValue(Db)!)));
+        var command = new Command("sessions", """
+            List the sessions stored in the database, oldest first (times in UTC).
+
+            Examples:
+              snapper sessions --db /var/lib/snapper/app.db
+              snapper sessions --name Orders --since 24h
+            """) { Db, Name, Since };
+        command.SetAction(result => CommandRunner.Run(() => Execute(result.GetValue(Db)!, result.GetValue(Name), result.GetValue(Since))));
         return command;
     }
 
-    static int Execute(string dbPath)
+    static int Execute(string dbPath, string? name, TimeSpan? since)
     {
         using var db = SnapperDatabase.Open(dbPath, create: false);
         AbandonedSessions.Close(db);
-        var sessions = SessionQueries.List(db);
+        var all = SessionQueries.List(db);
+        var sessions = all
+            .Where(s => name is null || s.Target.ProcessName.Equals(name, StringComparison.OrdinalIgnoreCase))
+            .Where(s => since is null || s.StartedUtc >= DateTime.UtcNow - since.Value)
+            .ToList();
         if (sessions.Count == 0)
         {
-            Console.WriteLine($"No sessions in {db.Path}.");
+            Console.WriteLine(all.Count == 0 ? $"No sessions in {db.Path}." : $"No sessions in {db.Path} match ({all.Count} in all).");
             return (int)ExitCode.Success;
         }
         var rows = new List<string[]> { new[] { "ID", "PID", "PROCESS", "STARTED (UTC)", "SAMPLES", "RATE/S", "PAUSE P50", "PAUSE P99", "ENDED" } };
