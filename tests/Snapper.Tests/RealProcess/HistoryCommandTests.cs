@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Snapper.Store;
+using Snapper.Tests.Infrastructure;
+
+namespace Snapper.Tests.RealProcess;
+
+/// <summary>Finding targets by name, and keeping a store's history in bounds: ps, sample --name, sessions filters, prune.</summary>
+public sealed class HistoryCommandTests
+{
+    /// <summary>
+    /// The test target under a name of its own (other tests run Snapper.TestTarget at the same time), started with a
+    /// secret on its command line.
+    /// </summary>
+    static RunningTarget StartNamed(TempDirectory dir, string name)
+    {
+        var source = AppContext.BaseDirectory;
+        File.Copy(Path.Combine(source, "Snapper.TestTarget.dll"), dir.File(name + ".dll"));
+        File.Copy(Path.Combine(source, "Snapper.TestTarget.runtimeconfig.json"), dir.File(name + ".runtimeconfig.json"));
+        return RunningTarget.StartAndWait(new ProcessStartInfo(Dotnet.Host, [dir.File(name + ".dll"), "mixed", "--password", "hunter2"])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        });
+    }
+
+    static string UniqueName() => "App" + Guid.NewGuid().ToString("N")[..10];
+
+    [Fact]
+    public void Ps_lists_the_target_by_name_with_its_secrets_hidden()
+    {
+        using var dir = new TempDirectory();
+        var name = UniqueName();
+        using var target = StartNamed(dir, name);
+
+        var result = SnapperCli.Run("ps");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var line = Assert.Single(result.Stdout.Split('\n'), l => l.Contains(name, StringComparison.Ordinal));
+        Assert.StartsWith(target.Pid.ToString(), line.TrimStart());
+        Assert.Contains(" ok ", line);
+        Assert.Contains("--password ***", line);
+        Assert.DoesNotContain("hunter2", result.Stdout);
+        Assert.Matches(@"\b10\.\d+\.\d+\b", line); // the runtime version
+    }
+
+    [Fact]
+    public void Sample_by_name_finds_the_one_process_and_fails_clearly_otherwise()
+    {
+        using var dir = new TempDirectory();
+        var name = UniqueName();
+        using var target = StartNamed(dir, name);
+        var db = dir.File("s.db");
+
+        var found = SnapperCli.Run("sample", "--name", name.ToLowerInvariant(), "--count", "5", "--db", db, "--no-report", "--quiet");
+        Assert.True(found.ExitCode == 0, found.ToString());
+        Assert.Equal("", found.Stdout + found.Stderr); // --quiet: nothing but errors
+        Assert.Equal(target.Pid, ProfileQueries.LoadLatest(db).Session.Target.Pid);
+
+        CliErrorTests.AssertError(SnapperCli.Run("sample", "--name", "NoSuch" + name, "--db", db), 11, "no .NET process named");
+        var quiet = SnapperCli.Run("sample", "--name", "NoSuch" + name, "--db", db, "--if-running", "--quiet");
+        Assert.Equal((0, ""), (quiet.ExitCode, quiet.Stdout + quiet.Stderr));
+        CliErrorTests.AssertError(SnapperCli.Run("sample", "--db", db), 2, "--pid or --name");
+
+        var twinDir = new TempDirectory();
+        using (twinDir)
+        using (var twin = StartNamed(twinDir, name))
+            CliErrorTests.AssertError(SnapperCli.Run("sample", "--name", name, "--db", db), 2, $"2 .NET processes are named '{name}'");
+    }
+
+    [Fact]
+    public void Sessions_filter_and_prune_keeps_what_remains_whole()
+    {
+        using var dir = new TempDirectory();
+        var name = UniqueName();
+        using var target = StartNamed(dir, name);
+        var db = dir.File("s.db");
+        for (var i = 0; i < 3; i++)
+        {
+            var sampled = SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--count", "20", "--db", db, "--no-report", "--quiet");
+            Assert.True(sampled.ExitCode == 0, sampled.ToString());
+        }
+
+        Assert.Equal(3, SessionRows(SnapperCli.Run("sessions", "--db", db, "--name", name, "--since", "1h")));
+        Assert.Contains("match (3 in all)", SnapperCli.Run("sessions", "--db", db, "--name", "other").Stdout);
+
+        var dry = SnapperCli.Run("prune", "--db", db, "--max-size", "1KB", "--dry-run");
+        Assert.Contains("Would delete 3 sessions", dry.Stdout);
+        Assert.Equal(3, SessionRows(SnapperCli.Run("sessions", "--db", db)));
+        Assert.Contains("Nothing to prune", SnapperCli.Run("prune", "--db", db, "--older-than", "1h").Stdout);
+
+        // --keep 1s: the three older sessions go; the new one, whose stacks they shared, stays whole and reportable.
+        Thread.Sleep(1200);
+        var keep = SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--count", "20", "--db", db, "--no-report", "--keep", "1s");
+        Assert.True(keep.ExitCode == 0, keep.ToString());
+        Assert.Contains("Deleted 3 sessions (1, 2, 3;", keep.Stdout);
+        using (var store = SnapperDatabase.Open(db, create: false))
+        {
+            var left = Assert.Single(SessionQueries.List(store));
+            var profile = ProfileReader.Load(store, left);
+            Assert.Equal(20, profile.Session.SnapshotCount);
+            Assert.All(profile.Samples, s => Assert.True(s.StackId == 0 || profile.Stacks.ContainsKey(s.StackId)));
+            Assert.Contains(profile.Frames.Values, f => f.MethodName == "Spin");
+        }
+        var report = SnapperCli.Run("report", "--db", db, "--format", "text");
+        Assert.True(report.ExitCode == 0, report.ToString());
+        Assert.Contains("Snapper.TestTarget.Spinner.Spin", report.Stdout);
+        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
+        connection.Open();
+        using var check = connection.CreateCommand();
+        check.CommandText = "PRAGMA integrity_check;";
+        Assert.Equal("ok", check.ExecuteScalar());
+    }
+
+    static int SessionRows(SnapperCli.Result result)
+    {
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => char.IsDigit(l.TrimStart().FirstOrDefault()));
+    }
+}
