@@ -36,7 +36,7 @@ sealed record HtmlReportModel(
     {
         var target = profile.Session.Target;
         return new HtmlReportModel(
-            $"{target.ProcessName} (pid {ReportFormat.Integer(target.Pid)})",
+            ReportFormat.ProcessTitle(target),
             FactsOf(profile, options),
             [new("own", "own code"), new("framework", "framework"), new("transition", "transition"), new("native", "native"), new("thread", "thread")],
             analysis.TableStates.Select(s => new LegendEntry(StateCss(s), s.Name())).ToList(),
@@ -80,7 +80,7 @@ sealed record HtmlReportModel(
             new("Runtime", target.RuntimeVersion),
             new("Host", target.Host),
             new("Engine", target.Engine),
-            new("Session", ReportFormat.Integer(session.Id)),
+            new(profile.Sessions.Count == 1 ? "Session" : "Sessions", ReportFormat.SessionIds(profile).Split(' ', 2)[1]),
             new("Started", ReportFormat.Utc(session.StartedUtc)),
             new("Ended", session.EndedUtc is { } ended ? ReportFormat.Utc(ended) : "(not ended)"),
             new("Duration", ReportFormat.SessionDuration(profile)),

@@ -51,6 +51,7 @@ public static class JsonReportWriter
             json.WriteStartObject();
             json.WriteNumber("formatVersion", FormatVersion);
             WriteSession(json, profile, options);
+            WriteSessions(json, profile);
             WriteLimits(json, top, treeMinPercent);
             WriteView(json, analysis, options);
             WriteThreads(json, analysis);
@@ -94,6 +95,25 @@ public static class JsonReportWriter
         json.WriteNumber("maxUs", facts.Pause.MaxUs);
         json.WriteEndObject();
         json.WriteEndObject();
+    }
+
+    /// <summary>The captures the profile holds: one, or several for an aggregated report (then "session" sums them up).</summary>
+    static void WriteSessions(Utf8JsonWriter json, Profile profile)
+    {
+        json.WriteStartArray("sessions");
+        foreach (var session in profile.Sessions)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", session.Id);
+            json.WriteNumber("pid", session.Target.Pid);
+            json.WriteString("startedUtc", ReportFormat.IsoUtc(session.StartedUtc));
+            if (session.EndedUtc is { } ended) json.WriteString("endedUtc", ReportFormat.IsoUtc(ended));
+            else json.WriteNull("endedUtc");
+            json.WriteNumber("snapshots", session.SnapshotCount);
+            json.WriteNumber("samples", session.SampleCount);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
     }
 
     static void WriteLimits(Utf8JsonWriter json, int top, double treeMinPercent)

@@ -61,6 +61,15 @@ static class ReportFormat
         _ => Duration(TimeSpan.FromTicks(ns / 100)),
     };
 
+    /// <summary>"Orders (pid 4242)", or "Orders (several processes)" for an aggregate over captures of different pids.</summary>
+    public static string ProcessTitle(SessionTarget target) =>
+        target.Pid == 0 ? $"{target.ProcessName} (several processes)" : $"{target.ProcessName} (pid {Integer(target.Pid)})";
+
+    /// <summary>"session 3", or for an aggregated profile "sessions 3, 4, 7 (3 captures)".</summary>
+    public static string SessionIds(Profile profile) => profile.Sessions.Count == 1
+        ? "session " + Integer(profile.Session.Id)
+        : $"sessions {string.Join(", ", profile.Sessions.Select(s => Integer(s.Id)))} ({Integer(profile.Sessions.Count)} captures)";
+
     /// <summary>"100 Hz", "97.3 Hz".</summary>
     public static string Rate(double hz) => hz.ToString("0.#", Invariant) + " Hz";
 

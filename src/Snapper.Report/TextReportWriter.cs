@@ -40,7 +40,7 @@ public static class TextReportWriter
         var span = session.EndedUtc is { } e
             ? $"{ReportFormat.Utc(session.StartedUtc)} to {ReportFormat.Utc(e)} ({ReportFormat.SessionDuration(profile)})"
             : $"{ReportFormat.Utc(session.StartedUtc)}, not ended ({ReportFormat.SessionDuration(profile)})";
-        Line(text, $"Snapper profile of {Clean(target.ProcessName)} (pid {ReportFormat.Integer(target.Pid)}), session {ReportFormat.Integer(session.Id)}");
+        Line(text, $"Snapper profile of {Clean(ReportFormat.ProcessTitle(target))}, {ReportFormat.SessionIds(profile)}");
         Line(text, $"  command line : {Clean(options.CommandLine(target))}");
         Line(text, $"  captured by  : {Clean(target.SnapperCommandLine)}");
         Line(text, $"  runtime      : {Clean(target.RuntimeVersion)} on {Clean(target.Host)}, engine {Clean(target.Engine)}");

@@ -44,7 +44,8 @@ public sealed record ThreadInfo(int Id, int OsThreadId, int ManagedThreadId, str
         : OsName is { Length: > 0 } os ? os
         : $"Thread {ManagedThreadId}";
 
-    public string Label => $"{DisplayName} (tid {OsThreadId})";
+    /// <summary>The display name with the OS thread id; just the name for a thread merged over several sessions (no single tid).</summary>
+    public string Label => OsThreadId == 0 ? DisplayName : $"{DisplayName} (tid {OsThreadId})";
 }
 
 /// <summary>What a session is about, fixed when it starts.</summary>

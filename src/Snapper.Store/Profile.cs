@@ -7,6 +7,14 @@ namespace Snapper.Store;
 public sealed class Profile
 {
     public required SessionInfo Session { get; init; }
+
+    /// <summary>
+    /// The sessions this profile holds: just <see cref="Session"/>, or for a profile aggregated over several
+    /// (see <see cref="ProfileReader.LoadMany"/>) each of them, oldest first, while <see cref="Session"/> sums them up.
+    /// </summary>
+    public IReadOnlyList<SessionInfo> Sessions { get => _sessions ?? [Session]; init => _sessions = value; }
+
+    IReadOnlyList<SessionInfo>? _sessions;
     public required IReadOnlyDictionary<int, FrameInfo> Frames { get; init; }
     public required IReadOnlyDictionary<int, StackNode> Stacks { get; init; }
     public required IReadOnlyList<ThreadInfo> Threads { get; init; }

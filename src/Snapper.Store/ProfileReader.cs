@@ -27,6 +27,56 @@ public static class ProfileReader
         }
     }
 
+    /// <summary>
+    /// Several sessions as one profile (see <see cref="SessionAggregate"/>): snapshots renumbered in time order with
+    /// offsets from the first session's start, threads merged by name. <paramref name="sessions"/> must not be empty.
+    /// </summary>
+    public static Profile LoadMany(SnapperDatabase db, IReadOnlyList<SessionInfo> sessions)
+    {
+        if (sessions.Count == 1) return Load(db, sessions[0]);
+        var ordered = sessions.OrderBy(s => s.StartedUtc).ThenBy(s => s.Id).ToList();
+        try
+        {
+            var start = ordered[0].StartedUtc;
+            var snapshots = new List<Snapshot>();
+            var samples = new List<Sample>();
+            var threads = new List<ThreadInfo>();
+            foreach (var session in ordered)
+            {
+                // Each session's sequence numbers become positions on the shared time line.
+                var shiftUs = (session.StartedUtc - start).Ticks / 10;
+                var sequence = new Dictionary<int, int>();
+                foreach (var snapshot in ReadSnapshots(db, session.Id))
+                {
+                    sequence[snapshot.Sequence] = snapshots.Count;
+                    snapshots.Add(snapshot with { Sequence = snapshots.Count, OffsetUs = snapshot.OffsetUs + shiftUs });
+                }
+                foreach (var sample in ReadSamples(db, session.Id))
+                    if (sequence.TryGetValue(sample.Sequence, out var at)) samples.Add(sample with { Sequence = at });
+                threads.AddRange(ReadThreads(db, session.Id));
+            }
+            var mapping = new Dictionary<int, int>();
+            var merged = SessionAggregate.MergeThreads(threads, mapping);
+            for (var i = 0; i < samples.Count; i++)
+                if (mapping.TryGetValue(samples[i].ThreadId, out var into)) samples[i] = samples[i] with { ThreadId = into };
+            var (stacks, frames) = ReadStacksAndFrames(db, samples);
+            return new Profile
+            {
+                Session = SessionAggregate.Summary(ordered, snapshots, samples.Count),
+                Sessions = ordered,
+                Threads = merged,
+                Snapshots = snapshots,
+                Samples = samples,
+                Stacks = stacks,
+                Frames = frames,
+            };
+        }
+        catch (SqliteException e)
+        {
+            throw new StoreException($"cannot read database: {SnapperDatabase.Describe(e)}", e);
+        }
+    }
+
     static List<ThreadInfo> ReadThreads(SnapperDatabase db, long session)
     {
         using var command = Query(db, "SELECT id, os_tid, managed_id, name, os_name, role FROM threads WHERE session_id = $s ORDER BY id;", session);

@@ -25,6 +25,13 @@ public static class ReportCommand
     static readonly Option<ThreadSelection?> Threads = CommonOptions.Threads("Report only the threads whose names match.");
     static readonly Option<bool> Idle = CommonOptions.Idle();
     static readonly Option<bool> ShowSecrets = CommonOptions.ShowSecrets();
+    static readonly Option<TimeSpan?> Since = CommonOptions.Duration("--since", "Aggregate every session started within this long before now into one report.");
+    static readonly Option<string?> Sessions = new("--sessions")
+    {
+        Description = "Aggregate these sessions into one report: ids separated by commas (e.g. 3,4,7).",
+        HelpName = "ids",
+    };
+    static readonly Option<string?> Name = new("--name") { Description = "With --since: only sessions of processes with this name.", HelpName = "name" };
 
     public static Command Create()
     {
@@ -37,8 +44,10 @@ public static class ReportCommand
               snapper report --format json -o profile.json
               snapper report --format text --threads 'Worker|Order'
               snapper report --idle                          include parked thread-pool threads
+              snapper report --since 24h --name Orders       every capture of Orders in the last day, as one
+              snapper report --sessions 3,4,7 --format text
             """)
-        { Db, Session, Format, Output, Threads, Idle, ShowSecrets };
+        { Db, Session, Since, Sessions, Name, Format, Output, Threads, Idle, ShowSecrets };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
     }
@@ -51,11 +60,58 @@ public static class ReportCommand
         var dbPath = result.GetValue(Db)!;
         using var db = SnapperDatabase.Open(dbPath, create: false);
         AbandonedSessions.Close(db);
-        var session = FindSession(db, result.GetValue(Session)!);
-        output ??= format == ReportFormat.Html ? SampleCommand.DefaultReportPath(dbPath, session.Id) : "-";
-        ReportFiles.Write(ProfileReader.Load(db, session), format, output, CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets));
+        var sessions = ChooseSessions(db, result);
+        var session = sessions[^1];
+        output ??= format != ReportFormat.Html ? "-"
+            : sessions.Count == 1 ? SampleCommand.DefaultReportPath(dbPath, session.Id)
+            : SampleCommand.DefaultReportPath(dbPath, sessions[0].Id).Replace("-session-", "-sessions-", StringComparison.Ordinal)[..^5]
+              + "-" + session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".html";
+        ReportFiles.Write(ProfileReader.LoadMany(db, sessions), format, output, CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets));
         if (output != "-") Console.WriteLine($"Report: {Path.GetFullPath(output)}");
         return (int)ExitCode.Success;
+    }
+
+    /// <summary>The session or sessions the options name, oldest first: --session, --sessions, or --since (with --name).</summary>
+    static List<SessionInfo> ChooseSessions(SnapperDatabase db, ParseResult result)
+    {
+        var since = result.GetValue(Since);
+        var ids = result.GetValue(Sessions);
+        var name = result.GetValue(Name);
+        var single = result.GetResult(Session) is { Implicit: false };
+        if ((since is not null ? 1 : 0) + (ids is not null ? 1 : 0) + (single ? 1 : 0) > 1)
+            throw new SnapperException(ExitCode.InvalidArguments, "give one of --session, --sessions and --since");
+        if (name is not null && since is null)
+            throw new SnapperException(ExitCode.InvalidArguments, "--name goes with --since (a session id already names one capture)");
+        if (ids is not null)
+        {
+            var parsed = ids.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(text =>
+                long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && id > 0
+                    ? id
+                    : throw new SnapperException(ExitCode.InvalidArguments, $"--sessions must be session ids separated by commas, not '{ids}'")).Distinct().ToList();
+            if (parsed.Count == 0) throw new SnapperException(ExitCode.InvalidArguments, "--sessions needs at least one session id");
+            return parsed.Select(id => FindSession(db, id.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                .OrderBy(s => s.StartedUtc).ThenBy(s => s.Id).ToList();
+        }
+        if (since is { } window)
+        {
+            if (window <= TimeSpan.Zero) throw new SnapperException(ExitCode.InvalidArguments, "--since must be longer than zero");
+            var from = DateTime.UtcNow - window;
+            var found = SessionQueries.List(db)
+                .Where(s => s.StartedUtc >= from && (name is null || s.Target.ProcessName.Equals(name, StringComparison.OrdinalIgnoreCase)))
+                .ToList();
+            if (found.Count > 0) return found;
+            var of = name is null ? "" : $" of '{name}'";
+            throw new SnapperException(ExitCode.NotFound, $"no sessions{of} started in the last {FormatWindow(window)} in '{db.Path}' (see 'snapper sessions')");
+        }
+        return [FindSession(db, result.GetValue(Session)!)];
+    }
+
+    static string FormatWindow(TimeSpan window)
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        return window.TotalDays >= 1 ? window.TotalDays.ToString("0.#", c) + " days"
+            : window.TotalHours >= 1 ? window.TotalHours.ToString("0.#", c) + " hours"
+            : window.TotalMinutes.ToString("0.#", c) + " minutes";
     }
 
     public static SessionInfo FindSession(SnapperDatabase db, string text)

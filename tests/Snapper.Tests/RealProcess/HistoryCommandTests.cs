@@ -112,6 +112,40 @@ public sealed class HistoryCommandTests
         Assert.Equal("ok", check.ExecuteScalar());
     }
 
+    [Fact]
+    public void Several_sessions_aggregate_into_one_report_with_threads_merged_by_name()
+    {
+        using var dir = new TempDirectory();
+        var name = UniqueName();
+        using var target = StartNamed(dir, name);
+        var db = dir.File("s.db");
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(0, SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--count", "20", "--db", db, "--no-report", "--quiet").ExitCode);
+
+        var all = SnapperCli.Run("report", "--db", db, "--since", "1h", "--name", name, "--format", "json", "--idle");
+        Assert.True(all.ExitCode == 0, all.ToString());
+        using (var json = System.Text.Json.JsonDocument.Parse(all.Stdout))
+        {
+            var root = json.RootElement;
+            Assert.Equal([1L, 2L, 3L], root.GetProperty("sessions").EnumerateArray().Select(s => s.GetProperty("id").GetInt64()));
+            Assert.Equal(60, root.GetProperty("session").GetProperty("snapshots").GetInt32());
+            var spinner = Assert.Single(root.GetProperty("threads").EnumerateArray(), t => t.GetProperty("name").GetString() == "Spinner");
+            Assert.Equal(60, spinner.GetProperty("samples").GetInt64()); // one thread over three captures
+            Assert.Equal(root.GetProperty("session").GetProperty("samples").GetInt64(), root.GetProperty("view").GetProperty("samples").GetInt64());
+        }
+
+        var two = SnapperCli.Run("report", "--db", db, "--sessions", "3,1", "--format", "text");
+        Assert.True(two.ExitCode == 0, two.ToString());
+        Assert.Contains("sessions 1, 3 (2 captures)", two.Stdout);
+        var html = SnapperCli.Run("report", "--db", db, "--sessions", "1,2,3");
+        Assert.True(html.ExitCode == 0, html.ToString());
+        Assert.True(File.Exists(dir.File("s-sessions-1-3.html")), html.ToString());
+
+        CliErrorTests.AssertError(SnapperCli.Run("report", "--db", db, "--since", "1h", "--session", "2"), 2, "one of --session, --sessions and --since");
+        CliErrorTests.AssertError(SnapperCli.Run("report", "--db", db, "--sessions", "1,99"), 10, "no session 99");
+        CliErrorTests.AssertError(SnapperCli.Run("report", "--db", db, "--since", "1h", "--name", "Other" + name), 10, "no sessions of");
+    }
+
     static int SessionRows(SnapperCli.Result result)
     {
         Assert.True(result.ExitCode == 0, result.ToString());
