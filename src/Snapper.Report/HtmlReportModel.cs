@@ -44,9 +44,9 @@ sealed record HtmlReportModel(
             Table(analysis, analysis.TopBySelf(top)),
             options.IncludeIdle,
             HtmlProfileData.Build(profile, analysis.Threads, options.IncludeIdle),
-            HtmlTemplates.Css,
-            HtmlTemplates.Script,
-            HtmlTemplates.ScriptHash);
+            HtmlTemplates.Report.Css,
+            HtmlTemplates.Report.Script,
+            HtmlTemplates.Report.ScriptHash);
     }
 
     internal static string StateCss(SampleState state) => "st-" + state switch

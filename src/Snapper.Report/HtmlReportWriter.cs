@@ -22,6 +22,6 @@ public static class HtmlReportWriter
         profile = ProfileFilter.SelectThreads(profile, options.Threads);
         // The tree is built by the page; only the thread table and the no-script table come from here.
         var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent: 100, options.IncludeIdle);
-        HtmlTemplates.Render(output, HtmlReportModel.Build(profile, analysis, options, top));
+        HtmlTemplates.Report.Render(output, HtmlReportModel.Build(profile, analysis, options, top));
     }
 }

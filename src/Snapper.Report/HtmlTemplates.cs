@@ -5,30 +5,36 @@ using HandlebarsDotNet;
 namespace Snapper.Report;
 
 /// <summary>
-/// The HTML report's template, style and script, embedded in the assembly and compiled once per process
-/// (Handlebars compilation costs far more than rendering).
+/// A page's template, style and script, embedded in the assembly and compiled once per process (Handlebars
+/// compilation costs far more than rendering). The report and the diff page share the style sheet.
 /// </summary>
-static class HtmlTemplates
+sealed class HtmlTemplates
 {
-    static readonly Lazy<HandlebarsTemplate<TextWriter, object, object>> Compiled = new(Compile);
+    public static readonly HtmlTemplates Report = new("report.hbs", "report.js", "report.css");
+    public static readonly HtmlTemplates Diff = new("diff.hbs", "diff.js", "report.css", "diff.css");
 
-    public static string Css { get; } = Guard(Read("report.css"), "</style");
+    readonly Lazy<HandlebarsTemplate<TextWriter, object, object>> _compiled;
 
-    public static string Script { get; } = Guard(Read("report.js"), "</script");
-
-    /// <summary>Base64 SHA-256 of <see cref="Script"/>: the page's Content-Security-Policy allows that script and no other.</summary>
-    public static string ScriptHash { get; } = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Script)));
-
-    public static void Render(TextWriter output, object model) => Compiled.Value(output, model, null!);
-
-    static HandlebarsTemplate<TextWriter, object, object> Compile()
+    HtmlTemplates(string template, string script, params string[] styles)
     {
-        // The default encoder HTML-escapes &, <, >, ", ', ` and = in every {{ }}; only our own CSS, script and the
-        // pre-escaped JSON go through {{{ }}}.
-        var handlebars = Handlebars.Create();
-        using var reader = new StringReader(Read("report.hbs"));
-        return handlebars.Compile(reader);
+        Css = Guard(string.Concat(styles.Select(Read)), "</style");
+        Script = Guard(Read(script), "</script");
+        // Base64 SHA-256 of the script: the page's Content-Security-Policy allows that script and no other.
+        ScriptHash = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Script)));
+        _compiled = new(() =>
+        {
+            // The default encoder HTML-escapes &, <, >, ", ', ` and = in every {{ }}; only our own CSS, script and the
+            // pre-escaped JSON go through {{{ }}}.
+            using var reader = new StringReader(Read(template));
+            return Handlebars.Create().Compile(reader);
+        });
     }
+
+    public string Css { get; }
+    public string Script { get; }
+    public string ScriptHash { get; }
+
+    public void Render(TextWriter output, object model) => _compiled.Value(output, model, null!);
 
     static string Read(string name)
     {
@@ -42,6 +48,6 @@ static class HtmlTemplates
     /// <summary>Our own files are inserted raw, so they must not end the element they are inserted into either.</summary>
     static string Guard(string content, string closing) =>
         content.Contains(closing, StringComparison.OrdinalIgnoreCase)
-            ? throw new InvalidOperationException($"embedded {closing}> would break the report")
+            ? throw new InvalidOperationException($"embedded {closing}> would break the page")
             : content;
 }

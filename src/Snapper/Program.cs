@@ -22,6 +22,7 @@ static class Program
             SessionsCommand.Create(),
             PsCommand.Create(),
             PruneCommand.Create(),
+            DiffCommand.Create(),
             DemoCommand.Create(),
         };
         // No command at all: show what there is rather than an error.

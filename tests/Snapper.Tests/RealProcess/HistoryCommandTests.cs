@@ -146,6 +146,38 @@ public sealed class HistoryCommandTests
         CliErrorTests.AssertError(SnapperCli.Run("report", "--db", db, "--since", "1h", "--name", "Other" + name), 10, "no sessions of");
     }
 
+    [Fact]
+    public void Diff_names_what_grew_and_what_shrank()
+    {
+        using var dir = new TempDirectory();
+        var db = dir.File("s.db");
+        using (var before = RunningTarget.StartTestTarget("states"))
+            Assert.Equal(0, SnapperCli.Run("sample", "--pid", before.Pid.ToString(), "--count", "40", "--db", db, "--no-report", "--quiet").ExitCode);
+        using (var after = RunningTarget.StartTestTarget("split"))
+            Assert.Equal(0, SnapperCli.Run("sample", "--pid", after.Pid.ToString(), "--count", "40", "--db", db, "--no-report", "--quiet").ExitCode);
+
+        var json = SnapperCli.Run("diff", "--db", db, "--base", "1", "--compare", "2", "--format", "json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using (var doc = System.Text.Json.JsonDocument.Parse(json.Stdout))
+        {
+            var root = doc.RootElement;
+            var regressions = root.GetProperty("regressions").EnumerateArray().Select(e => e.GetString()).ToList();
+            var improvements = root.GetProperty("improvements").EnumerateArray().Select(e => e.GetString()).ToList();
+            Assert.Contains("Snapper.TestTarget.Split.Burn", regressions);
+            Assert.Contains("Snapper.TestTarget.StateSpinner.Spin", improvements);
+            var seventy = root.GetProperty("functions").EnumerateArray().Single(f => f.GetProperty("name").GetString() == "Snapper.TestTarget.Split.Seventy");
+            Assert.Equal(0, seventy.GetProperty("baseTotal").GetDouble());
+            Assert.True(seventy.GetProperty("totalDelta").GetDouble() > 10, seventy.ToString());
+        }
+        var text = SnapperCli.Run("diff", "--db", db, "--base", "1", "--compare", "2", "--format", "text");
+        Assert.Contains("Regressions", text.Stdout);
+        Assert.Contains("Snapper.TestTarget.StateSpinner.Spin", text.Stdout);
+        var html = SnapperCli.Run("diff", "--db", db, "--base", "1", "--compare", "2");
+        Assert.True(html.ExitCode == 0 && File.Exists(dir.File("s-diff-1-vs-2.html")), html.ToString());
+        CliErrorTests.AssertError(SnapperCli.Run("diff", "--db", db, "--base", "1", "--compare", "99"), 10, "no session 99");
+        CliErrorTests.AssertError(SnapperCli.Run("diff", "--db", db, "--base", "x", "--compare", "2"), 2, "--base must be session ids");
+    }
+
     static int SessionRows(SnapperCli.Result result)
     {
         Assert.True(result.ExitCode == 0, result.ToString());
