@@ -20,6 +20,11 @@ public static class SampleCommand
         Description = "With --name: when no such process is running, exit 0 without a word instead of failing with code 11 (for cron, when the service may be down).",
     };
     static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print nothing but errors (for cron and systemd)." };
+    static readonly Argument<string[]> Launch = new("command")
+    {
+        Description = "After '--': a command to start and profile from its start until it exits, instead of --pid or --name.",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
     static readonly Option<TimeSpan?> Keep = CommonOptions.Duration("--keep",
         "After the capture, delete the database's sessions started longer ago than this (as 'snapper prune --older-than').");
     static readonly Option<int?> Count = new("--count", "-n") { Description = "Stop after this many samples (default 200 when no --duration is given).", HelpName = "n" };
@@ -46,6 +51,7 @@ public static class SampleCommand
             Examples:
               snapper sample --pid 1234                      200 samples at 100 Hz, then report
               snapper sample --name Orders --duration 30s --quiet --if-running   from cron
+              snapper sample -- dotnet MyApp.dll --port 8080  start it, profile it until it exits
               snapper sample --pid 1234 --duration 30s --rate 50
               snapper sample --pid 1234 --interval 20ms --count 500 --db /var/lib/snapper/app.db
               snapper sample --pid 1234 --threads '^Order'     only the threads whose names start with "Order"
@@ -54,7 +60,7 @@ public static class SampleCommand
             syscall it was blocked in, and the CPU time it used since the previous sample.
             """)
         {
-            Pid, Name, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, Quiet, Keep,
+            Pid, Name, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, Quiet, Keep, Launch,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -72,7 +78,8 @@ public static class SampleCommand
         if (reportPath is not null) ReportFiles.EnsureWritable(reportPath);
 
         var quiet = result.GetValue(Quiet);
-        if (FindTarget(result) is not { } target) return (int)ExitCode.Success; // --if-running, and it is not
+        var launched = result.GetValue(Launch) is { Length: > 0 } command ? LaunchAndWaitForRuntime(result, command) : null;
+        if ((launched ?? FindTarget(result)) is not { } target) return (int)ExitCode.Success; // --if-running, and it is not
         var dbPath = result.GetValue(Db)!;
         using var db = SnapperDatabase.Open(dbPath);
         var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads));
@@ -81,15 +88,74 @@ public static class SampleCommand
                 $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
         // The default report is named after the session, so its path is known only once the session exists.
         Func<long, string>? reportPathFor = result.GetValue(NoReport) ? null : id => reportPath ?? DefaultReportPath(dbPath, id);
-        var (session, capture) = ReportedCapture.Run(db, dbPath, options, reportPathFor, CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets), quiet);
+        var reportOptions = CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets);
+        var (session, capture) = launched is null
+            ? ReportedCapture.Run(db, dbPath, options, reportPathFor, reportOptions, quiet)
+            : RunWhenReadable(() => ReportedCapture.Run(db, dbPath, options, reportPathFor, reportOptions, quiet));
         if (result.GetValue(Keep) is { } keep)
         {
             var pruned = Retention.Prune(db, keep, null, dryRun: false);
             if (!quiet && pruned.Deleted.Count > 0) Console.WriteLine(Retention.Describe(pruned, dryRun: false));
         }
-        if (capture.Sampler.Reason == SessionEndReason.TargetExited)
+        // A launched command is profiled until it exits: that is the end, not a failure.
+        if (capture.Sampler.Reason == SessionEndReason.TargetExited && launched is null)
             return CommandRunner.Fail(ExitCode.TargetExited, $"the target exited during the capture; the {session.SnapshotCount} samples taken are kept");
         return (int)ExitCode.Success;
+    }
+
+    /// <summary>
+    /// Starts the command after '--' and waits (up to 10 s) until its .NET runtime is loaded, so that sampling can
+    /// begin: from then on every sample counts. A command that exits first, or loads no runtime, is an error.
+    /// </summary>
+    static TargetProcess LaunchAndWaitForRuntime(ParseResult result, string[] command)
+    {
+        if (result.GetValue(Pid) is not null || result.GetValue(Name) is not null)
+            throw new SnapperException(ExitCode.InvalidArguments, "give --pid, --name or a command after '--', not several");
+        int pid;
+        try
+        {
+            pid = Sampling.Linux.LaunchedProcess.Start(command[0], command[1..]);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SnapperException(ExitCode.NoSuchProcess, e.Message);
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                return TargetProcess.Inspect(pid);
+            }
+            catch (SnapperException e) when (e.Code == ExitCode.NotDotNet && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20); // the runtime is not loaded yet
+            }
+            catch (SnapperException e) when (e.Code == ExitCode.NoSuchProcess)
+            {
+                throw new SnapperException(ExitCode.NoSuchProcess, $"'{command[0]}' exited before its .NET runtime could be read");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A command just launched has its runtime mapped a moment before the runtime's data can be read: opening the
+    /// capture is retried for a few seconds. Nothing is stored until it opens.
+    /// </summary>
+    static T RunWhenReadable<T>(Func<T> capture)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                return capture();
+            }
+            catch (SnapperException e) when (e.Code == ExitCode.NotDotNet && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+        }
     }
 
     /// <summary>The process --pid or --name names; null when --if-running and no process has the name.</summary>
@@ -131,7 +197,8 @@ public static class SampleCommand
         var duration = result.GetValue(Duration);
         if (duration is { } d && d <= TimeSpan.Zero)
             throw new SnapperException(ExitCode.InvalidArguments, "--duration must be longer than zero");
-        if (count is null && duration is null) count = 200;
+        // A launched command is profiled until it exits, unless told otherwise.
+        if (count is null && duration is null && result.GetValue(Launch) is not { Length: > 0 }) count = 200;
         var period = interval ?? TimeSpan.FromSeconds(1.0 / (rate ?? 100));
         return new SamplingPlan(period, count, duration);
     }

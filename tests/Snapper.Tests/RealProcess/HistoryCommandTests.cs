@@ -178,6 +178,26 @@ public sealed class HistoryCommandTests
         CliErrorTests.AssertError(SnapperCli.Run("diff", "--db", db, "--base", "x", "--compare", "2"), 2, "--base must be session ids");
     }
 
+    [Fact]
+    public void A_launched_command_is_profiled_from_its_start_until_it_exits()
+    {
+        using var dir = new TempDirectory();
+        var db = dir.File("s.db");
+
+        var run = SnapperCli.Run("sample", "--db", db, "--no-report", "--",
+            Dotnet.Host, Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "exit-after", "1500");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("READY", run.Stdout); // the command keeps the terminal
+        var profile = ProfileQueries.LoadLatest(db);
+        Assert.Equal(SessionEndReason.TargetExited, profile.Session.EndReason);
+        Assert.True(profile.Session.SnapshotCount > 50, $"{profile.Session.SnapshotCount} snapshots");
+        Assert.Contains(profile.Frames.Values, f => f.TypeName == "Snapper.TestTarget.Spinner" && f.MethodName == "Spin");
+
+        CliErrorTests.AssertError(SnapperCli.Run("sample", "--db", db, "--", "/bin/false"), 3, "exited before its .NET runtime could be read");
+        CliErrorTests.AssertError(SnapperCli.Run("sample", "--db", db, "--pid", "1", "--", "/bin/true"), 2, "not several");
+    }
+
     static int SessionRows(SnapperCli.Result result)
     {
         Assert.True(result.ExitCode == 0, result.ToString());
