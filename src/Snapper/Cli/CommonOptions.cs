@@ -9,9 +9,10 @@ public static class CommonOptions
 {
     public const string DefaultDatabase = "snapper.db";
 
-    public static Option<string> Database() => new("--db")
+    /// <param name="creates">Whether the command creates the store when it is missing (only captures do).</param>
+    public static Option<string> Database(bool creates = false) => new("--db")
     {
-        Description = "The SQLite store (created if missing). Many sessions share one file.",
+        Description = creates ? "The SQLite store (created if missing). Many sessions share one file." : "The SQLite store (it must exist; 'snapper sample' creates it).",
         DefaultValueFactory = _ => DefaultDatabase,
         HelpName = "path",
     };

@@ -31,7 +31,7 @@ public static class SampleCommand
     static readonly Option<double?> Rate = new("--rate", "-r") { Description = "Samples per second (default 100). Each sample stops the target briefly.", HelpName = "hz" };
     static readonly Option<TimeSpan?> Interval = CommonOptions.Duration("--interval", "Time between samples, instead of --rate.");
     static readonly Option<TimeSpan?> Duration = CommonOptions.Duration("--duration", "Stop after this long. With --count, whichever comes first.");
-    static readonly Option<string> Db = CommonOptions.Database();
+    static readonly Option<string> Db = CommonOptions.Database(creates: true);
     static readonly Option<string?> ReportPath = new("--report") { Description = "Where to write the HTML report (default: beside the database, named after the session).", HelpName = "path" };
     static readonly Option<bool> NoReport = new("--no-report") { Description = "Store the samples only; render later with 'snapper report'." };
     static readonly Option<int> MaxFrames = new("--max-frames") { Description = "Deepest stack to read per thread.", DefaultValueFactory = _ => 256, HelpName = "n" };
