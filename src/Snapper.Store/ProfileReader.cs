@@ -97,14 +97,21 @@ public static class ProfileReader
         return snapshots;
     }
 
+    /// <summary>A session's samples in snapshot order: unpacked from its snapshots, or rows of a session written before schema 3.</summary>
     static List<Sample> ReadSamples(SnapperDatabase db, long session)
     {
-        using var command = Query(db, "SELECT seq, thread_id, stack_id, state, activity, syscall, cpu_ns FROM samples WHERE session_id = $s ORDER BY seq, thread_id;", session);
-        using var r = command.ExecuteReader();
         var samples = new List<Sample>();
-        while (r.Read())
-            samples.Add(new Sample(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), (SampleState)r.GetInt32(3),
-                (SampleActivity)r.GetInt32(4), r.GetInt32(5), r.GetInt64(6)));
+        using (var packed = Query(db, "SELECT seq, samples FROM snapshots WHERE session_id = $s AND samples IS NOT NULL ORDER BY seq;", session))
+        using (var r = packed.ExecuteReader())
+        {
+            while (r.Read())
+                SnapshotSamples.Unpack(r.GetInt32(0), (byte[])r.GetValue(1), samples);
+        }
+        using var command = Query(db, "SELECT seq, thread_id, stack_id, state, activity, syscall, cpu_ns FROM samples WHERE session_id = $s ORDER BY seq, thread_id;", session);
+        using var rows = command.ExecuteReader();
+        while (rows.Read())
+            samples.Add(new Sample(rows.GetInt32(0), rows.GetInt32(1), rows.GetInt32(2), (SampleState)rows.GetInt32(3),
+                (SampleActivity)rows.GetInt32(4), rows.GetInt32(5), rows.GetInt64(6)));
         return samples;
     }
 

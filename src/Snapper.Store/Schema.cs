@@ -80,6 +80,17 @@ static class Schema
         ALTER TABLE samples ADD COLUMN syscall INTEGER NOT NULL DEFAULT -1;
         ALTER TABLE samples ADD COLUMN cpu_ns INTEGER NOT NULL DEFAULT 0;
         """,
+        // 3: a snapshot's samples packed into its row (SnapshotSamples); the samples table keeps older sessions' rows.
+        // session_stacks lists the stacks each session uses, so pruning need not unpack every snapshot.
+        """
+        ALTER TABLE snapshots ADD COLUMN sample_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE snapshots ADD COLUMN samples BLOB;
+        CREATE TABLE session_stacks(
+            session_id INTEGER NOT NULL,
+            stack_id INTEGER NOT NULL,
+            PRIMARY KEY(session_id, stack_id)) WITHOUT ROWID;
+        INSERT OR IGNORE INTO session_stacks SELECT DISTINCT session_id, stack_id FROM samples WHERE stack_id <> 0;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

@@ -53,7 +53,7 @@ public static class SessionPruner
         {
             using var transaction = db.Connection.BeginTransaction();
             var ids = "(" + string.Join(',', deleted.Select(s => s.Id.ToString(CultureInfo.InvariantCulture))) + ")";
-            foreach (var table in new[] { "samples", "snapshots", "threads" })
+            foreach (var table in new[] { "samples", "snapshots", "threads", "session_stacks" })
                 Execute(db, $"DELETE FROM {table} WHERE session_id IN {ids};", transaction);
             Execute(db, $"DELETE FROM sessions WHERE id IN {ids};", transaction);
             transaction.Commit();
@@ -75,13 +75,15 @@ public static class SessionPruner
         return new PruneResult(deleted, samples, before, SizeOf(db), note);
     }
 
-    /// <summary>Stacks no remaining sample reaches (walking up from every leaf still used), and frames no stack uses.</summary>
+    /// <summary>Stacks no remaining session reaches (walking up from every leaf a session uses), and frames no stack uses.</summary>
     static void DeleteUnusedStacks(SnapperDatabase db)
     {
         using var transaction = db.Connection.BeginTransaction();
         Execute(db, """
             CREATE TEMP TABLE used_stacks AS
             WITH RECURSIVE used(id) AS (
+                SELECT stack_id FROM session_stacks
+                UNION
                 SELECT DISTINCT stack_id FROM samples WHERE stack_id <> 0
                 UNION
                 SELECT stacks.parent FROM stacks JOIN used ON stacks.id = used.id WHERE stacks.parent <> 0)

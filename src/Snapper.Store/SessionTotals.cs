@@ -24,7 +24,11 @@ static class SessionTotals
             }
         }
         long sampleCount;
-        using (var count = db.Command("SELECT count(*) FROM samples WHERE session_id = $s;"))
+        // Packed in the snapshots (schema 3), or rows of their own in sessions written before.
+        using (var count = db.Command("""
+            SELECT (SELECT coalesce(sum(sample_count), 0) FROM snapshots WHERE session_id = $s)
+                 + (SELECT count(*) FROM samples WHERE session_id = $s);
+            """))
         {
             count.Parameters.AddWithValue("$s", sessionId);
             sampleCount = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);

@@ -6,7 +6,9 @@ namespace Snapper.Store;
 /// <summary>
 /// Writes one session. Not thread-safe: one consumer thread owns it. Writes go into an open transaction that
 /// <see cref="Commit"/> ends, so a batch is all or nothing and a crash loses at most the batch in flight.
-/// Frames and stacks are interned against the whole file, so repeated stacks cost one small row per sample.
+/// Frames and stacks are interned against the whole file; a snapshot's samples are packed into its row
+/// (<see cref="SnapshotSamples"/>), so a sample costs a few bytes. The stacks a session uses are listed once in
+/// session_stacks, for pruning.
 /// </summary>
 public sealed class SessionWriter : IDisposable
 {
@@ -14,7 +16,10 @@ public sealed class SessionWriter : IDisposable
     readonly Dictionary<FrameInfo, int> _frameIds = new();
     readonly Dictionary<(int Parent, int Frame), int> _stackIds = new();
     readonly Dictionary<(int OsTid, int ManagedId), (int Id, ThreadIdentity Identity)> _threads = new();
-    readonly SqliteCommand _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSample;
+    readonly SqliteCommand _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSessionStack;
+    readonly HashSet<int> _sessionStacks = new();
+    readonly List<Sample> _pendingSamples = new();
+    Snapshot? _pendingSnapshot;
     SqliteTransaction? _transaction;
 
     public long SessionId { get; }
@@ -37,13 +42,11 @@ public sealed class SessionWriter : IDisposable
             "$session", "$tid", "$mid", "$name", "$os", "$role");
         _renameThread = Prepare("UPDATE threads SET name = $name, os_name = $os, role = $role WHERE id = $id;",
             "$name", "$os", "$role", "$id");
-        _insertSnapshot = Prepare(
-            "INSERT INTO snapshots(session_id, seq, offset_us, pause_us, late) VALUES($session, $seq, $offset, $pause, $late);",
-            "$session", "$seq", "$offset", "$pause", "$late");
-        _insertSample = Prepare("""
-            INSERT OR REPLACE INTO samples(session_id, seq, thread_id, stack_id, state, activity, syscall, cpu_ns)
-            VALUES($session, $seq, $thread, $stack, $state, $activity, $syscall, $cpu);
-            """, "$session", "$seq", "$thread", "$stack", "$state", "$activity", "$syscall", "$cpu");
+        _insertSnapshot = Prepare("""
+            INSERT INTO snapshots(session_id, seq, offset_us, pause_us, late, sample_count, samples)
+            VALUES($session, $seq, $offset, $pause, $late, $count, $samples);
+            """, "$session", "$seq", "$offset", "$pause", "$late", "$count", "$samples");
+        _insertSessionStack = Prepare("INSERT OR IGNORE INTO session_stacks(session_id, stack_id) VALUES($session, $stack);", "$session", "$stack");
     }
 
     /// <summary>Records a new session as running and returns its writer.</summary>
@@ -124,24 +127,41 @@ public sealed class SessionWriter : IDisposable
         return id;
     }
 
+    /// <summary>Starts a snapshot; its samples follow with <see cref="AddSample"/>. It is written when the next one starts or on commit.</summary>
     public void AddSnapshot(Snapshot snapshot)
     {
-        EnsureTransaction();
-        Bind(_insertSnapshot, SessionId, snapshot.Sequence, snapshot.OffsetUs, snapshot.PauseUs, snapshot.Late ? 1 : 0);
-        _insertSnapshot.ExecuteNonQuery();
+        WritePendingSnapshot();
+        _pendingSnapshot = snapshot;
     }
 
     public void AddSample(Sample sample)
     {
+        if (_pendingSnapshot is not { } snapshot || snapshot.Sequence != sample.Sequence)
+            throw new InvalidOperationException($"sample of snapshot {sample.Sequence} added outside it");
+        _pendingSamples.Add(sample);
+    }
+
+    void WritePendingSnapshot()
+    {
+        if (_pendingSnapshot is not { } snapshot) return;
         EnsureTransaction();
-        Bind(_insertSample, SessionId, sample.Sequence, sample.ThreadId, sample.StackId, (int)sample.State, (int)sample.Activity,
-            sample.Syscall, sample.CpuNs);
-        _insertSample.ExecuteNonQuery();
+        Bind(_insertSnapshot, SessionId, snapshot.Sequence, snapshot.OffsetUs, snapshot.PauseUs, snapshot.Late ? 1 : 0,
+            _pendingSamples.Count, SnapshotSamples.Pack(_pendingSamples));
+        _insertSnapshot.ExecuteNonQuery();
+        foreach (var sample in _pendingSamples)
+        {
+            if (sample.StackId == 0 || !_sessionStacks.Add(sample.StackId)) continue;
+            Bind(_insertSessionStack, SessionId, sample.StackId);
+            _insertSessionStack.ExecuteNonQuery();
+        }
+        _pendingSnapshot = null;
+        _pendingSamples.Clear();
     }
 
     /// <summary>Ends the current batch. Everything added so far is durable once this returns.</summary>
     public void Commit()
     {
+        WritePendingSnapshot();
         if (_transaction is null) return;
         try
         {
@@ -165,7 +185,7 @@ public sealed class SessionWriter : IDisposable
     {
         if (_transaction is not null) return;
         _transaction = WithStoreErrors(() => _db.Connection.BeginTransaction(deferred: false));
-        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSample })
+        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSessionStack })
             command.Transaction = _transaction;
     }
 
@@ -197,7 +217,7 @@ public sealed class SessionWriter : IDisposable
     {
         // An uncommitted batch is rolled back by Dispose: the caller decides durability with Commit().
         _transaction?.Dispose();
-        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSample })
+        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSessionStack })
             command.Dispose();
     }
 }

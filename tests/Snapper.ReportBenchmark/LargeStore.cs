@@ -10,9 +10,11 @@ namespace Snapper.ReportBenchmark;
 /// </summary>
 static class LargeStore
 {
-    public static long Write(SnapperDatabase db, int samples, int threads, int stacks)
+    /// <param name="blocked">Every thread sits in one stack the whole time (the store's best case: stacks repeat).</param>
+    public static long Write(SnapperDatabase db, int samples, int threads, int stacks, bool blocked = false, int seed = 20261121)
     {
-        var random = new Random(20261121);
+        var random = new Random(seed);
+        var layout = new Random(20261121); // the same stacks in every session, as captures of one program have
         var methods = Enumerable.Range(0, 2_000)
             .Select(i => new FrameInfo(FrameKind.Managed, i % 3 == 0 ? "System.Private.CoreLib.dll" : "Orders.dll", $"Namespace{i % 13}.Type{i % 97}", $"Method{i}"))
             .ToArray();
@@ -20,9 +22,9 @@ static class LargeStore
         var seen = new HashSet<string> { Key(paths[0]) };
         while (paths.Count < stacks)
         {
-            var basis = paths[random.Next(paths.Count)];
-            var keep = random.Next(Math.Min(5, basis.Length), basis.Length + 1);
-            var path = basis.Take(keep).Concat(Enumerable.Range(0, random.Next(1, 5)).Select(_ => methods[random.Next(methods.Length)])).Take(80).ToArray();
+            var basis = paths[layout.Next(paths.Count)];
+            var keep = layout.Next(Math.Min(5, basis.Length), basis.Length + 1);
+            var path = basis.Take(keep).Concat(Enumerable.Range(0, layout.Next(1, 5)).Select(_ => methods[layout.Next(methods.Length)])).Take(80).ToArray();
             if (seen.Add(Key(path))) paths.Add(path);
         }
 
@@ -32,8 +34,8 @@ static class LargeStore
         using var writer = SessionWriter.Begin(db, target, start);
         var snapshots = (samples + threads - 1) / threads;
         var stackIds = paths.Select(writer.InternStack).ToArray();
-        var blocked = new int[threads];
-        for (var t = 0; t < threads; t++) blocked[t] = random.Next(stacks);
+        var blockedStack = new int[threads];
+        for (var t = 0; t < threads; t++) blockedStack[t] = random.Next(stacks);
         var written = 0;
         for (var seq = 0; seq < snapshots && written < samples; seq++)
         {
@@ -43,8 +45,8 @@ static class LargeStore
                 var thread = writer.InternThread(10_000 + t, new ThreadIdentity(t + 1, $"worker {t}", $"worker {t}", null));
                 // Every stack at least once; then hot stacks far more often than cold ones; a quarter of the threads
                 // sit in one blocked stack, as waiting threads do.
-                var waiting = t % 4 == 0 && seq % 50 != 0;
-                var stack = written < stacks ? written : waiting ? blocked[t] : (int)(Math.Pow(random.NextDouble(), 3) * stacks);
+                var waiting = blocked || (t % 4 == 0 && seq % 50 != 0);
+                var stack = blocked ? t % stacks : written < stacks ? written : waiting ? blockedStack[t] : (int)(Math.Pow(random.NextDouble(), 3) * stacks);
                 var state = waiting ? SampleState.LockWait : SampleState.Cpu;
                 writer.AddSample(new Sample(seq, thread, stackIds[stack], state,
                     waiting ? SampleActivity.Syscall : SampleActivity.ManagedCode, waiting ? 202 : -1, waiting ? 0 : 9_000_000 + random.Next(2_000_000)));

@@ -3,6 +3,8 @@
 // how fast zooming and searching respond. Prints a markdown table (README, "Benchmark").
 //   dotnet run -c Release --project tests/Snapper.ReportBenchmark [-- --samples 1000000 --threads 20 --stacks 20000 --keep DIR]
 // --keep leaves the store and the report in DIR, to look at.
+//   dotnet run -c Release --project tests/Snapper.ReportBenchmark -- --history
+// measures the history goals instead: store growth per sample, report --since over 100 sessions, prune of 1 GB.
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Playwright;
@@ -11,6 +13,19 @@ using Snapper.Store;
 
 int Arg(string name, int fallback) =>
     args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+if (args.Contains("--history"))
+{
+    var historyDir = Directory.CreateTempSubdirectory("snapper-history-bench-").FullName;
+    try
+    {
+        HistoryBenchmark.Run(historyDir, Path.Combine(AppContext.BaseDirectory, "snapper.dll"));
+    }
+    finally
+    {
+        Directory.Delete(historyDir, recursive: true);
+    }
+    return 0;
+}
 var samples = Arg("--samples", 1_000_000);
 var threads = Arg("--threads", 20);
 var stacks = Arg("--stacks", 20_000);
