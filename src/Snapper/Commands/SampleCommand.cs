@@ -19,6 +19,10 @@ public static class SampleCommand
     {
         Description = "With --name: when no such process is running, exit 0 without a word instead of failing with code 11 (for cron, when the service may be down).",
     };
+    static readonly Option<bool> All = new("--all")
+    {
+        Description = "With --name: when several processes have the name, sample each of them at once, each into its own session.",
+    };
     static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print nothing but errors (for cron and systemd)." };
     static readonly Argument<string[]> Launch = new("command")
     {
@@ -60,7 +64,7 @@ public static class SampleCommand
             syscall it was blocked in, and the CPU time it used since the previous sample.
             """)
         {
-            Pid, Name, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, Quiet, Keep, Launch,
+            Pid, Name, All, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, Quiet, Keep, Launch,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -79,8 +83,26 @@ public static class SampleCommand
 
         var quiet = result.GetValue(Quiet);
         var launched = result.GetValue(Launch) is { Length: > 0 } command ? LaunchAndWaitForRuntime(result, command) : null;
-        if ((launched ?? FindTarget(result)) is not { } target) return (int)ExitCode.Success; // --if-running, and it is not
+        var targets = launched is not null ? [launched] : FindTargets(result);
+        if (targets.Count == 0) return (int)ExitCode.Success; // --if-running, and it is not
         var dbPath = result.GetValue(Db)!;
+        if (targets.Count > 1)
+        {
+            if (!quiet) Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Sampling {targets.Count} processes named {targets[0].Name} (pids {string.Join(", ", targets.Select(t => t.Pid))}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
+            SnapperDatabase.Open(dbPath).Dispose(); // create (or upgrade) the store once, before the captures share it
+            var exit = ParallelCaptures.Run(dbPath,
+                targets.Select(t => new CaptureOptions(t, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads))).ToList(),
+                result.GetValue(NoReport) ? null : id => DefaultReportPath(dbPath, id), CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets), quiet);
+            if (result.GetValue(Keep) is { } keepAll)
+            {
+                using var store = SnapperDatabase.Open(dbPath);
+                var pruned = Retention.Prune(store, keepAll, null, dryRun: false);
+                if (!quiet && pruned.Deleted.Count > 0) Console.WriteLine(Retention.Describe(pruned, dryRun: false));
+            }
+            return exit;
+        }
+        var target = targets[0];
         using var db = SnapperDatabase.Open(dbPath);
         var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads));
         if (!quiet)
@@ -158,25 +180,33 @@ public static class SampleCommand
         }
     }
 
-    /// <summary>The process --pid or --name names; null when --if-running and no process has the name.</summary>
-    static TargetProcess? FindTarget(ParseResult result)
+    /// <summary>The process --pid or --name names (several with --all); none when --if-running and no process has the name.</summary>
+    static List<TargetProcess> FindTargets(ParseResult result)
     {
         var pid = result.GetValue(Pid);
         var name = result.GetValue(Name);
         if ((pid is null) == (name is null))
             throw new SnapperException(ExitCode.InvalidArguments, "give the process to sample with --pid or --name (see 'snapper ps')");
-        if (pid is { } id) return TargetProcess.Inspect(id);
+        if (result.GetValue(All) && name is null)
+            throw new SnapperException(ExitCode.InvalidArguments, "--all goes with --name");
+        if (pid is { } id) return [TargetProcess.Inspect(id)];
         var matches = DotnetProcesses.Named(name!);
         if (matches.Count == 0)
         {
-            if (result.GetValue(IfRunning)) return null;
+            if (result.GetValue(IfRunning)) return [];
             throw new SnapperException(ExitCode.NoMatchingProcess, $"no .NET process named '{name}' is running (see 'snapper ps')");
+        }
+        if (matches.Count > 1 && result.GetValue(All))
+        {
+            if (result.GetValue(ReportPath) is not null)
+                throw new SnapperException(ExitCode.InvalidArguments, "--report names one file: with --all each session gets its own report beside the database");
+            return matches.Select(m => TargetProcess.Inspect(m.Pid)).ToList();
         }
         if (matches.Count > 1)
             throw new SnapperException(ExitCode.InvalidArguments, $"{matches.Count} .NET processes are named '{name}': " +
                 string.Join(", ", matches.Select(m => string.Create(CultureInfo.InvariantCulture, $"pid {m.Pid} ({Report.CommandLineRedactor.Redact(m.CommandLine)})"))) +
-                "; pick one with --pid");
-        return TargetProcess.Inspect(matches[0].Pid);
+                "; pick one with --pid, or sample them all with --all");
+        return [TargetProcess.Inspect(matches[0].Pid)];
     }
 
     public static string DefaultReportPath(string dbPath, long sessionId) => OutputFile.BesideDatabase(dbPath, sessionId, ".html");

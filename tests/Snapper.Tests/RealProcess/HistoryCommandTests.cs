@@ -65,7 +65,15 @@ public sealed class HistoryCommandTests
         var twinDir = new TempDirectory();
         using (twinDir)
         using (var twin = StartNamed(twinDir, name))
+        {
             CliErrorTests.AssertError(SnapperCli.Run("sample", "--name", name, "--db", db), 2, $"2 .NET processes are named '{name}'");
+            // --all: each into its own session, at the same time.
+            var both = SnapperCli.Run("sample", "--name", name, "--all", "--count", "10", "--db", db, "--no-report");
+            Assert.True(both.ExitCode == 0, both.ToString());
+            using var store = SnapperDatabase.Open(db, create: false);
+            var pids = SessionQueries.List(store).Skip(1).Select(s => s.Target.Pid).Order().ToArray();
+            Assert.Equal(new[] { target.Pid, twin.Pid }.Order().ToArray(), pids);
+        }
     }
 
     [Fact]
