@@ -24,6 +24,10 @@ public static class SampleCommand
         Description = "With --name: when several processes have the name, sample each of them at once, each into its own session.",
     };
     static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print nothing but errors (for cron and systemd)." };
+    static readonly Option<bool> Verbose = new("--verbose", "-v")
+    {
+        Description = "Also print where each sample's time went (stopping, walking, resuming, naming), threads stopped and memory reads per sample.",
+    };
     static readonly Argument<string[]> Launch = new("command")
     {
         Description = "After '--': a command to start and profile from its start until it exits, instead of --pid or --name.",
@@ -64,7 +68,7 @@ public static class SampleCommand
             syscall it was blocked in, and the CPU time it used since the previous sample.
             """)
         {
-            Pid, Name, All, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, Quiet, Keep, Launch,
+            Pid, Name, All, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, Quiet, Verbose, Keep, Launch,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -114,6 +118,7 @@ public static class SampleCommand
         var (session, capture) = launched is null
             ? ReportedCapture.Run(db, dbPath, options, reportPathFor, reportOptions, quiet)
             : RunWhenReadable(() => ReportedCapture.Run(db, dbPath, options, reportPathFor, reportOptions, quiet));
+        if (result.GetValue(Verbose) && !quiet) Console.WriteLine(Describe(capture.Timings));
         if (result.GetValue(Keep) is { } keep)
         {
             var pruned = Retention.Prune(db, keep, null, dryRun: false);
@@ -187,6 +192,8 @@ public static class SampleCommand
         var name = result.GetValue(Name);
         if ((pid is null) == (name is null))
             throw new SnapperException(ExitCode.InvalidArguments, "give the process to sample with --pid or --name (see 'snapper ps')");
+        if (result.GetValue(Quiet) && result.GetValue(Verbose))
+            throw new SnapperException(ExitCode.InvalidArguments, "--quiet and --verbose say opposite things: give one");
         if (result.GetValue(All) && name is null)
             throw new SnapperException(ExitCode.InvalidArguments, "--all goes with --name");
         if (pid is { } id) return [TargetProcess.Inspect(id)];
@@ -207,6 +214,15 @@ public static class SampleCommand
                 string.Join(", ", matches.Select(m => string.Create(CultureInfo.InvariantCulture, $"pid {m.Pid} ({Report.CommandLineRedactor.Redact(m.CommandLine)})"))) +
                 "; pick one with --pid, or sample them all with --all");
         return [TargetProcess.Inspect(matches[0].Pid)];
+    }
+
+    /// <summary>"per sample: list threads 0.12 ms, stop 0.20 ms, ...; 4.1 threads stopped, 100 memory reads".</summary>
+    static string Describe(PhaseTimings timings)
+    {
+        var phases = string.Join(", ", timings.Means().Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Phase} {p.Ms:0.00} ms")));
+        var perSample = timings.Snapshots == 0 ? 0 : 1.0 / timings.Snapshots;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Per sample: {phases}; {timings.ThreadsStopped * perSample:0.0} threads stopped, {timings.MemoryReads * perSample:0} memory reads.");
     }
 
     public static string DefaultReportPath(string dbPath, long sessionId) => OutputFile.BesideDatabase(dbPath, sessionId, ".html");

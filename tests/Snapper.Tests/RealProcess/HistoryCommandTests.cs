@@ -57,6 +57,10 @@ public sealed class HistoryCommandTests
         Assert.Equal("", found.Stdout + found.Stderr); // --quiet: nothing but errors
         Assert.Equal(target.Pid, ProfileQueries.LoadLatest(db).Session.Target.Pid);
 
+        var verbose = SnapperCli.Run("sample", "--name", name, "--count", "5", "--db", db, "--no-report", "--verbose");
+        Assert.Contains("Per sample: list threads", verbose.Stdout);
+        CliErrorTests.AssertError(SnapperCli.Run("sample", "--name", name, "--db", db, "--quiet", "--verbose"), 2, "give one");
+
         CliErrorTests.AssertError(SnapperCli.Run("sample", "--name", "NoSuch" + name, "--db", db), 11, "no .NET process named");
         var quiet = SnapperCli.Run("sample", "--name", "NoSuch" + name, "--db", db, "--if-running", "--quiet");
         Assert.Equal((0, ""), (quiet.ExitCode, quiet.Stdout + quiet.Stderr));
@@ -71,7 +75,7 @@ public sealed class HistoryCommandTests
             var both = SnapperCli.Run("sample", "--name", name, "--all", "--count", "10", "--db", db, "--no-report");
             Assert.True(both.ExitCode == 0, both.ToString());
             using var store = SnapperDatabase.Open(db, create: false);
-            var pids = SessionQueries.List(store).Skip(1).Select(s => s.Target.Pid).Order().ToArray();
+            var pids = SessionQueries.List(store).Skip(2).Select(s => s.Target.Pid).Order().ToArray();
             Assert.Equal(new[] { target.Pid, twin.Pid }.Order().ToArray(), pids);
         }
     }
