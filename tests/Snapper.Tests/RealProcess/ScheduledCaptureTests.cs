@@ -12,7 +12,7 @@ namespace Snapper.Tests.RealProcess;
 /// </summary>
 public sealed partial class ScheduledCaptureTests
 {
-    static readonly string Examples = Path.Combine(RepositoryRoot(), "examples", "cron");
+    static readonly string Examples = Path.Combine(Repository.Root, "examples", "cron");
 
     [Fact]
     public void The_crontab_line_parses_and_its_command_captures_silently()
@@ -129,12 +129,6 @@ public sealed partial class ScheduledCaptureTests
         Assert.Equal((0, ""), (down.ExitCode, down.Stdout + down.Stderr));
     }
 
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Snapper.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Snapper.sln not found above " + AppContext.BaseDirectory);
-    }
 
     [GeneratedRegex(@"^ExecStart=(.+)$", RegexOptions.Multiline)]
     private static partial Regex ExecStart();

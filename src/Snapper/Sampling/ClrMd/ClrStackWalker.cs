@@ -47,9 +47,9 @@ static class ClrStackWalker
         foreach (var frame in thread.EnumerateStackTrace(includeContext: false, maxFrames))
         {
             outermost = Math.Max(outermost, frame.StackPointer);
-            var raw = new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName);
+            var raw = new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName, frame.InstructionPointer);
             // ClrMD yields each explicit runtime frame (InlinedCallFrame, ...) twice in a row: keep one.
-            if (raw.Kind != ClrStackFrameKind.ManagedMethod && frames.Count > 0 && frames[^1] == raw) continue;
+            if (raw.Kind != ClrStackFrameKind.ManagedMethod && frames.Count > 0 && frames[^1].SameFrameAs(raw)) continue;
             frames.Add(raw);
         }
         return (frames, outermost);

@@ -2,8 +2,15 @@ using Microsoft.Diagnostics.Runtime;
 
 namespace Snapper.Sampling.ClrMd;
 
-/// <summary>A frame as the walk met it, before naming: naming waits until the target runs again.</summary>
-readonly record struct RawFrame(ClrStackFrameKind Kind, ClrMethod? Method, string? FrameName);
+/// <summary>
+/// A frame as the walk met it, before naming: naming waits until the target runs again. <see cref="InstructionPointer"/>
+/// is where the frame is executing (for a caller, the return address).
+/// </summary>
+readonly record struct RawFrame(ClrStackFrameKind Kind, ClrMethod? Method, string? FrameName, ulong InstructionPointer = 0)
+{
+    /// <summary>The same frame whatever the instruction pointer: ClrMD yields each explicit runtime frame twice.</summary>
+    public bool SameFrameAs(RawFrame other) => Kind == other.Kind && Method == other.Method && FrameName == other.FrameName;
+}
 
 /// <summary>What the runtime itself says a thread is for.</summary>
 [Flags]
