@@ -28,7 +28,8 @@ static class HtmlProfileData
         var nodeIndex = new Dictionary<int, int> { [0] = 0 };
         var nodeParent = new List<int> { -1 };
         var nodeMethod = new List<int> { -1 };
-        var unknown = new List<(int StackId, int Method)>();
+        var nodeLine = new List<int> { -1 };
+        var unknown = new List<(int StackId, int Method, int Line)>();
         int NodeOf(int stackId)
         {
             // Iterative: real stacks can be thousands of frames deep.
@@ -37,7 +38,11 @@ static class HtmlProfileData
             int known;
             while (!nodeIndex.TryGetValue(id, out known))
             {
-                unknown.Add((id, methods.MethodOfStack(id, out var parentId)));
+                var method = methods.MethodOfStack(id, out var parentId);
+                // "Program.cs:125" when the frame has a source line: the page lists a method's hottest lines.
+                var frame = profile.Stacks.TryGetValue(id, out var node) ? profile.Frames.GetValueOrDefault(node.FrameId) : null;
+                var line = frame is { File: { } file, Line: > 0 } ? names.Intern($"{Path.GetFileName(file)}:{frame.Line.ToString(System.Globalization.CultureInfo.InvariantCulture)}") : -1;
+                unknown.Add((id, method, line));
                 id = parentId;
             }
             for (var i = unknown.Count - 1; i >= 0; i--)
@@ -46,6 +51,7 @@ static class HtmlProfileData
                 nodeIndex[unknown[i].StackId] = index;
                 nodeParent.Add(known);
                 nodeMethod.Add(unknown[i].Method);
+                nodeLine.Add(unknown[i].Line);
                 known = index;
             }
             return known;
@@ -71,6 +77,7 @@ static class HtmlProfileData
             json.WriteStartObject("stacks");
             Array(json, "parent", nodeParent);
             Array(json, "method", nodeMethod);
+            Array(json, "line", nodeLine);
             json.WriteEndObject();
             json.WriteStartObject("threads");
             Array(json, "label", threads.Select(t => names.Intern(t.Thread.Label)));

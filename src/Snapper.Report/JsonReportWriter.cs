@@ -180,6 +180,17 @@ public static class JsonReportWriter
             json.WriteNumber("total", f.Total);
             json.WriteNumber("selfCpuNs", f.SelfCpuNs);
             json.WriteNumber("totalCpuNs", f.TotalCpuNs);
+            json.WriteStartArray("lines");
+            foreach (var line in analysis.LinesOf(f.Method))
+            {
+                json.WriteStartObject();
+                json.WriteString("file", line.File);
+                json.WriteNumber("line", line.Line);
+                json.WriteNumber("self", line.Self);
+                json.WriteNumber("total", line.Total);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
             json.WriteEndObject();
         }
         json.WriteEndArray();

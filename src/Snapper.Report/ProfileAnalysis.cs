@@ -13,8 +13,9 @@ public sealed class ProfileAnalysis
     public const string RootName = "all threads";
 
     ProfileAnalysis(long totalSamples, long totalCpuNs, long hiddenIdleSamples, double treeMinPercent, IReadOnlyList<ThreadStats> threads,
-        CallTreeNode callTree, IReadOnlyList<FunctionStats> functions)
+        CallTreeNode callTree, IReadOnlyList<FunctionStats> functions, IReadOnlyDictionary<MethodIdentity, IReadOnlyList<LineStats>> lines)
     {
+        Lines = lines;
         TotalSamples = totalSamples;
         TotalCpuNs = totalCpuNs;
         HiddenIdleSamples = hiddenIdleSamples;
@@ -44,6 +45,11 @@ public sealed class ProfileAnalysis
 
     /// <summary>Every method seen (never pruned), most self samples first, then most total samples, then by name.</summary>
     public IReadOnlyList<FunctionStats> Functions { get; }
+
+    /// <summary>The sampled source lines of each method that has a PDB, hottest first (see <see cref="MethodLines"/>).</summary>
+    public IReadOnlyDictionary<MethodIdentity, IReadOnlyList<LineStats>> Lines { get; }
+
+    public IReadOnlyList<LineStats> LinesOf(MethodIdentity method) => Lines.GetValueOrDefault(method) ?? [];
 
     /// <summary>
     /// The states a thread table should have columns for: all of them, but "unknown" only when a sample has it (it
@@ -92,7 +98,7 @@ public sealed class ProfileAnalysis
             && ((total == 0 ? 0 : samples * 100.0 / total) >= treeMinPercent || (totalCpu == 0 ? 0 : cpu * 100.0 / totalCpu) >= treeMinPercent);
         var tree = CallTreeBuilder.Build(stacks, threads, methods, Keep);
         return new ProfileAnalysis(total, totalCpu, profile.Samples.Count - total, treeMinPercent, ThreadStatistics(profile, threads),
-            tree, CountFunctions(stacks, methods));
+            tree, CountFunctions(stacks, methods), MethodLines.Of(profile, shown));
     }
 
     static List<ThreadStats> ThreadStatistics(Profile profile, Dictionary<int, ThreadInfo> threads)

@@ -130,6 +130,10 @@ public static class TextReportWriter
         {
             Line(text, $"  {ReportFormat.Count(f.Self).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(f.Self)),6}  " +
                        $"{ReportFormat.Count(f.Total).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(f.Total)),6}  {Describe(f.Method)}");
+            // Where in the method, when its PDB says: its hottest lines, at most three.
+            foreach (var line in analysis.LinesOf(f.Method).Take(3))
+                Line(text, $"  {ReportFormat.Count(line.Self).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(line.Self)),6}  " +
+                           $"{ReportFormat.Count(line.Total).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(line.Total)),6}    at {Clean(line.Label)}");
         }
     }
 

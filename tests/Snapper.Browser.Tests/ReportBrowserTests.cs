@@ -79,6 +79,8 @@ public sealed class ReportBrowserTests(Chromium chromium)
         await Expect(butterfly.Locator(".side").Nth(0).Locator("td.name")).ToHaveTextAsync(["Server.Run DemoApp.dll"]);
         await Expect(butterfly.Locator(".side").Nth(1).Locator("td.name")).ToHaveTextAsync(
             ["Parser.Parse DemoApp.dll", "System.Collections.Generic.List`1.Sort System.Private.CoreLib.dll"]);
+        // Where in Handle: line 10 (40 samples, through Parse) before line 12 (15, through Sort).
+        await Expect(butterfly.Locator(".lines td.name")).ToHaveTextAsync(["Program.cs:10", "Program.cs:12"]);
         Assert.Empty(report.Problems);
     }
 

@@ -47,6 +47,18 @@
     return path;
   }
 
+  // The stack nodes of a path, outermost first: the page's line table needs the node (its line), not just the method.
+  var nodePaths = new Array(stacks.parent.length);
+  function nodesOf(node) {
+    var path = nodePaths[node];
+    if (path) return path;
+    path = [];
+    for (var n = node; n > 0; n = stacks.parent[n]) path.push(n);
+    path.reverse();
+    nodePaths[node] = path;
+    return path;
+  }
+
   function newNode(name, module, cat, parent, method) {
     return { name: name, module: module, cat: cat, parent: parent, depth: parent ? parent.depth + 1 : 0,
       total: 0, self: 0, map: new Map(), kids: null, method: method === undefined ? -1 : method };
@@ -455,7 +467,7 @@
     clear(panel);
     panel.hidden = selected < 0 || !result || result.total[selected] <= 0;
     if (panel.hidden) return;
-    var callers = new Map(), callees = new Map();
+    var callers = new Map(), callees = new Map(), lines = new Map();
     result.leaf.forEach(function (weights) {
       if (!weights) return;
       for (var n = 0; n < nodeCount; n++) {
@@ -466,6 +478,13 @@
         var caller = i > 0 ? path[i - 1] : -1, callee = i < path.length - 1 ? path[i + 1] : -2;
         callers.set(caller, (callers.get(caller) || 0) + w);
         callees.set(callee, (callees.get(callee) || 0) + w);
+        var line = stacks.line[nodesOf(n)[i]];
+        if (line >= 0) {
+          var entry = lines.get(line) || { self: 0, total: 0 };
+          entry.total += w;
+          if (i === path.length - 1) entry.self += w;
+          lines.set(line, entry);
+        }
       }
     });
     var all = result.total[selected];
@@ -486,6 +505,19 @@
       grid.appendChild(part);
     });
     panel.appendChild(grid);
+    if (lines.size > 0) {
+      var rows = Array.from(lines.entries()).map(function (e) { return { line: e[0], self: e[1].self, total: e[1].total }; })
+        .sort(function (a, b) { return b.total - a.total || b.self - a.self; }).slice(0, 20);
+      var part = el('div', 'lines');
+      part.appendChild(el('h3', '', 'Hottest lines'));
+      part.appendChild(functionTable(rows, [
+        { title: 'Self', num: true, cell: function (r) { return numberCell(weight(r.self)); } },
+        { title: 'Total', num: true, cell: function (r) { return numberCell(weight(r.total)); } },
+        { title: '%', num: true, cell: function (r) { return barCell(r.total, all, CSS[methods.cat[selected]]); } },
+        { title: 'Line', cell: function (r) { return el('td', 'name', names[r.line]); } },
+      ], all, null));
+      panel.appendChild(part);
+    }
   }
   document.getElementById('functions-filter').addEventListener('input', function (event) {
     fnFilter = event.target.value.trim().toLowerCase();
