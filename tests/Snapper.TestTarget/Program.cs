@@ -12,6 +12,9 @@
 //                    Monitor.Wait in a thread named after it started, and a warmed-up, idle thread pool; a line
 //                    "rename" on stdin names an unnamed waiting thread "Renamed while watched" (answer: RENAMED)
 //   split            a thread spending 70% of its CPU time in Split.Seventy and 30% in Split.Thirty
+//   die-after <ms> <how>
+//                    "mixed", then the process ends abruptly after <ms>: how = exception (unhandled), failfast,
+//                    kill (SIGKILL to itself) or exec (becomes /bin/sleep, no longer .NET)
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
@@ -41,6 +44,12 @@ switch (scenario)
     case "split":
         Split.Start();
         break;
+    case "die-after":
+        Scenarios.Mixed();
+        Ready();
+        Thread.Sleep(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+        Dying.Die(args[2]);
+        return 0;
     case "hostile":
         Scenarios.Hostile();
         break;
