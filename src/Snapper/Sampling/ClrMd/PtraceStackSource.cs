@@ -41,6 +41,7 @@ sealed class PtraceStackSource : IStackSource
     readonly List<int> _toStop = new();
     long _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
     int[]? _lastTids; // ThreadList hands back the same array while the set of threads is unchanged
+    readonly string? _executable;
     System.Collections.Immutable.ImmutableArray<ClrThread> _clrThreads;
 
     public string RuntimeVersion { get; }
@@ -54,6 +55,7 @@ sealed class PtraceStackSource : IStackSource
         _resolver = new FrameResolver(process.HostPathOf);
         SamplerPriority.TryRaise();
         _identities = new ThreadIdentities(process.Pid);
+        _executable = ProcFs.ReadExecutable(process.Pid);
         _syscalls = new SyscallReader(process.Pid);
         _threadList = new ThreadList(process.Pid);
         _runTimes = new RunTimeReader(process.Pid);
@@ -232,6 +234,9 @@ sealed class PtraceStackSource : IStackSource
     /// <summary>Forgets what belonged to threads that are gone; ClrMD's thread list is read again at the next walk.</summary>
     void ThreadSetChanged(int[] tids)
     {
+        // exec() replaces every thread with one running another program: the .NET process Snapper sampled is gone.
+        if (_executable is not null && ProcFs.ReadExecutable(_process.Pid) is { } now && now != _executable)
+            throw new TargetExitedException($"process {_process.Pid} exec'd {now}: it is no longer the .NET program that was sampled");
         _lastTids = tids;
         _clrThreads = default;
         _live.Clear();

@@ -62,6 +62,19 @@ static class ProcFs
         }
     }
 
+    /// <summary>The program the process runs (/proc/PID/exe), or null when gone or unreadable.</summary>
+    public static string? ReadExecutable(int pid)
+    {
+        try
+        {
+            return new FileInfo($"/proc/{pid}/exe").LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Every process id in /proc, ascending.</summary>
     public static List<int> ListProcesses()
     {
