@@ -60,10 +60,14 @@ public static class OutputFile
     }
 
     /// <summary>The default output of a session: <c>&lt;db&gt;-session-&lt;id&gt;&lt;extension&gt;</c> in the database's directory.</summary>
-    public static string BesideDatabase(string dbPath, long sessionId, string extension)
+    public static string BesideDatabase(string dbPath, long sessionId, string extension) =>
+        BesideDatabase(dbPath, "session-" + sessionId.ToString(System.Globalization.CultureInfo.InvariantCulture), extension);
+
+    /// <summary>"/var/lib/snapper/app-&lt;what&gt;.html" for "/var/lib/snapper/app.db".</summary>
+    public static string BesideDatabase(string dbPath, string what, string extension)
     {
         var full = Path.GetFullPath(dbPath);
-        return Path.Combine(Path.GetDirectoryName(full)!, $"{Path.GetFileNameWithoutExtension(full)}-session-{sessionId}{extension}");
+        return Path.Combine(Path.GetDirectoryName(full)!, $"{Path.GetFileNameWithoutExtension(full)}-{what}{extension}");
     }
 
     static void TryDelete(string path)

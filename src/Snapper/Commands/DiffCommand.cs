@@ -58,8 +58,8 @@ public static class DiffCommand
         var dbPath = result.GetValue(Db)!;
         using var db = SnapperDatabase.Open(dbPath, create: false);
         AbandonedSessions.Close(db);
-        var baseSessions = Sessions(db, result.GetValue(Base)!, "--base");
-        var compareSessions = Sessions(db, result.GetValue(Compare)!, "--compare");
+        var baseSessions = ReportCommand.FindSessions(db, result.GetValue(Base)!, "--base");
+        var compareSessions = ReportCommand.FindSessions(db, result.GetValue(Compare)!, "--compare");
         var options = new ReportOptions { Threads = result.GetValue(Threads), IncludeIdle = result.GetValue(Idle) };
         var diff = ProfileDiff.Compute(ProfileReader.LoadMany(db, baseSessions), ProfileReader.LoadMany(db, compareSessions), options);
         var sides = new DiffSides(Describe(baseSessions), Describe(compareSessions));
@@ -79,22 +79,13 @@ public static class DiffCommand
         return (int)ExitCode.Success;
     }
 
-    static List<SessionInfo> Sessions(SnapperDatabase db, string ids, string option)
-    {
-        var parsed = ids.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-        if (parsed.Count == 0 || parsed.Any(p => !long.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id <= 0))
-            throw new SnapperException(ExitCode.InvalidArguments, $"{option} must be session ids separated by commas, not '{ids}'");
-        return parsed.Distinct().Select(id => ReportCommand.FindSession(db, id)).OrderBy(s => s.StartedUtc).ThenBy(s => s.Id).ToList();
-    }
-
     static string Describe(IReadOnlyList<SessionInfo> sessions) => sessions.Count == 1
         ? "session " + sessions[0].Id.ToString(CultureInfo.InvariantCulture)
         : "sessions " + string.Join(", ", sessions.Select(s => s.Id.ToString(CultureInfo.InvariantCulture)));
 
     static string DefaultPath(string dbPath, IReadOnlyList<SessionInfo> before, IReadOnlyList<SessionInfo> after)
     {
-        var full = Path.GetFullPath(dbPath);
         static string Ids(IReadOnlyList<SessionInfo> s) => string.Join('-', s.Select(x => x.Id.ToString(CultureInfo.InvariantCulture)));
-        return Path.Combine(Path.GetDirectoryName(full)!, $"{Path.GetFileNameWithoutExtension(full)}-diff-{Ids(before)}-vs-{Ids(after)}.html");
+        return OutputFile.BesideDatabase(dbPath, $"diff-{Ids(before)}-vs-{Ids(after)}", ".html");
     }
 }

@@ -64,8 +64,7 @@ public static class ReportCommand
         var session = sessions[^1];
         output ??= format != ReportFormat.Html ? "-"
             : sessions.Count == 1 ? SampleCommand.DefaultReportPath(dbPath, session.Id)
-            : SampleCommand.DefaultReportPath(dbPath, sessions[0].Id).Replace("-session-", "-sessions-", StringComparison.Ordinal)[..^5]
-              + "-" + session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".html";
+            : OutputFile.BesideDatabase(dbPath, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sessions-{sessions[0].Id}-{session.Id}"), ".html");
         ReportFiles.Write(ProfileReader.LoadMany(db, sessions), format, output, CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets));
         if (output != "-") Console.WriteLine($"Report: {Path.GetFullPath(output)}");
         return (int)ExitCode.Success;
@@ -82,16 +81,7 @@ public static class ReportCommand
             throw new SnapperException(ExitCode.InvalidArguments, "give one of --session, --sessions and --since");
         if (name is not null && since is null)
             throw new SnapperException(ExitCode.InvalidArguments, "--name goes with --since (a session id already names one capture)");
-        if (ids is not null)
-        {
-            var parsed = ids.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(text =>
-                long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && id > 0
-                    ? id
-                    : throw new SnapperException(ExitCode.InvalidArguments, $"--sessions must be session ids separated by commas, not '{ids}'")).Distinct().ToList();
-            if (parsed.Count == 0) throw new SnapperException(ExitCode.InvalidArguments, "--sessions needs at least one session id");
-            return parsed.Select(id => FindSession(db, id.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-                .OrderBy(s => s.StartedUtc).ThenBy(s => s.Id).ToList();
-        }
+        if (ids is not null) return FindSessions(db, ids, "--sessions");
         if (since is { } window)
         {
             if (window <= TimeSpan.Zero) throw new SnapperException(ExitCode.InvalidArguments, "--since must be longer than zero");
@@ -112,6 +102,15 @@ public static class ReportCommand
         return window.TotalDays >= 1 ? window.TotalDays.ToString("0.#", c) + " days"
             : window.TotalHours >= 1 ? window.TotalHours.ToString("0.#", c) + " hours"
             : window.TotalMinutes.ToString("0.#", c) + " minutes";
+    }
+
+    /// <summary>The sessions a list of ids names ("3,4,7"), oldest first; each must exist.</summary>
+    public static List<SessionInfo> FindSessions(SnapperDatabase db, string ids, string option)
+    {
+        var parsed = ids.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+        if (parsed.Count == 0 || parsed.Any(p => !long.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || id <= 0))
+            throw new SnapperException(ExitCode.InvalidArguments, $"{option} must be session ids separated by commas, not '{ids}'");
+        return parsed.Distinct().Select(id => FindSession(db, id)).OrderBy(s => s.StartedUtc).ThenBy(s => s.Id).ToList();
     }
 
     public static SessionInfo FindSession(SnapperDatabase db, string text)

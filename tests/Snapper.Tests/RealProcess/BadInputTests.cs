@@ -25,8 +25,10 @@ public sealed class BadInputTests
     public void A_zombie_is_refused_as_gone()
     {
         using var dir = new TempDirectory();
-        // The shell starts a child that exits at once, then becomes sleep, which never reaps it: a zombie.
-        using var parent = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "true & echo $!; exec sleep 30"]) { RedirectStandardOutput = true })!;
+        // A parent that never waits for its child, which exits at once: a zombie until the parent goes. (A shell
+        // would reap it.)
+        using var parent = Process.Start(new ProcessStartInfo("python3", ["-c",
+            "import os, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)"]) { RedirectStandardOutput = true })!;
         try
         {
             var zombie = int.Parse(parent.StandardOutput.ReadLine()!);
