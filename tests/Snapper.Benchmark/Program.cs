@@ -3,12 +3,19 @@
 // one invocation, and prints pause per sample, sampler CPU per sample, achieved rate and the target's throughput
 // relative to the neighbouring unsampled windows. Usage:
 //   dotnet run -c Release --project tests/Snapper.Benchmark [-- --rounds 3 --window 4 --quick]
+//   dotnet run -c Release --project tests/Snapper.Benchmark -- --soak 30     (a 30-minute soak instead: see Soak)
 using System.Diagnostics;
 using System.Globalization;
 using Snapper.Benchmark;
 using Snapper.Sampling;
 using Snapper.Store;
 
+if (Arg("--soak", 0) is > 0 and var minutes)
+{
+    using var soakDir = new TempDir();
+    Soak.Run(TimeSpan.FromMinutes(minutes), soakDir.Db);
+    return 0;
+}
 var rounds = Arg("--rounds", 3);
 var window = TimeSpan.FromSeconds(Arg("--window", 4));
 var quick = args.Contains("--quick"); // 13 threads, 100 Hz only
