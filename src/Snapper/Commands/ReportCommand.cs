@@ -36,7 +36,7 @@ public static class ReportCommand
     public static Command Create()
     {
         var command = new Command("report", """
-            Render a stored session.
+            Render a stored session, or several as one (--since, --sessions): HTML, text or JSON.
 
             Examples:
               snapper report                                 HTML of the latest session
