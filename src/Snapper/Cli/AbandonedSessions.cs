@@ -10,6 +10,22 @@ namespace Snapper.Cli;
 /// </summary>
 public static class AbandonedSessions
 {
+    /// <summary>Opens a store that must exist, for the commands that read it, with its dead captures closed first.</summary>
+    public static SnapperDatabase OpenExisting(string path)
+    {
+        var db = SnapperDatabase.Open(path, create: false);
+        try
+        {
+            Close(db);
+            return db;
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
     public static void Close(SnapperDatabase db)
     {
         foreach (var session in SessionQueries.List(db).Where(s => s.EndReason == SessionEndReason.Running))

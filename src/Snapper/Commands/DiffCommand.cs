@@ -56,8 +56,7 @@ public static class DiffCommand
         var output = result.GetValue(Output);
         if (output is not null) ReportFiles.EnsureWritable(output);
         var dbPath = result.GetValue(Db)!;
-        using var db = SnapperDatabase.Open(dbPath, create: false);
-        AbandonedSessions.Close(db);
+        using var db = AbandonedSessions.OpenExisting(dbPath);
         var baseSessions = ReportCommand.FindSessions(db, result.GetValue(Base)!, "--base");
         var compareSessions = ReportCommand.FindSessions(db, result.GetValue(Compare)!, "--compare");
         var options = new ReportOptions { Threads = result.GetValue(Threads), IncludeIdle = result.GetValue(Idle) };

@@ -80,8 +80,7 @@ public static class ExportCommand
         if (output is not null) OutputFile.EnsureWritable(output, "export");
 
         var dbPath = result.GetValue(Db)!;
-        using var db = SnapperDatabase.Open(dbPath, create: false);
-        AbandonedSessions.Close(db);
+        using var db = AbandonedSessions.OpenExisting(dbPath);
         var session = ReportCommand.FindSession(db, result.GetValue(Session)!);
         if (output is null)
         {

@@ -58,8 +58,7 @@ public static class ReportCommand
         var output = result.GetValue(Output);
         if (output is not null) ReportFiles.EnsureWritable(output);
         var dbPath = result.GetValue(Db)!;
-        using var db = SnapperDatabase.Open(dbPath, create: false);
-        AbandonedSessions.Close(db);
+        using var db = AbandonedSessions.OpenExisting(dbPath);
         var sessions = ChooseSessions(db, result);
         var session = sessions[^1];
         output ??= format != ReportFormat.Html ? "-"

@@ -27,8 +27,7 @@ public static class SessionsCommand
 
     static int Execute(string dbPath, string? name, TimeSpan? since)
     {
-        using var db = SnapperDatabase.Open(dbPath, create: false);
-        AbandonedSessions.Close(db);
+        using var db = AbandonedSessions.OpenExisting(dbPath);
         var all = SessionQueries.List(db);
         var sessions = all
             .Where(s => name is null || s.Target.ProcessName.Equals(name, StringComparison.OrdinalIgnoreCase))

@@ -26,6 +26,6 @@ sealed class SyscallHistory
 
     public void Retain(HashSet<int> live)
     {
-        foreach (var tid in _last.Keys.Where(t => !live.Contains(t)).ToList()) _last.Remove(tid);
+        _last.KeepOnly(live);
     }
 }

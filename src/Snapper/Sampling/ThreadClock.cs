@@ -19,6 +19,6 @@ sealed class ThreadClock
 
     public void Retain(HashSet<int> live)
     {
-        foreach (var tid in _last.Keys.Where(t => !live.Contains(t)).ToList()) _last.Remove(tid);
+        _last.KeepOnly(live);
     }
 }

@@ -71,7 +71,7 @@ sealed class StackReuse(ProcessMemory memory)
     /// <summary>Drops threads that are gone.</summary>
     public void Retain(HashSet<int> live)
     {
-        foreach (var tid in _threads.Keys.Where(t => !live.Contains(t)).ToList()) _threads.Remove(tid);
+        _threads.KeepOnly(live);
     }
 
     int HashStack(ulong sp, int extent)

@@ -57,7 +57,7 @@ sealed class ThreadIdentities(int pid) : IDisposable
     public void Retain(HashSet<int> live)
     {
         _osNames.Retain(live);
-        foreach (var tid in _known.Keys.Where(t => !live.Contains(t)).ToList()) _known.Remove(tid);
+        _known.KeepOnly(live);
     }
 
     public void Dispose() => _osNames.Dispose();

@@ -50,7 +50,7 @@ sealed class ThreadNames(int pid) : IDisposable
     public void Retain(HashSet<int> live)
     {
         _files.Retain(live);
-        foreach (var tid in _names.Keys.Where(t => !live.Contains(t)).ToList()) _names.Remove(tid);
+        _names.KeepOnly(live);
         _recheckOrder.RemoveAll(t => !live.Contains(t));
     }
 
