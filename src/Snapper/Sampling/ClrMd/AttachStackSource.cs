@@ -15,6 +15,7 @@ sealed class AttachStackSource : IStackSource
     readonly TargetProcess _process;
     readonly int _maxFrames;
     readonly FrameResolver _resolver;
+    readonly ILOffsets _ilOffsets = new(); // MethodDescs and code stay where they are from one attach to the next
     readonly ThreadIdentities _identities;
     readonly SyscallReader _syscalls;
     readonly RunTimeReader _runTimes;
@@ -51,7 +52,7 @@ sealed class AttachStackSource : IStackSource
         {
             using var target = Attach(suspend: true);
             using var runtime = RuntimeSession.Create(target, _process, out _);
-            var raw = ClrStackWalker.Walk(runtime.Threads, _ => true, _maxFrames);
+            var raw = ClrStackWalker.Walk(runtime.Threads, _ => true, _maxFrames, _ilOffsets);
             _identities.Update(runtime, raw);
             foreach (var thread in raw)
             {

@@ -6,9 +6,11 @@ namespace Snapper.Sampling.ClrMd;
 static class ClrStackWalker
 {
     /// <param name="isStopped">Only threads Snapper holds stopped are walked: a running thread has no stable stack.</param>
+    /// <param name="ilOffsets">Gives each managed frame its IL offset, for source lines.</param>
     /// <param name="recovery">When given, a walk that finds no managed frame is retried from the managed caller of
     /// the native code the thread is in.</param>
-    public static List<RawThread> Walk(IEnumerable<ClrThread> candidates, Func<uint, bool> isStopped, int maxFrames, NativeLeafRecovery? recovery = null)
+    public static List<RawThread> Walk(IEnumerable<ClrThread> candidates, Func<uint, bool> isStopped, int maxFrames, ILOffsets ilOffsets,
+        NativeLeafRecovery? recovery = null)
     {
         var threads = new List<RawThread>();
         foreach (var thread in candidates)
@@ -24,9 +26,29 @@ static class ClrStackWalker
                 if (recovered.Any(f => f.Kind == ClrStackFrameKind.ManagedMethod))
                     (frames, outermost, nativeModule) = (recovered, recoveredOutermost, module);
             }
-            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, frames.ToArray(), outermost, nativeModule, FlagsOf(thread)));
+            var located = WithILOffsets(frames, leafIsExecuting: nativeModule is null, ilOffsets);
+            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, outermost, nativeModule, FlagsOf(thread)));
         }
         return threads;
+    }
+
+    /// <param name="leafIsExecuting">The innermost frame's instruction pointer is the instruction being executed; for
+    /// every caller (and a managed frame below the native code the thread was stopped in) it is a return address, and
+    /// the call is the instruction before it.</param>
+    static RawFrame[] WithILOffsets(List<RawFrame> innermostFirst, bool leafIsExecuting, ILOffsets ilOffsets)
+    {
+        var result = new RawFrame[innermostFirst.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var frame = innermostFirst[i];
+            if (frame.Kind == ClrStackFrameKind.ManagedMethod && frame.Method is { } method && frame.InstructionPointer != 0)
+            {
+                var address = i == 0 && leafIsExecuting ? frame.InstructionPointer : frame.InstructionPointer - 1;
+                frame = frame with { ILOffset = ilOffsets.Find(method, address) };
+            }
+            result[i] = frame;
+        }
+        return result;
     }
 
     static RuntimeThreadFlags FlagsOf(ClrThread thread)

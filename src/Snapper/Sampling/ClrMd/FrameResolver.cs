@@ -12,7 +12,7 @@ namespace Snapper.Sampling.ClrMd;
 sealed class FrameResolver(Func<string, string> hostPathOf) : IDisposable
 {
     readonly Dictionary<ulong, FrameInfo> _managed = new();
-    readonly Dictionary<(ulong MethodDesc, ulong Ip), FrameInfo> _lines = new();
+    readonly Dictionary<(ulong MethodDesc, int ILOffset), FrameInfo> _lines = new();
     readonly SourceLines _sourceLines = new(hostPathOf);
     readonly Dictionary<(string Name, ulong MethodDesc), FrameInfo> _runtime = new();
     readonly PInvokeNames _pinvokes = new(hostPathOf);
@@ -21,7 +21,7 @@ sealed class FrameResolver(Func<string, string> hostPathOf) : IDisposable
 
     public IReadOnlyList<FrameInfo> Resolve(RawThread thread)
     {
-        var frames = Resolve(thread.Frames, thread.NativeLeafModule is null);
+        var frames = Resolve(thread.Frames);
         if (thread.NativeLeafModule is not { } module) return frames;
         // The thread was in native code called from its innermost managed frame: say so on top of the stack.
         if (!_native.TryGetValue(module, out var native))
@@ -29,9 +29,7 @@ sealed class FrameResolver(Func<string, string> hostPathOf) : IDisposable
         return [.. frames, native];
     }
 
-    /// <param name="leafIsExecuting">The innermost frame's instruction pointer is the instruction being executed (not a
-    /// return address, as for every caller, and for the managed frame below native code the thread was stopped in).</param>
-    IReadOnlyList<FrameInfo> Resolve(RawFrame[] innermostFirst, bool leafIsExecuting)
+    IReadOnlyList<FrameInfo> Resolve(RawFrame[] innermostFirst)
     {
         var result = new FrameInfo[innermostFirst.Length];
         for (var i = 0; i < innermostFirst.Length; i++)
@@ -39,34 +37,24 @@ sealed class FrameResolver(Func<string, string> hostPathOf) : IDisposable
             var frame = innermostFirst[i];
             // Reverse into outermost-first order, the order of the stack prefix tree.
             result[innermostFirst.Length - 1 - i] = frame.Kind == ClrStackFrameKind.ManagedMethod && frame.Method is not null
-                ? Managed(frame.Method, frame.InstructionPointer, executing: i == 0 && leafIsExecuting)
+                ? Managed(frame.Method, frame.ILOffset)
                 : Runtime(frame, NextManaged(innermostFirst, i + 1));
         }
         return result;
     }
 
     /// <summary>
-    /// The method with its source line, when its module has a PDB: the IL offset of the instruction (for a caller,
-    /// of the call: the return address minus one), then the PDB's last visible sequence point at or before it.
-    /// Cached by instruction pointer, so a steady state asks ClrMD and the PDB nothing.
+    /// The method with its source line, when its module has a PDB: the PDB's last visible sequence point at or before
+    /// the frame's IL offset. Cached by offset, so a steady state opens no PDB.
     /// </summary>
-    FrameInfo Managed(ClrMethod method, ulong ip, bool executing)
+    FrameInfo Managed(ClrMethod method, int ilOffset)
     {
         var plain = Managed(method);
-        if (ip == 0 || method.MethodDesc == 0) return plain;
-        if (_lines.TryGetValue((method.MethodDesc, ip), out var cached)) return cached;
-        int il;
-        try
-        {
-            il = method.GetILOffset(executing ? ip : ip - 1);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or ClrDiagnosticsException)
-        {
-            il = -1; // the target moved under the read (this runs after the resume): no line, the method still counts
-        }
-        var line = _sourceLines.Find(method.Type?.Module?.Name, method.MetadataToken, il);
+        if (ilOffset < 0 || method.MethodDesc == 0) return plain;
+        if (_lines.TryGetValue((method.MethodDesc, ilOffset), out var cached)) return cached;
+        var line = _sourceLines.Find(method.Type?.Module?.Name, method.MetadataToken, ilOffset);
         var info = line is { } found ? plain with { File = found.File, Line = found.Line } : plain;
-        _lines[(method.MethodDesc, ip)] = info;
+        _lines[(method.MethodDesc, ilOffset)] = info;
         return info;
     }
 

@@ -24,6 +24,7 @@ sealed class PtraceStackSource : IStackSource
     readonly DataTarget _dataTarget;
     readonly ClrRuntime _runtime;
     readonly FrameResolver _resolver;
+    readonly ILOffsets _ilOffsets = new();
     readonly ThreadIdentities _identities;
     readonly ThreadClock _clock = new();
     readonly SyscallHistory _syscallHistory = new();
@@ -149,7 +150,7 @@ sealed class PtraceStackSource : IStackSource
             _memory.Flush();
             _runtime.FlushCachedData();
             Timings.Mark(2);
-            raw = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _recovery);
+            raw = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery);
             Timings.Mark(3);
         }
         catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException)

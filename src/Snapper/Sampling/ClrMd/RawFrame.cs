@@ -4,9 +4,10 @@ namespace Snapper.Sampling.ClrMd;
 
 /// <summary>
 /// A frame as the walk met it, before naming: naming waits until the target runs again. <see cref="InstructionPointer"/>
-/// is where the frame is executing (for a caller, the return address).
+/// is where the frame is executing (for a caller, the return address); <see cref="ILOffset"/> is its IL offset, or -1
+/// when unknown (read while the target is stopped, see <see cref="ILOffsets"/>).
 /// </summary>
-readonly record struct RawFrame(ClrStackFrameKind Kind, ClrMethod? Method, string? FrameName, ulong InstructionPointer = 0)
+readonly record struct RawFrame(ClrStackFrameKind Kind, ClrMethod? Method, string? FrameName, ulong InstructionPointer = 0, int ILOffset = -1)
 {
     /// <summary>The same frame whatever the instruction pointer: ClrMD yields each explicit runtime frame twice.</summary>
     public bool SameFrameAs(RawFrame other) => Kind == other.Kind && Method == other.Method && FrameName == other.FrameName;

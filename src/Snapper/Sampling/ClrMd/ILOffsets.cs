@@ -1,0 +1,59 @@
+using System.Collections.Immutable;
+using Microsoft.Diagnostics.Runtime;
+
+namespace Snapper.Sampling.ClrMd;
+
+/// <summary>
+/// The IL offset a managed frame is at, for its source line. Must run while the target is stopped: the IL map comes
+/// from the DAC walking the runtime's code heaps, and reading those while the target runs (and JITs, and tiers up)
+/// crashed the DAC with SIGSEGV in about one capture in fifteen. Maps are kept per code version, so a steady state
+/// asks the DAC nothing.
+/// </summary>
+sealed class ILOffsets
+{
+    /// <summary>Every IL map seen for a method, one per code version (tier 0, OSR, tier 1...).</summary>
+    readonly Dictionary<ulong, List<ImmutableArray<ILToNativeMap>>> _maps = new();
+    /// <summary>Every answer given, -1 included: ClrMD maps only a method's current code, so a frame still in code
+    /// the method has since tiered up from has no offset, and the DAC must not be asked again for it.</summary>
+    readonly Dictionary<(ulong MethodDesc, ulong Address), int> _offsets = new();
+
+    /// <param name="address">For the frame being executed, its instruction pointer; for a caller, the return address
+    /// minus one (the call instruction, which may belong to another statement than the one after it).</param>
+    /// <returns>The IL offset, or -1 when none is known (prolog, epilog, no map).</returns>
+    public int Find(ClrMethod method, ulong address)
+    {
+        var methodDesc = method.MethodDesc;
+        if (methodDesc == 0 || address == 0) return -1;
+        if (_offsets.TryGetValue((methodDesc, address), out var known)) return known;
+        if (!_maps.TryGetValue(methodDesc, out var maps)) _maps[methodDesc] = maps = [];
+        if (Lookup(maps, address) is not { } offset)
+        {
+            var map = ReadMap(method);
+            if (!map.IsDefaultOrEmpty && !maps.Any(m => m[0].StartAddress == map[0].StartAddress)) maps.Add(map);
+            offset = Lookup(maps, address) ?? -1;
+        }
+        _offsets[(methodDesc, address)] = offset;
+        return offset;
+    }
+
+    static ImmutableArray<ILToNativeMap> ReadMap(ClrMethod method)
+    {
+        try
+        {
+            return method.ILOffsetMap;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or ClrDiagnosticsException)
+        {
+            return default;
+        }
+    }
+
+    static int? Lookup(List<ImmutableArray<ILToNativeMap>> maps, ulong address)
+    {
+        foreach (var map in maps)
+            foreach (var entry in map)
+                if (entry.StartAddress <= address && address <= entry.EndAddress)
+                    return entry.ILOffset >= 0 ? entry.ILOffset : -1; // -1 no mapping, -2 prolog, -3 epilog
+        return null;
+    }
+}
