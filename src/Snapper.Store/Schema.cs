@@ -98,13 +98,7 @@ static class Schema
     public static void Apply(SqliteConnection connection)
     {
         Execute(connection, "PRAGMA busy_timeout = 10000;");
-        var version = ReadVersion(connection);
-        if (version > CurrentVersion)
-            throw new StoreException($"database schema version {version} is newer than this Snapper understands ({CurrentVersion}); upgrade Snapper");
-        if (version > 0 && !HasTable(connection, "sessions"))
-            throw new StoreException("the file is a SQLite database but not a Snapper store");
-        if (version == 0 && HasAnyTable(connection) && !HasTable(connection, "sessions"))
-            throw new StoreException("the file is a SQLite database but not a Snapper store");
+        var version = CheckVersion(connection);
 
         // WAL: readers never block the writer, and several captures can share the file.
         Execute(connection, "PRAGMA journal_mode = WAL;");
@@ -121,6 +115,30 @@ static class Schema
             transaction.Commit();
             version = ReadVersion(connection);
         }
+    }
+
+    /// <summary>For a store opened read-only, which cannot be migrated: it must be of this Snapper's version.</summary>
+    public static void EnsureReadable(SqliteConnection connection)
+    {
+        var version = CheckVersion(connection);
+        if (version == 0)
+            throw new StoreException("the file is empty, not a Snapper store");
+        if (version < CurrentVersion)
+            throw new StoreException($"the store has schema version {version}, which this Snapper upgrades to {CurrentVersion} on opening, "
+                + "but the file is read-only: copy it somewhere writable and read the copy");
+    }
+
+    /// <summary>The schema version, once it is sure the file is a store this Snapper can handle (version 0: empty).</summary>
+    static int CheckVersion(SqliteConnection connection)
+    {
+        var version = ReadVersion(connection);
+        if (version > CurrentVersion)
+            throw new StoreException($"database schema version {version} is newer than this Snapper understands ({CurrentVersion}); upgrade Snapper");
+        if (version > 0 && !HasTable(connection, "sessions"))
+            throw new StoreException("the file is a SQLite database but not a Snapper store");
+        if (version == 0 && HasAnyTable(connection) && !HasTable(connection, "sessions"))
+            throw new StoreException("the file is a SQLite database but not a Snapper store");
+        return version;
     }
 
     static int ReadVersion(SqliteConnection connection)

@@ -11,10 +11,61 @@ public sealed class SnapperDatabase : IDisposable
     public string Path { get; }
     internal SqliteConnection Connection { get; }
 
-    SnapperDatabase(string path, SqliteConnection connection)
+    /// <summary>Opened read-only (see <see cref="OpenForReading"/>): nothing can be written, not even a repair.</summary>
+    public bool IsReadOnly { get; }
+
+    SnapperDatabase(string path, SqliteConnection connection, bool isReadOnly = false)
     {
         Path = path;
         Connection = connection;
+        IsReadOnly = isReadOnly;
+    }
+
+    /// <summary>
+    /// Opens an existing store for the commands that only read it. A store the user may not write (an archive copied
+    /// from a production host, a root-owned file read by an operator) opens read-only rather than failing.
+    /// </summary>
+    public static SnapperDatabase OpenForReading(string path)
+    {
+        try
+        {
+            return Open(path, create: false);
+        }
+        catch (StoreException e) when (e.InnerException is SqliteException { SqliteErrorCode: SqliteErrorCodes.ReadOnly or SqliteErrorCodes.CantOpen })
+        {
+            return OpenReadOnly(path);
+        }
+    }
+
+    static SnapperDatabase OpenReadOnly(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        // A WAL store needs its -shm file to be read; in a read-only directory nobody can create it. Such a store was
+        // closed cleanly (its -wal file is gone too), so reading it as immutable reads all of it.
+        var immutable = !File.Exists(full + "-wal");
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = immutable ? new Uri(full).AbsoluteUri + "?immutable=1" : full,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            Schema.EnsureReadable(connection);
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new StoreException($"cannot open database '{path}' (read-only): {Describe(e)}", e);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        return new SnapperDatabase(full, connection, isReadOnly: true);
     }
 
     /// <summary>Opens (and with <paramref name="create"/>, creates) the store at <paramref name="path"/>.</summary>

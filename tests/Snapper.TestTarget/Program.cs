@@ -6,8 +6,9 @@
 //                    Sleep), forever: a stale reused stack would show one of them only
 //   native-leaf      a thread that spends its time in libc's memset, called without a transition frame
 //                    ([SuppressGCTransition]), as FCalls and JIT helpers are
-//   stress           threads created and ended constantly, constant GCs, a SIGUSR1 handler; each stdin line
-//                    is answered "SIGNALS <received> THREADS <started> GCS <count>"
+//   stress           threads created and ended constantly, constant GCs, exceptions thrown constantly, child
+//                    processes exiting (SIGCHLD), SIGRTMIN+2 and SIGUSR1 handlers; each stdin line is answered
+//                    "SIGNALS <n> THREADS <n> GCS <n> USR1 <n> EXCEPTIONS <n> CHILDREN <n> CHILDREN_LOST <n>"
 //   states           one thread per state: a spinner, Thread.Sleep, a blocking socket read, a P/Invoke (usleep),
 //                    Monitor.Wait in a thread named after it started, and a warmed-up, idle thread pool; a line
 //                    "rename" on stdin names an unnamed waiting thread "Renamed while watched" (answer: RENAMED)

@@ -10,13 +10,14 @@ namespace Snapper.Cli;
 /// </summary>
 public static class AbandonedSessions
 {
-    /// <summary>Opens a store that must exist, for the commands that read it, with its dead captures closed first.</summary>
+    /// <summary>Opens a store that must exist, for the commands that read it, with its dead captures closed first
+    /// (unless the store is read-only: then they show as still running).</summary>
     public static SnapperDatabase OpenExisting(string path)
     {
-        var db = SnapperDatabase.Open(path, create: false);
+        var db = SnapperDatabase.OpenForReading(path);
         try
         {
-            Close(db);
+            if (!db.IsReadOnly) Close(db);
             return db;
         }
         catch

@@ -84,17 +84,18 @@ public static class SampleCommand
             throw new SnapperException(ExitCode.InvalidArguments, $"--max-frames must be between 1 and 65536, not {maxFrames}");
         var reportPath = result.GetValue(NoReport) ? null : result.GetValue(ReportPath);
         if (reportPath is not null) ReportFiles.EnsureWritable(reportPath);
+        var dbPath = result.GetValue(Db)!;
+        // Create (or upgrade) the store now: one that cannot be written fails before any target is touched or started.
+        SnapperDatabase.Open(dbPath).Dispose();
 
         var quiet = result.GetValue(Quiet);
         var launched = result.GetValue(Launch) is { Length: > 0 } command ? LaunchAndWaitForRuntime(result, command) : null;
         var targets = launched is not null ? [launched] : FindTargets(result);
         if (targets.Count == 0) return (int)ExitCode.Success; // --if-running, and it is not
-        var dbPath = result.GetValue(Db)!;
         if (targets.Count > 1)
         {
             if (!quiet) Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Sampling {targets.Count} processes named {targets[0].Name} (pids {string.Join(", ", targets.Select(t => t.Pid))}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
-            SnapperDatabase.Open(dbPath).Dispose(); // create (or upgrade) the store once, before the captures share it
             var exit = ParallelCaptures.Run(dbPath,
                 targets.Select(t => new CaptureOptions(t, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads))).ToList(),
                 result.GetValue(NoReport) ? null : id => DefaultReportPath(dbPath, id), CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets), quiet);
