@@ -95,9 +95,12 @@ static class Schema
 
     public static int CurrentVersion => Migrations.Length;
 
+    /// <summary>How long SQLite itself waits for another writer's lock, per statement.</summary>
+    public const int BusyTimeoutMs = 10_000;
+
     public static void Apply(SqliteConnection connection)
     {
-        Execute(connection, "PRAGMA busy_timeout = 10000;");
+        Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
         var version = CheckVersion(connection);
 
         // WAL: readers never block the writer, and several captures can share the file.

@@ -107,7 +107,50 @@ public sealed class SnapperDatabase : IDisposable
         return new SnapperDatabase(full, connection);
     }
 
-    internal static string Describe(SqliteException e) => e.SqliteErrorCode switch
+    /// <summary>
+    /// Returns once this process could write (it takes the write lock and lets it go). When another writer holds the
+    /// store, <paramref name="waiting"/> is called once and the wait goes on for up to 30 s; then it fails.
+    /// </summary>
+    /// <exception cref="StoreException">The store stayed locked, or cannot be written.</exception>
+    public void WaitUntilWritable(Action waiting)
+    {
+        if (TryTakeWriteLock(TimeSpan.FromSeconds(1))) return;
+        waiting();
+        if (!TryTakeWriteLock(TimeSpan.FromSeconds(30)))
+            throw new StoreException($"cannot write database '{Path}': {Describe(SqliteErrorCodes.Busy)} (waited 30 s)");
+    }
+
+    bool TryTakeWriteLock(TimeSpan timeout)
+    {
+        // SQLite's own wait (busy_timeout) would outlast a short probe: wait here by the command's timeout alone.
+        using (var noWait = Command("PRAGMA busy_timeout = 0;")) noWait.ExecuteNonQuery();
+        using var begin = Command("BEGIN IMMEDIATE;");
+        begin.CommandTimeout = (int)timeout.TotalSeconds;
+        try
+        {
+            begin.ExecuteNonQuery();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is SqliteErrorCodes.Busy or SqliteErrorCodes.Locked)
+        {
+            return false;
+        }
+        catch (SqliteException e)
+        {
+            throw new StoreException($"cannot write database '{Path}': {Describe(e)}", e);
+        }
+        finally
+        {
+            using var restore = Command($"PRAGMA busy_timeout = {Schema.BusyTimeoutMs};");
+            restore.ExecuteNonQuery();
+        }
+        using var rollback = Command("ROLLBACK;");
+        rollback.ExecuteNonQuery();
+        return true;
+    }
+
+    internal static string Describe(SqliteException e) => Describe(e.SqliteErrorCode, e.Message);
+
+    static string Describe(int code, string message = "") => code switch
     {
         SqliteErrorCodes.ReadOnly => "the file or its directory is read-only",
         SqliteErrorCodes.CantOpen => "the file cannot be opened or created (check the path and permissions)",
@@ -115,7 +158,7 @@ public sealed class SnapperDatabase : IDisposable
         SqliteErrorCodes.Corrupt => "the database file is corrupt",
         SqliteErrorCodes.Full => "the disk is full",
         SqliteErrorCodes.Busy or SqliteErrorCodes.Locked => "the database is locked by another writer",
-        _ => e.Message.TrimEnd('.'),
+        _ => message.TrimEnd('.'),
     };
 
     internal SqliteCommand Command(string sql)

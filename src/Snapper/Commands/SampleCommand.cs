@@ -86,7 +86,8 @@ public static class SampleCommand
         if (reportPath is not null) ReportFiles.EnsureWritable(reportPath);
         var dbPath = result.GetValue(Db)!;
         // Create (or upgrade) the store now: one that cannot be written fails before any target is touched or started.
-        SnapperDatabase.Open(dbPath).Dispose();
+        using (var store = SnapperDatabase.Open(dbPath))
+            store.WaitUntilWritable(() => Console.Error.WriteLine($"Waiting for {dbPath}: another writer holds it (up to 30 s)..."));
 
         var quiet = result.GetValue(Quiet);
         var launched = result.GetValue(Launch) is { Length: > 0 } command ? LaunchAndWaitForRuntime(result, command) : null;
