@@ -44,10 +44,13 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
             throw new SnapperException(ExitCode.NotDotNet, $"process {pid} ({name}) is a kernel thread, not a .NET process");
 
         var coreclr = mappings.FirstOrDefault(m => Path.GetFileName(m.Path) == "libcoreclr.so").Path;
+        if (coreclr is null && EmbeddedRuntime.Describe(pid) is { } kind)
+            throw new SnapperException(ExitCode.NotDotNet,
+                $"process {pid} ({name}) is {kind}: its runtime is linked into the executable, without the libcoreclr.so and " +
+                "DAC Snapper reads it through; publish it framework-dependent (or without PublishSingleFile) to profile it");
         if (coreclr is null)
             throw new SnapperException(ExitCode.NotDotNet,
-                $"process {pid} ({name}) is not a .NET process Snapper can read: no libcoreclr.so is loaded " +
-                "(single-file and NativeAOT apps are not supported)");
+                $"process {pid} ({name}) is not a .NET process Snapper can read: no libcoreclr.so is loaded");
 
         return new TargetProcess(pid, name, ProcFs.ReadCommandLine(pid), Path.GetDirectoryName(coreclr) ?? "", ProcFs.HasOwnMountNamespace(pid));
     }
