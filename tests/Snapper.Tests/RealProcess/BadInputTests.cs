@@ -22,6 +22,16 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void A_kernel_thread_is_refused_as_not_dotnet()
+    {
+        using var dir = new TempDirectory();
+        // kthreadd, pid 2 on Linux: the parent of every kernel thread, with no memory map of its own.
+        Assert.Equal("kthreadd", File.ReadAllText("/proc/2/comm").Trim());
+        CliErrorTests.AssertError(SnapperCli.Run("sample", "--pid", "2", "--db", dir.File("s.db"), "--count", "1"), 4,
+            "is a kernel thread, not a .NET process");
+    }
+
+    [Fact]
     public void A_zombie_is_refused_as_gone()
     {
         using var dir = new TempDirectory();
