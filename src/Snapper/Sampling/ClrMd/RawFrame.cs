@@ -28,11 +28,14 @@ enum RuntimeThreadFlags
 /// One thread's raw frames, innermost first, as ClrMD yields them. <see cref="OutermostStackPointer"/> is the
 /// highest frame stack pointer seen: the stack memory below it is what the walk depended on.
 /// <see cref="ThreadAddress"/> is the runtime's Thread object (ClrThread.Address). <see cref="NativeLeafModule"/> names the library of native code the thread was stopped in, when its managed
-/// frames had to be recovered from below that code (see NativeLeafRecovery).
+/// frames had to be recovered from below that code (see NativeLeafRecovery). <see cref="NativeFrames"/> are the native
+/// frames above the managed ones, when native unwinding is on and the thread was stopped in native code.
 /// </summary>
 sealed record RawThread(int OsThreadId, int ManagedThreadId, ulong ThreadAddress, RawFrame[] Frames, ulong OutermostStackPointer,
     string? NativeLeafModule = null, RuntimeThreadFlags Flags = RuntimeThreadFlags.None)
 {
+    public Unwind.NativeStack? NativeFrames { get; init; }
+
     /// <summary>True when the thread was executing native code: recovered from below it, or under a transition frame (a P/Invoke).</summary>
     public bool InNativeCode => NativeLeafModule is not null || (Frames.Length > 0 && Frames[0].Kind != ClrStackFrameKind.ManagedMethod);
 }

@@ -1,0 +1,43 @@
+using Snapper.Store;
+
+namespace Snapper.Sampling.Unwind;
+
+/// <summary>
+/// Names native frames after the resume: <c>libc.so.6!pthread_cond_wait</c> from the library's symbol tables, or
+/// <c>libcoreclr.so+0x1234</c> (the file's virtual address) when no symbol covers the address, as in a stripped
+/// library. Names are cached per address, so a steady state builds no strings.
+/// </summary>
+sealed class NativeFrameNames
+{
+    const int MaxCached = 65536;
+
+    /// <summary>Stands between the managed frames and native ones when the unwind stopped before reaching managed code.</summary>
+    public static readonly FrameInfo Gap = new(FrameKind.Native, "", "", "[native frames not unwound]");
+
+    readonly Dictionary<(ElfModule, ulong), FrameInfo> _names = new();
+
+    /// <summary>The frames of <paramref name="stack"/> outermost first, the order of every stored stack.</summary>
+    public FrameInfo[] OutermostFirst(NativeStack stack)
+    {
+        var frames = stack.InnermostFirst;
+        var gap = stack.Complete ? 0 : 1;
+        var result = new FrameInfo[frames.Length + gap];
+        if (gap == 1) result[0] = Gap;
+        for (var i = 0; i < frames.Length; i++)
+            result[gap + frames.Length - 1 - i] = Name(frames[i]);
+        return result;
+    }
+
+    FrameInfo Name(NativeFrame frame)
+    {
+        var key = (frame.Module, frame.Address);
+        if (_names.TryGetValue(key, out var cached)) return cached;
+        var module = frame.Module.Name;
+        var function = frame.Module.FunctionAt(frame.Address);
+        var info = new FrameInfo(FrameKind.Native, module, "",
+            function is null ? $"{module}+0x{frame.Address:x}" : $"{module}!{function}");
+        if (_names.Count >= MaxCached) _names.Clear();
+        _names[key] = info;
+        return info;
+    }
+}
