@@ -5,9 +5,12 @@ namespace Snapper.Sampling.ClrMd;
 /// <summary>
 /// A frame as the walk met it, before naming: naming waits until the target runs again. <see cref="InstructionPointer"/>
 /// is where the frame is executing (for a caller, the return address); <see cref="ILOffset"/> is its IL offset, or -1
-/// when unknown (read while the target is stopped, see <see cref="ILOffsets"/>).
+/// when unknown (read while the target is stopped, see <see cref="ILOffsets"/>). <see cref="StackPointer"/> is where
+/// the frame is on the stack (a managed frame's stack pointer, a runtime frame's own address): native frames are
+/// spliced in by it.
 /// </summary>
-readonly record struct RawFrame(ClrStackFrameKind Kind, ClrMethod? Method, string? FrameName, ulong InstructionPointer = 0, int ILOffset = -1)
+readonly record struct RawFrame(ClrStackFrameKind Kind, ClrMethod? Method, string? FrameName, ulong InstructionPointer = 0, int ILOffset = -1,
+    ulong StackPointer = 0)
 {
     /// <summary>The same frame whatever the instruction pointer: ClrMD yields each explicit runtime frame twice.</summary>
     public bool SameFrameAs(RawFrame other) => Kind == other.Kind && Method == other.Method && FrameName == other.FrameName;

@@ -16,16 +16,27 @@ sealed class NativeFrameNames
 
     readonly Dictionary<(ElfModule, ulong), FrameInfo> _names = new();
 
-    /// <summary>The frames of <paramref name="stack"/> outermost first, the order of every stored stack.</summary>
-    public FrameInfo[] OutermostFirst(NativeStack stack)
+    /// <summary>
+    /// The frames of <paramref name="stack"/> outermost first, the order of every stored stack, with the CFA of each
+    /// (the gap, when there is one, shares the outermost frame's).
+    /// </summary>
+    public (FrameInfo[] Frames, ulong[] Cfas) OutermostFirst(NativeStack stack)
     {
         var frames = stack.InnermostFirst;
         var gap = stack.Complete ? 0 : 1;
-        var result = new FrameInfo[frames.Length + gap];
-        if (gap == 1) result[0] = Gap;
+        var names = new FrameInfo[frames.Length + gap];
+        var cfas = new ulong[frames.Length + gap];
+        if (gap == 1)
+        {
+            names[0] = Gap;
+            cfas[0] = frames[^1].Cfa;
+        }
         for (var i = 0; i < frames.Length; i++)
-            result[gap + frames.Length - 1 - i] = Name(frames[i]);
-        return result;
+        {
+            names[gap + frames.Length - 1 - i] = Name(frames[i]);
+            cfas[gap + frames.Length - 1 - i] = frames[i].Cfa;
+        }
+        return (names, cfas);
     }
 
     FrameInfo Name(NativeFrame frame)

@@ -3,9 +3,10 @@ namespace Snapper.Sampling.Unwind;
 /// <summary>
 /// A native frame as the unwinder found it, before naming: the library and the file address to name it by (for
 /// a caller, the address inside its call instruction, so a call at a function's very end is not taken for the
-/// next function).
+/// next function). <see cref="Cfa"/> is the top of the frame on the stack (its canonical frame address), which
+/// places it among the runtime's frames (see <see cref="StackSplice"/>).
 /// </summary>
-readonly record struct NativeFrame(ElfModule Module, ulong Address);
+readonly record struct NativeFrame(ElfModule Module, ulong Address, ulong Cfa);
 
 /// <summary>
 /// The native frames of a stopped thread, innermost first. <see cref="Complete"/> is true when the unwind reached

@@ -51,8 +51,13 @@ sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, Fun
             var address = pc - mapped.Bias - (exactPc ? 0UL : 1UL);
             var status = mapped.Module.TryGetRow(address, out var row);
             if (depth == 0 && status == ElfModule.RowStatus.Unsupported) return null;
-            _frames.Add(new NativeFrame(mapped.Module, address));
-            if (status != ElfModule.RowStatus.Found || !Step(row!, ref known, pc, out var returnAddress, out var endOfStack)) break;
+            var sp = _registers[UnwindRow.Rsp];
+            ulong returnAddress = 0, cfa = 0;
+            var endOfStack = false;
+            var stepped = status == ElfModule.RowStatus.Found && Step(row!, ref known, pc, out returnAddress, out endOfStack, out cfa);
+            // Where the frame ends on the stack places it among the runtime's frames; unknown, its lowest address will do.
+            _frames.Add(new NativeFrame(mapped.Module, address, stepped ? cfa : sp));
+            if (!stepped) break;
             if (endOfStack) { complete = true; break; }
             pc = returnAddress;
             exactPc = row!.IsSignalFrame;
@@ -73,12 +78,13 @@ sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, Fun
     /// <summary>
     /// Moves <see cref="_registers"/> to the caller's frame. False when the frame cannot be unwound; true with
     /// <paramref name="endOfStack"/> when the return address is undefined (the thread's first frame).
+    /// <paramref name="cfa"/> is the frame's canonical frame address: the stack pointer just before its call.
     /// </summary>
-    bool Step(UnwindRow row, ref uint known, ulong pc, out ulong returnAddress, out bool endOfStack)
+    bool Step(UnwindRow row, ref uint known, ulong pc, out ulong returnAddress, out bool endOfStack, out ulong cfa)
     {
         returnAddress = 0;
         endOfStack = false;
-        if (!TryCfa(row, known, pc, out var cfa) || cfa <= _registers[UnwindRow.Rsp]) return false;
+        if (!TryCfa(row, known, pc, out cfa) || cfa <= _registers[UnwindRow.Rsp]) return false;
         var raRule = row.Rules[UnwindRow.ReturnAddress];
         if (raRule.Kind == RuleKind.Undefined)
         {
