@@ -100,4 +100,9 @@ public sealed class NativeFramesTests
         Assert.True(placeholder >= 0.8 * stacks.Count, $"{placeholder} of {stacks.Count}; e.g. {ProfileQueries.Describe(stacks[0])}");
         Assert.DoesNotContain(profile.Frames.Values, f => f.Kind == FrameKind.Native && f.MethodName.Contains("libc.so.6!", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Native_frames_need_the_ptrace_engine() =>
+        CliErrorTests.AssertError(SnapperCli.Run("sample", "--pid", Environment.ProcessId.ToString(), "--engine", "attach", "--native"), 2,
+            "--native needs the ptrace engine");
 }

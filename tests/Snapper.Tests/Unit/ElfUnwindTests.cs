@@ -154,4 +154,17 @@ public sealed class ElfUnwindTests
         Assert.Equal(ElfModule.RowStatus.NoFde, real.TryGetRow(0, out _));
         Assert.Equal("usleep", real.FunctionAt(usleep));
     }
+
+    [Fact]
+    public void A_function_is_found_from_any_of_its_addresses_by_its_unwind_entry()
+    {
+        var mapping = ExecutableMapping("libc.so.6");
+        using var libc = Open(mapping.Path);
+        var usleep = LoadedAddress(libc, mapping, "usleep");
+        using var module = new ElfModule("libc.so.6", mapping.Path, unwindDisabled: false);
+        using var switchedOff = new ElfModule("libc.so.6", mapping.Path, unwindDisabled: true);
+
+        Assert.Equal(usleep, module.FunctionStartOf(usleep + 5));
+        Assert.Null(switchedOff.FunctionStartOf(usleep + 5));
+    }
 }

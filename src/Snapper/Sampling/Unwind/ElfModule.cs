@@ -86,6 +86,22 @@ sealed class ElfModule : IDisposable
         return _frames;
     }
 
+    /// <summary>
+    /// Where the function holding <paramref name="address"/> starts, from the unwind entry that covers it (compilers
+    /// emit one per function), or null: names a function of a stripped library by one address, whatever the pc.
+    /// </summary>
+    public ulong? FunctionStartOf(ulong address)
+    {
+        try
+        {
+            return Frames()?.Find(address)?.PcBegin;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The function at file address <paramref name="address"/>, or null when no symbol covers it.</summary>
     public string? FunctionAt(ulong address)
     {

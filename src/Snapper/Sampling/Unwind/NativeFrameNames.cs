@@ -4,8 +4,10 @@ namespace Snapper.Sampling.Unwind;
 
 /// <summary>
 /// Names native frames after the resume: <c>libc.so.6!pthread_cond_wait</c> from the library's symbol tables, or
-/// <c>libcoreclr.so+0x1234</c> (the file's virtual address) when no symbol covers the address, as in a stripped
-/// library. Names are cached per address, so a steady state builds no strings.
+/// <c>libcoreclr.so+0x1234</c> when no symbol covers the address, as in a stripped library: the file virtual address
+/// where the function starts (from its unwind entry; the address itself when there is none), so the samples of
+/// one function add up in one frame, and the number is the one objdump or addr2line take. Names are cached per
+/// address, so a steady state builds no strings.
 /// </summary>
 sealed class NativeFrameNames
 {
@@ -46,7 +48,7 @@ sealed class NativeFrameNames
         var module = frame.Module.Name;
         var function = frame.Module.FunctionAt(frame.Address);
         var info = new FrameInfo(FrameKind.Native, module, "",
-            function is null ? $"{module}+0x{frame.Address:x}" : $"{module}!{function}");
+            function is null ? $"{module}+0x{frame.Module.FunctionStartOf(frame.Address) ?? frame.Address:x}" : $"{module}!{function}");
         if (_names.Count >= MaxCached) _names.Clear();
         _names[key] = info;
         return info;
