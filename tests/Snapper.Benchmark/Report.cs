@@ -19,6 +19,10 @@ static class Report
         foreach (var group in results.GroupBy(m => (m.Target, m.Rate)))
         {
             var fast = group.FirstOrDefault(m => m.Engine == "ptrace");
+            var withNative = group.FirstOrDefault(m => m.Engine == "ptrace --native");
+            if (fast is not null && withNative is not null)
+                output.WriteLine(string.Create(c,
+                    $"- {group.Key.Target} at {group.Key.Rate:0} Hz: --native adds {withNative.CpuPerSampleMs - fast.CpuPerSampleMs:+0.000;-0.000} ms of sampler CPU per sample ({withNative.CpuPerSampleMs:F3} vs {fast.CpuPerSampleMs:F3}), pause p50 {withNative.PauseMs(0.5):F2} vs {fast.PauseMs(0.5):F2} ms"));
             var attach = group.FirstOrDefault(m => m.Engine == "attach");
             if (fast is null || attach is null || fast.PauseMs(0.5) == 0) continue;
             output.WriteLine(string.Create(c,
