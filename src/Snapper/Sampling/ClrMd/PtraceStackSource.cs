@@ -74,7 +74,7 @@ sealed class PtraceStackSource : IStackSource
             RuntimeVersion = version;
             var regions = new ExecutableRegions(process.Pid);
             _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, regions);
-            if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, process.HostPathOf);
+            if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, process.HostPathOf, maxFrames);
         }
         catch
         {

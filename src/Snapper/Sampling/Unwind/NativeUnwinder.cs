@@ -11,7 +11,8 @@ namespace Snapper.Sampling.Unwind;
 /// or at the first thing that does not add up (every step must move the CFA up the stack, so it cannot loop).
 /// Does no string work: frames are named after the resume (<see cref="NativeFrameNames"/>).
 /// </summary>
-sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, Func<string, string> hostPathOf) : IDisposable
+/// <param name="maxFrames">The deepest native stack to unwind (--max-frames; at most 128).</param>
+sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, Func<string, string> hostPathOf, int maxFrames) : IDisposable
 {
     /// <summary>
     /// Set to "off" only by the test that forces the fallback: every library then reads as having no unwind
@@ -20,6 +21,7 @@ sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, Fun
     public const string SwitchVariable = "SNAPPER_NATIVE_UNWIND";
 
     const int MaxDepth = 128;
+    readonly int _maxDepth = Math.Clamp(maxFrames, 1, MaxDepth);
     static readonly bool Disabled = Environment.GetEnvironmentVariable(SwitchVariable) == "off";
     // DWARF numbers of the registers a callee must preserve (SysV x86-64): rbx, rbp, r12-r15.
     const uint CalleeSaved = 1u << 3 | 1u << 6 | 1u << 12 | 1u << 13 | 1u << 14 | 1u << 15;
@@ -43,7 +45,7 @@ sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, Fun
         var pc = regs.Rip;
         var exactPc = true; // the innermost pc is the instruction itself; callers' are return addresses
         var complete = false;
-        for (var depth = 0; depth < MaxDepth; depth++)
+        for (var depth = 0; depth < _maxDepth; depth++)
         {
             if (pc == 0) { complete = true; break; }
             if (regions.MayBeManagedCode(pc)) { complete = true; break; }
