@@ -167,4 +167,25 @@ public sealed class ElfUnwindTests
         Assert.Equal(usleep, module.FunctionStartOf(usleep + 5));
         Assert.Null(switchedOff.FunctionStartOf(usleep + 5));
     }
+
+    [Theory]
+    [InlineData(62, true)] // x86-64
+    [InlineData(183, false)] // arm64: its registers are not the unwinder's, so its libraries fall back
+    public void Only_x86_64_files_are_opened(ushort machine, bool opened)
+    {
+        using var dir = new Infrastructure.TempDirectory();
+        var header = new byte[64];
+        header[0] = 0x7f;
+        "ELF"u8.CopyTo(header.AsSpan(1));
+        header[4] = 2; // 64-bit
+        header[5] = 1; // little-endian
+        header[6] = 1;
+        BitConverter.TryWriteBytes(header.AsSpan(18), machine);
+        BitConverter.TryWriteBytes(header.AsSpan(54), (ushort)56); // program header size, none of them
+        File.WriteAllBytes(dir.File("lib.so"), header);
+
+        using var elf = ElfFile.TryOpen(dir.File("lib.so"));
+
+        Assert.Equal(opened, elf is not null);
+    }
 }
