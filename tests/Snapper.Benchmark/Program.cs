@@ -3,6 +3,7 @@
 // one invocation, and prints pause per sample, sampler CPU per sample, achieved rate and the target's throughput
 // relative to the neighbouring unsampled windows. Usage:
 //   dotnet run -c Release --project tests/Snapper.Benchmark [-- --rounds 3 --window 4 --quick]
+//   dotnet run -c Release --project tests/Snapper.Benchmark -- --native   (13 threads, 100 Hz, ptrace with and without --native)
 //   dotnet run -c Release --project tests/Snapper.Benchmark -- --soak 30     (a 30-minute soak instead: see Soak)
 using System.Diagnostics;
 using System.Globalization;
@@ -18,12 +19,16 @@ if (Arg("--soak", 0) is > 0 and var minutes)
 }
 var rounds = Arg("--rounds", 3);
 var window = TimeSpan.FromSeconds(Arg("--window", 4));
-var quick = args.Contains("--quick"); // 13 threads, 100 Hz only
+var native = args.Contains("--native"); // what unwinding native frames costs: the ptrace engine with and without it
+var quick = native || args.Contains("--quick"); // 13 threads, 100 Hz only
 var rates = quick ? new[] { 100.0 } : new[] { 10.0, 50.0, 100.0 };
 var only = Arg("--threads", 0);
 var targets = (quick ? new[] { ("13 threads", 4, 9) } : new[] { ("13 threads", 4, 9), ("200 threads", 4, 196) })
     .Where(t => only == 0 || t.Item2 + t.Item3 == only).ToArray();
-var engines = new[] { Engine.Ptrace, Engine.Attach };
+// Each configuration by the label the table shows.
+var engines = native
+    ? new Dictionary<string, (Engine Engine, bool Native)> { ["ptrace"] = (Engine.Ptrace, false), ["ptrace --native"] = (Engine.Ptrace, true) }
+    : new Dictionary<string, (Engine Engine, bool Native)> { ["ptrace"] = (Engine.Ptrace, false), ["attach"] = (Engine.Attach, false) };
 
 using var dir = new TempDir();
 var results = new List<Measurement>();
@@ -32,15 +37,16 @@ foreach (var (label, spinning, blocked) in targets)
     using var target = BenchTarget.Start(spinning, blocked);
     Console.Error.WriteLine($"# {label}: pid {target.Pid}, {target.Threads} threads in all ({spinning} spinning, {blocked} blocked)");
     // Warm up: the DAC load and Snapper's own JIT (tiered compilation settles after a few seconds of sampling).
-    Capture(target, Engine.Ptrace, 100, TimeSpan.FromSeconds(4), dir.Db);
-    Capture(target, Engine.Attach, 10, TimeSpan.FromSeconds(1), dir.Db);
-    var configs = engines.SelectMany(e => rates.Select(r => new Measurement(label, e.ToString().ToLowerInvariant(), r))).ToList();
+    Capture(target, Engine.Ptrace, native, 100, TimeSpan.FromSeconds(4), dir.Db);
+    if (!native) Capture(target, Engine.Attach, false, 10, TimeSpan.FromSeconds(1), dir.Db);
+    var configs = engines.Keys.SelectMany(e => rates.Select(r => new Measurement(label, e, r))).ToList();
     for (var round = 0; round < rounds; round++)
     {
         foreach (var m in configs)
         {
             var before = Baseline(target, window);
-            var (ratioRate, samples, seconds, cpu, pauses) = Capture(target, Enum.Parse<Engine>(m.Engine, true), m.Rate, window, dir.Db);
+            var (engine, unwind) = engines[m.Engine];
+            var (ratioRate, samples, seconds, cpu, pauses) = Capture(target, engine, unwind, m.Rate, window, dir.Db);
             var after = Baseline(target, window);
             m.ThroughputRatios.Add(ratioRate / ((before + after) / 2));
             m.Samples += samples;
@@ -48,7 +54,7 @@ foreach (var (label, spinning, blocked) in targets)
             m.CpuSeconds += cpu;
             m.PausesUs.AddRange(pauses);
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  round {round + 1} {m.Engine,-6} {m.Rate,5:0} Hz: {samples / seconds,6:F1} Hz, ratio {ratioRate / ((before + after) / 2):F3}, cpu {cpu * 1000 / Math.Max(1, samples):F2} ms/sample"));
+                $"  round {round + 1} {m.Engine,-15} {m.Rate,5:0} Hz: {samples / seconds,6:F1} Hz, ratio {ratioRate / ((before + after) / 2):F3}, cpu {cpu * 1000 / Math.Max(1, samples):F2} ms/sample"));
         }
     }
     results.AddRange(configs);
@@ -74,12 +80,12 @@ static double Baseline(BenchTarget target, TimeSpan window)
 /// CPU count start at the first sample, so opening the session (a one-off cost) is not charged per sample.
 /// </summary>
 static (double Rate, int Samples, double Seconds, double CpuSeconds, List<long> PausesUs) Capture(
-    BenchTarget target, Engine engine, double rate, TimeSpan window, string db)
+    BenchTarget target, Engine engine, bool nativeFrames, double rate, TimeSpan window, string db)
 {
     using var store = SnapperDatabase.Open(db);
     using var first = new ManualResetEventSlim();
     var plan = new SamplingPlan(TimeSpan.FromSeconds(1 / rate), null, window + TimeSpan.FromSeconds(0.5));
-    var options = new CaptureOptions(TargetProcess.Inspect(target.Pid), plan, engine, 256, "benchmark");
+    var options = new CaptureOptions(TargetProcess.Inspect(target.Pid), plan, engine, 256, "benchmark", NativeFrames: nativeFrames);
     double samplerCpuFirst = 0, samplerCpuLast = 0;
     // The progress callback runs on the sampling thread: read that thread's own CPU clock there.
     var capture = Task.Run(() => CaptureRunner.Run(store, options, CancellationToken.None, (n, _) =>

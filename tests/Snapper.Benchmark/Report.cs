@@ -19,10 +19,18 @@ static class Report
         foreach (var group in results.GroupBy(m => (m.Target, m.Rate)))
         {
             var fast = group.FirstOrDefault(m => m.Engine == "ptrace");
+            var withNative = group.FirstOrDefault(m => m.Engine == "ptrace --native");
+            if (fast is not null && withNative is not null)
+                output.WriteLine(string.Create(c,
+                    $"- {group.Key.Target} at {group.Key.Rate:0} Hz: --native changes sampler CPU per sample by {Signed(withNative.CpuPerSampleMs - fast.CpuPerSampleMs)} ms ({withNative.CpuPerSampleMs:F3} vs {fast.CpuPerSampleMs:F3}), pause p50 {withNative.PauseMs(0.5):F2} vs {fast.PauseMs(0.5):F2} ms"));
             var attach = group.FirstOrDefault(m => m.Engine == "attach");
             if (fast is null || attach is null || fast.PauseMs(0.5) == 0) continue;
             output.WriteLine(string.Create(c,
                 $"- {group.Key.Target} at {group.Key.Rate:0} Hz: attach/ptrace pause p50 = {attach.PauseMs(0.5) / fast.PauseMs(0.5):F1}x, CPU per sample = {attach.CpuPerSampleMs / Math.Max(1e-9, fast.CpuPerSampleMs):F1}x"));
         }
     }
+
+    /// <summary>"+0.012" or "-0.003": a difference with its sign, never "-+0.000" for a tiny negative one.</summary>
+    static string Signed(double value) =>
+        (Math.Round(value, 3) < 0 ? "-" : "+") + Math.Abs(value).ToString("0.000", CultureInfo.InvariantCulture);
 }

@@ -51,6 +51,18 @@ public static class CommonOptions
             + "flame graph, call tree and functions, and counts them in the threads table.",
     };
 
+    /// <summary>
+    /// --native: off by default because it costs sampler time on every thread stopped in native code (measured in
+    /// the README's benchmark), and most questions are answered by the managed stack and its transition frame.
+    /// </summary>
+    public static Option<bool> NativeFrames() => new("--native")
+    {
+        Description = "Also unwind the native frames above the managed stack of a thread stopped in native code (libc, the runtime), " +
+            "named from the libraries' symbols: libc.so.6!pthread_cond_wait, or libcoreclr.so+0x1234 where stripped. " +
+            "Off by default: it adds work to every sample (see the README's benchmark). A library that cannot be unwound " +
+            "keeps the frames shown without it.",
+    };
+
     public static Option<bool> ShowSecrets() => new("--show-secrets")
     {
         Description = "Show the target's command line as it is. By default the values of options named like a password, "

@@ -13,6 +13,7 @@ public static class DemoCommand
     static readonly Option<string> ReportPath = new("--report") { Description = "The HTML report to write.", DefaultValueFactory = _ => Path.Combine("snapper-demo", "report.html"), HelpName = "path" };
     static readonly Option<int> Count = new("--count", "-n") { Description = "Samples to take.", DefaultValueFactory = _ => 300, HelpName = "n" };
     static readonly Option<Engine> EngineOption = CommonOptions.Choice("--engine", "Sampling engine (see 'snapper sample --help').", Engine.Ptrace);
+    static readonly Option<bool> NativeFrames = CommonOptions.NativeFrames();
 
     public static Command Create()
     {
@@ -21,7 +22,7 @@ public static class DemoCommand
             CPU-bound recursion, a lock wait, a sleep, a P/Invoke and a blocked socket read), sample it at 100 Hz,
             write the SQLite store and the HTML report, stop the example, and print where the files are.
             """)
-        { Db, ReportPath, Count, EngineOption };
+        { Db, ReportPath, Count, EngineOption, NativeFrames };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
     }
@@ -35,12 +36,17 @@ public static class DemoCommand
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dbPath))!);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
         ReportFiles.EnsureWritable(reportPath);
+        var nativeFrames = result.GetValue(NativeFrames);
+        if (nativeFrames && result.GetValue(EngineOption) != Engine.Ptrace)
+            throw new SnapperException(ExitCode.InvalidArguments, "--native needs the ptrace engine (--engine ptrace, the default)");
 
         using var target = StartTarget();
         Console.WriteLine($"Started the demo target (pid {target.Pid}).");
         using var db = SnapperDatabase.Open(dbPath);
         var plan = new SamplingPlan(TimeSpan.FromMilliseconds(10), count, null);
-        var options = new CaptureOptions(TargetProcess.Inspect(target.Pid), plan, result.GetValue(EngineOption), 256, "snapper demo");
+        // The session records the command line: that is where a reader finds whether native frames were unwound.
+        var options = new CaptureOptions(TargetProcess.Inspect(target.Pid), plan, result.GetValue(EngineOption), 256,
+            nativeFrames ? "snapper demo --native" : "snapper demo", NativeFrames: nativeFrames);
         ReportedCapture.Run(db, dbPath, options, _ => reportPath, Report.ReportOptions.Default);
         Console.WriteLine($"Next:     snapper report --db {dbPath} --format text");
         return (int)ExitCode.Success;

@@ -49,6 +49,8 @@ public static class SampleCommand
     static readonly Option<Engine> EngineOption = CommonOptions.Choice("--engine",
         "ptrace: Snapper's own low-overhead session (default). attach: ClrMD attach per sample, slow; the reference.", Engine.Ptrace);
 
+    static readonly Option<bool> NativeFrames = CommonOptions.NativeFrames();
+
     public static Command Create()
     {
         var command = new Command("sample", """
@@ -63,12 +65,13 @@ public static class SampleCommand
               snapper sample --pid 1234 --duration 30s --rate 50
               snapper sample --pid 1234 --interval 20ms --count 500 --db /var/lib/snapper/app.db
               snapper sample --pid 1234 --threads '^Order'     only the threads whose names start with "Order"
+              snapper sample --pid 1234 --native             also the native frames (libc, the runtime) on top
 
             Each sample records every thread's stack, its state (cpu, lock/wait, sleep, io, idle threadpool), the
             syscall it was blocked in, and the CPU time it used since the previous sample.
             """)
         {
-            Pid, Name, All, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, Quiet, Verbose, Keep, Launch,
+            Pid, Name, All, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, NativeFrames, Quiet, Verbose, Keep, Launch,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -82,6 +85,9 @@ public static class SampleCommand
         var maxFrames = result.GetValue(MaxFrames);
         if (maxFrames is < 1 or > 65536)
             throw new SnapperException(ExitCode.InvalidArguments, $"--max-frames must be between 1 and 65536, not {maxFrames}");
+        var nativeFrames = result.GetValue(NativeFrames);
+        if (nativeFrames && result.GetValue(EngineOption) != Engine.Ptrace)
+            throw new SnapperException(ExitCode.InvalidArguments, "--native needs the ptrace engine (--engine ptrace, the default)");
         var reportPath = result.GetValue(NoReport) ? null : result.GetValue(ReportPath);
         if (reportPath is not null) ReportFiles.EnsureWritable(reportPath);
         var dbPath = result.GetValue(Db)!;
@@ -98,7 +104,7 @@ public static class SampleCommand
             if (!quiet) Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Sampling {targets.Count} processes named {targets[0].Name} (pids {string.Join(", ", targets.Select(t => t.Pid))}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
             var exit = ParallelCaptures.Run(dbPath,
-                targets.Select(t => new CaptureOptions(t, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads))).ToList(),
+                targets.Select(t => new CaptureOptions(t, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads), nativeFrames)).ToList(),
                 result.GetValue(NoReport) ? null : id => DefaultReportPath(dbPath, id), CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets), quiet);
             if (result.GetValue(Keep) is { } keepAll)
             {
@@ -110,7 +116,7 @@ public static class SampleCommand
         }
         var target = targets[0];
         using var db = SnapperDatabase.Open(dbPath);
-        var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads));
+        var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads), nativeFrames);
         if (!quiet)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));

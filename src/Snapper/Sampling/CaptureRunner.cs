@@ -7,8 +7,9 @@ namespace Snapper.Sampling;
 
 /// <summary>What to capture and where to store it.</summary>
 /// <param name="Threads">When set, only threads whose names match are stored.</param>
+/// <param name="NativeFrames">Unwind the native frames above the managed ones (ptrace engine only; costs time per sample).</param>
 public sealed record CaptureOptions(TargetProcess Target, SamplingPlan Plan, Engine Engine, int MaxFrames, string SnapperCommandLine,
-    ThreadSelection? Threads = null);
+    ThreadSelection? Threads = null, bool NativeFrames = false);
 
 /// <summary>The two ways to read the target: Snapper's own ptrace session, or ClrMD's attach for every sample.</summary>
 public enum Engine
@@ -101,7 +102,7 @@ public static class CaptureRunner
     static IStackSource Open(CaptureOptions options) => options.Engine switch
     {
         Engine.Attach => AttachStackSource.Open(options.Target, options.MaxFrames),
-        _ => PtraceStackSource.Open(options.Target, options.MaxFrames),
+        _ => PtraceStackSource.Open(options.Target, options.MaxFrames, options.NativeFrames),
     };
 
     static SessionTarget SessionTarget(CaptureOptions options, string runtimeVersion) => new(

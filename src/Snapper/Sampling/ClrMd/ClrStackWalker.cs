@@ -69,7 +69,8 @@ static class ClrStackWalker
         foreach (var frame in thread.EnumerateStackTrace(includeContext: false, maxFrames))
         {
             outermost = Math.Max(outermost, frame.StackPointer);
-            var raw = new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName, frame.InstructionPointer);
+            var raw = new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName, frame.InstructionPointer,
+                StackPointer: frame.StackPointer);
             // ClrMD yields each explicit runtime frame (InlinedCallFrame, ...) twice in a row: keep one.
             if (raw.Kind != ClrStackFrameKind.ManagedMethod && frames.Count > 0 && frames[^1].SameFrameAs(raw)) continue;
             frames.Add(raw);

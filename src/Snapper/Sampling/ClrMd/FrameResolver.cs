@@ -9,7 +9,8 @@ namespace Snapper.Sampling.ClrMd;
 /// before the next FlushCachedData.
 /// </summary>
 /// <param name="hostPathOf">Maps a module path as the target sees it to one Snapper can open.</param>
-sealed class FrameResolver(Func<string, string> hostPathOf) : IDisposable
+/// <param name="nativeNames">Names unwound native frames; null when native unwinding is off.</param>
+sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNames? nativeNames = null) : IDisposable
 {
     readonly Dictionary<ulong, FrameInfo> _managed = new();
     readonly Dictionary<(ulong MethodDesc, int ILOffset), FrameInfo> _lines = new();
@@ -22,6 +23,16 @@ sealed class FrameResolver(Func<string, string> hostPathOf) : IDisposable
     public IReadOnlyList<FrameInfo> Resolve(RawThread thread)
     {
         var frames = Resolve(thread.Frames);
+        // The real native frames, when they could be unwound, take the place of the placeholder below: on top of
+        // the managed stack (and of the transition frame of a P/Invoke in progress), or around the runtime frames
+        // of a thread that is in native code from its start.
+        if (thread.NativeFrames is { } unwound && nativeNames is not null)
+        {
+            var (nativeFrames, cfas) = nativeNames.OutermostFirst(unwound);
+            var addresses = new ulong[thread.Frames.Length];
+            for (var i = 0; i < addresses.Length; i++) addresses[i] = thread.Frames[addresses.Length - 1 - i].StackPointer;
+            return Unwind.StackSplice.Merge(frames, addresses, nativeFrames, cfas);
+        }
         if (thread.NativeLeafModule is not { } module) return frames;
         // The thread was in native code called from its innermost managed frame: say so on top of the stack.
         if (!_native.TryGetValue(module, out var native))

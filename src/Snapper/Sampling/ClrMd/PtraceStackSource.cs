@@ -33,6 +33,7 @@ sealed class PtraceStackSource : IStackSource
     readonly RunTimeReader _runTimes;
     readonly StackReuse _reuse;
     readonly NativeLeafRecovery _recovery;
+    readonly Unwind.NativeUnwinder? _unwinder;
     readonly HashSet<uint> _stoppedTids = new();
     readonly Dictionary<int, ulong> _stoppedSp = new();
     readonly Dictionary<int, long> _stoppedSyscall = new();
@@ -48,12 +49,12 @@ sealed class PtraceStackSource : IStackSource
     public string RuntimeVersion { get; }
     public PhaseTimings Timings { get; } = new();
 
-    PtraceStackSource(TargetProcess process, int maxFrames)
+    PtraceStackSource(TargetProcess process, int maxFrames, bool nativeFrames)
     {
         _process = process;
         _maxFrames = maxFrames;
         _stopper = new ThreadStopper(process.Pid);
-        _resolver = new FrameResolver(process.HostPathOf);
+        _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? new Unwind.NativeFrameNames() : null);
         SamplerPriority.TryRaise();
         _identities = new ThreadIdentities(process.Pid);
         _executable = ProcFs.ReadExecutable(process.Pid);
@@ -71,7 +72,9 @@ sealed class PtraceStackSource : IStackSource
         {
             _runtime = RuntimeSession.Create(_dataTarget, process, out var version);
             RuntimeVersion = version;
-            _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, new ExecutableRegions(process.Pid));
+            var regions = new ExecutableRegions(process.Pid);
+            _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, regions);
+            if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, process.HostPathOf, maxFrames);
         }
         catch
         {
@@ -81,7 +84,8 @@ sealed class PtraceStackSource : IStackSource
     }
 
     /// <summary>Opens a session on the calling thread, which must make every later call.</summary>
-    public static PtraceStackSource Open(TargetProcess process, int maxFrames) => new(process, maxFrames);
+    /// <param name="nativeFrames">Also unwind the native frames above the managed ones (see <see cref="Unwind.NativeUnwinder"/>).</param>
+    public static PtraceStackSource Open(TargetProcess process, int maxFrames, bool nativeFrames = false) => new(process, maxFrames, nativeFrames);
 
     /// <summary>
     /// Notes what every thread is blocked in before Snapper first stops them: after a stop, a timed wait shows only as
@@ -152,6 +156,8 @@ sealed class PtraceStackSource : IStackSource
             Timings.Mark(2);
             raw = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery);
             Timings.Mark(3);
+            if (_unwinder is not null) UnwindNative(raw, _unwinder);
+            Timings.Mark(4);
         }
         catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException)
         {
@@ -164,13 +170,26 @@ sealed class PtraceStackSource : IStackSource
             // Resume no matter what happened above (a second call is a no-op: the stopped list is empty).
             pause = _stopper.ResumeAll();
         }
-        Timings.Mark(4);
+        Timings.Mark(5);
         _identities.Update(_runtime, raw);
         NameAndRemember(raw, threads);
-        Timings.Mark(5);
+        Timings.Mark(6);
         Timings.MemoryReads = _memory.SyscallCount;
         Timings.EndSnapshot();
         return new CapturedSnapshot(start, pause, threads);
+    }
+
+    /// <summary>
+    /// Adds the native frames of each walked thread stopped in native code, while it is still stopped: its stack
+    /// is only valid now. Reads memory through the snapshot's page cache (the walk has read most of those pages).
+    /// </summary>
+    void UnwindNative(List<RawThread> raw, Unwind.NativeUnwinder unwinder)
+    {
+        for (var i = 0; i < raw.Count; i++)
+        {
+            if (!_stopper.TryGetRegisters(raw[i].OsThreadId, out var regs)) continue;
+            if (unwinder.Unwind(regs) is { } native) raw[i] = raw[i] with { NativeFrames = native };
+        }
     }
 
     /// <summary>
@@ -276,6 +295,7 @@ sealed class PtraceStackSource : IStackSource
     {
         _stopper.ReleaseAll();
         _resolver.Dispose();
+        _unwinder?.Dispose();
         _syscalls.Dispose();
         _threadList.Dispose();
         _runTimes.Dispose();

@@ -11,7 +11,10 @@ namespace Snapper.Sampling.Linux;
 /// </summary>
 sealed class ExecutableRegions(int pid)
 {
-    readonly record struct Region(ulong Start, ulong End, string? File);
+    readonly record struct Region(ulong Start, ulong End, string? File, string? Path, ulong Offset);
+
+    /// <summary>A file-backed executable mapping: where it starts, its file offset, and the file's path as the target sees it.</summary>
+    public readonly record struct FileMapping(ulong Start, ulong Offset, string Path);
 
     static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
     Region[] _regions = [];
@@ -24,6 +27,10 @@ sealed class ExecutableRegions(int pid)
     public bool MayBeManagedCode(ulong address) =>
         Find(address) is { } region && (region.File is null || region.File.StartsWith("memfd:", StringComparison.Ordinal)
             || region.File.EndsWith(".dll", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The file-backed executable mapping holding <paramref name="address"/>; null for anonymous or unmapped memory.</summary>
+    public FileMapping? FileMappingOf(ulong address) =>
+        Find(address) is { Path: { } path } region ? new FileMapping(region.Start, region.Offset, path) : null;
 
     Region? Find(ulong address)
     {
@@ -61,7 +68,9 @@ sealed class ExecutableRegions(int pid)
                 var start = ulong.Parse(parts[0].AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
                 var end = ulong.Parse(parts[0].AsSpan(dash + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
                 var path = parts.Length == 6 ? parts[5].Trim() : "";
-                regions.Add(new Region(start, end, path.StartsWith('/') ? Path.GetFileName(path) : null));
+                var offset = ulong.Parse(parts[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                var file = path.StartsWith('/') ? path : null;
+                regions.Add(new Region(start, end, file is null ? null : System.IO.Path.GetFileName(file), file, offset));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
