@@ -25,6 +25,15 @@ public sealed class PhaseTimings
 
     public void Start() => _last = Stopwatch.GetTimestamp();
 
+    /// <summary>Forgets everything counted so far (a warm-up snapshot that is not part of the capture).</summary>
+    public void Reset()
+    {
+        Array.Clear(_ticks);
+        Snapshots = 0;
+        ThreadsStopped = 0;
+        MemoryReads = 0;
+    }
+
     /// <summary>Closes the phase that began at the previous mark.</summary>
     public void Mark(int phase)
     {
