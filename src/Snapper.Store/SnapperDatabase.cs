@@ -49,23 +49,30 @@ public sealed class SnapperDatabase : IDisposable
             Mode = SqliteOpenMode.ReadOnly,
             Pooling = false,
         };
+        var connection = Connect(builder, path, " (read-only)", Schema.EnsureReadable);
+        return new SnapperDatabase(full, connection, isReadOnly: true);
+    }
+
+    /// <summary>Opens a connection and checks (or prepares) the schema on it; any failure closes it and says why.</summary>
+    static SqliteConnection Connect(SqliteConnectionStringBuilder builder, string path, string how, Action<SqliteConnection> schema)
+    {
         var connection = new SqliteConnection(builder.ToString());
         try
         {
             connection.Open();
-            Schema.EnsureReadable(connection);
+            schema(connection);
+            return connection;
         }
         catch (SqliteException e)
         {
             connection.Dispose();
-            throw new StoreException($"cannot open database '{path}' (read-only): {Describe(e)}", e);
+            throw new StoreException($"cannot open database '{path}'{how}: {Describe(e)}", e);
         }
         catch
         {
             connection.Dispose();
             throw;
         }
-        return new SnapperDatabase(full, connection, isReadOnly: true);
     }
 
     /// <summary>Opens (and with <paramref name="create"/>, creates) the store at <paramref name="path"/>.</summary>
@@ -88,22 +95,7 @@ public sealed class SnapperDatabase : IDisposable
             Pooling = false,
             DefaultTimeout = 30,
         };
-        var connection = new SqliteConnection(builder.ToString());
-        try
-        {
-            connection.Open();
-            Schema.Apply(connection);
-        }
-        catch (SqliteException e)
-        {
-            connection.Dispose();
-            throw new StoreException($"cannot open database '{path}': {Describe(e)}", e);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
+        var connection = Connect(builder, path, "", Schema.Apply);
         return new SnapperDatabase(full, connection);
     }
 
