@@ -15,7 +15,7 @@ sealed class AttachStackSource : IStackSource
     readonly TargetProcess _process;
     readonly int _maxFrames;
     readonly FrameResolver _resolver;
-    readonly ILOffsets _ilOffsets = new(); // MethodDescs and code stay where they are from one attach to the next
+    readonly ILOffsets _ilOffsets; // MethodDescs and code stay where they are from one attach to the next
     readonly ThreadIdentities _identities;
     readonly SyscallReader _syscalls;
     readonly RunTimeReader _runTimes;
@@ -36,6 +36,7 @@ sealed class AttachStackSource : IStackSource
         _syscalls = new SyscallReader(process.Pid);
         _runTimes = new RunTimeReader(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf);
+        _ilOffsets = new ILOffsets(_resolver.MayHaveLines);
         using var target = Attach(suspend: false);
         using var runtime = RuntimeSession.Create(target, process, out var version);
         RuntimeVersion = version;

@@ -61,12 +61,29 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
     FrameInfo Managed(ClrMethod method, int ilOffset)
     {
         var plain = Managed(method);
-        if (ilOffset < 0 || method.MethodDesc == 0) return plain;
+        if (ilOffset < 0)
+        {
+            // Perhaps because nobody has looked for this module's PDB yet (see MayHaveLines): look now, after the resume.
+            _sourceLines.Probe(method.Type?.Module?.Name);
+            return plain;
+        }
+        if (method.MethodDesc == 0) return plain;
         if (_lines.TryGetValue((method.MethodDesc, ilOffset), out var cached)) return cached;
         var line = _sourceLines.Find(method.Type?.Module?.Name, method.MetadataToken, ilOffset);
         var info = line is { } found ? plain with { File = found.File, Line = found.Line } : plain;
         _lines[(method.MethodDesc, ilOffset)] = info;
         return info;
+    }
+
+    /// <summary>
+    /// Whether a frame of this method can have a source line: a real method definition of a module with a PDB. False
+    /// for dynamic methods, IL stubs and modules without a PDB (all of the framework here), null while the module's
+    /// PDB has not been looked for. Only for these does the DAC get asked for the method's IL map (see ILOffsets).
+    /// </summary>
+    public bool? MayHaveLines(ClrMethod method)
+    {
+        if ((method.MetadataToken >> 24) != 0x06 || (method.MetadataToken & 0xFFFFFF) == 0) return false;
+        return method.Type?.Module?.Name is { } module ? _sourceLines.HasPdb(module) : false;
     }
 
     FrameInfo Managed(ClrMethod method)

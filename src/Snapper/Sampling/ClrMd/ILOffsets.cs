@@ -8,8 +8,14 @@ namespace Snapper.Sampling.ClrMd;
 /// from the DAC walking the runtime's code heaps, and reading those while the target runs (and JITs, and tiers up)
 /// crashed the DAC with SIGSEGV in about one capture in fifteen. Maps are kept per code version, so a steady state
 /// asks the DAC nothing.
+/// <para>
+/// Even read while the target is stopped, the DAC's IL map lookup (EnumMethodInstancesByAddress) crashed Snapper in
+/// about one capture in twenty of an ASP.NET Core service busy JIT-compiling (dynamic methods, IL stubs): so it is
+/// asked only for methods that can have a source line at all, those of modules with a PDB.
+/// </para>
 /// </summary>
-sealed class ILOffsets
+/// <param name="mayHaveLines">Whether a method can have source lines (null: not known yet, ask again later).</param>
+sealed class ILOffsets(Func<ClrMethod, bool?> mayHaveLines)
 {
     /// <summary>Every IL map seen for a method, one per code version (tier 0, OSR, tier 1...).</summary>
     readonly Dictionary<ulong, List<ImmutableArray<ILToNativeMap>>> _maps = new();
@@ -25,6 +31,7 @@ sealed class ILOffsets
         var methodDesc = method.MethodDesc;
         if (methodDesc == 0 || address == 0) return -1;
         if (_offsets.TryGetValue((methodDesc, address), out var known)) return known;
+        if (mayHaveLines(method) != true) return -1;
         if (!_maps.TryGetValue(methodDesc, out var maps)) _maps[methodDesc] = maps = [];
         if (Lookup(maps, address) is not { } offset)
         {

@@ -24,7 +24,7 @@ sealed class PtraceStackSource : IStackSource
     readonly DataTarget _dataTarget;
     readonly ClrRuntime _runtime;
     readonly FrameResolver _resolver;
-    readonly ILOffsets _ilOffsets = new();
+    readonly ILOffsets _ilOffsets;
     readonly ThreadIdentities _identities;
     readonly ThreadClock _clock = new();
     readonly SyscallHistory _syscallHistory = new();
@@ -57,6 +57,7 @@ sealed class PtraceStackSource : IStackSource
         _maxFrames = maxFrames;
         _stopper = new ThreadStopper(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? new Unwind.NativeFrameNames() : null);
+        _ilOffsets = new ILOffsets(_resolver.MayHaveLines);
         SamplerPriority.TryRaise();
         _identities = new ThreadIdentities(process.Pid);
         _executable = ProcFs.ReadExecutable(process.Pid);

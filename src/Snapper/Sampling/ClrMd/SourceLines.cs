@@ -37,6 +37,15 @@ sealed class SourceLines(Func<string, string> hostPathOf) : IDisposable
         }
     }
 
+    /// <summary>Whether the module has a PDB to read lines from; null when nobody has looked yet (see <see cref="Probe"/>).</summary>
+    public bool? HasPdb(string modulePath) => _pdbs.TryGetValue(modulePath, out var provider) ? provider is not null : null;
+
+    /// <summary>Looks for the module's PDB, once: file work, so never while the target is stopped.</summary>
+    public void Probe(string? modulePath)
+    {
+        if (modulePath is not null) Open(modulePath);
+    }
+
     MetadataReaderProvider? Open(string modulePath)
     {
         if (_pdbs.TryGetValue(modulePath, out var cached)) return cached;
