@@ -13,8 +13,10 @@ public sealed class ProfileAnalysis
     public const string RootName = "all threads";
 
     ProfileAnalysis(long totalSamples, long totalCpuNs, long hiddenIdleSamples, double treeMinPercent, IReadOnlyList<ThreadStats> threads,
-        CallTreeNode callTree, IReadOnlyList<FunctionStats> functions, IReadOnlyDictionary<MethodIdentity, IReadOnlyList<LineStats>> lines)
+        CallTreeNode callTree, IReadOnlyList<FunctionStats> functions, IReadOnlyDictionary<MethodIdentity, IReadOnlyList<LineStats>> lines,
+        LayerBreakdown layers)
     {
+        Layers = layers;
         Lines = lines;
         TotalSamples = totalSamples;
         TotalCpuNs = totalCpuNs;
@@ -36,6 +38,9 @@ public sealed class ProfileAnalysis
 
     /// <summary>Call tree nodes under this percentage of <see cref="TotalSamples"/> were left out (0: none were).</summary>
     public double TreeMinPercent { get; }
+
+    /// <summary>The samples in the view by layer: overall, per thread and over time.</summary>
+    public LayerBreakdown Layers { get; }
 
     /// <summary>Every thread of the profile, most samples first; threads never sampled have 0. Counts every sample, idle ones too.</summary>
     public IReadOnlyList<ThreadStats> Threads { get; }
@@ -82,9 +87,10 @@ public sealed class ProfileAnalysis
     /// (and of all CPU time) while the tree is built: a full per-thread tree of a large profile can have millions of
     /// nodes that no report shows. 0 keeps every node. Counts stay exact either way; functions and threads are never
     /// pruned. Samples of idle thread-pool threads are left out of the tree and the functions unless
-    /// <paramref name="includeIdle"/>; the thread statistics always count them.
+    /// <paramref name="includeIdle"/>; the thread statistics always count them. <paramref name="layerRules"/> (the
+    /// built-in rules when null) attributes the samples in the view to layers (<see cref="Layers"/>).
     /// </summary>
-    public static ProfileAnalysis Analyze(Profile profile, double treeMinPercent = 0, bool includeIdle = false)
+    public static ProfileAnalysis Analyze(Profile profile, double treeMinPercent = 0, bool includeIdle = false, LayerRules? layerRules = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentOutOfRangeException.ThrowIfNegative(treeMinPercent);
@@ -98,7 +104,8 @@ public sealed class ProfileAnalysis
             && ((total == 0 ? 0 : samples * 100.0 / total) >= treeMinPercent || (totalCpu == 0 ? 0 : cpu * 100.0 / totalCpu) >= treeMinPercent);
         var tree = CallTreeBuilder.Build(stacks, threads, methods, Keep);
         return new ProfileAnalysis(total, totalCpu, profile.Samples.Count - total, treeMinPercent, ThreadStatistics(profile, threads),
-            tree, CountFunctions(stacks, methods), MethodLines.Of(profile, shown));
+            tree, CountFunctions(stacks, methods), MethodLines.Of(profile, shown),
+            LayerBreakdown.Of(profile, shown, new ProfileLayers(profile, layerRules ?? LayerRules.Default)));
     }
 
     static List<ThreadStats> ThreadStatistics(Profile profile, Dictionary<int, ThreadInfo> threads)
