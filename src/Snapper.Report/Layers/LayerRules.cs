@@ -18,7 +18,10 @@ public sealed class LayerRulesException(string message) : Exception(message);
 /// <item><b>frames</b> rules: the stack is walked from the innermost frame outward; at each frame the rules are tried in
 /// order, and the first rule that matches the frame decides. A frame no rule matches (System.Linq, List.Sort, a native
 /// leaf...) is passed over, so the base-library code a layer calls counts for that layer, and the innermost layer
-/// wins: a lock taken inside a SQL call is "locks", SQL called from your controller is "sql".</item>
+/// wins: SQL called from your controller is "sql". A rule with <c>deferTo</c> gives way to those layers when a frame
+/// further out belongs to one: the built-in "locks" rule defers to sql, http-client, serialization and views, so a
+/// wait inside HttpClient (its socket read) or a provider's pool semaphore is that layer's time, while a lock your
+/// own code takes is "locks".</item>
 /// <item><b>fallback</b> rules, in order, like sample rules; the built-in list ends with a rule for every sample.</item>
 /// </list>
 /// A frame rule matches a frame when one of its <c>match</c> globs matches the frame's <c>Type.Method</c> name (for
@@ -115,17 +118,27 @@ public sealed class LayerRules
         ArgumentNullException.ThrowIfNull(framesOutermostFirst);
         if (FirstSampleRule(_sampleRules, state, role) is { } early) return early;
         for (var i = framesOutermostFirst.Count - 1; i >= 0; i--)
-            if (LayerOfFrame(framesOutermostFirst[i]) is { } layer) return layer;
+        {
+            if (RuleOfFrame(framesOutermostFirst[i]) is not { } rule) continue;
+            if (rule.DeferTo.Length == 0) return rule.Layer;
+            // A wait inside a layer's own code (a pool's semaphore, a socket read's event) is that layer's time.
+            for (var j = i - 1; j >= 0; j--)
+                if (RuleOfFrame(framesOutermostFirst[j]) is { } outer && rule.DeferTo.Contains(outer.Layer, StringComparer.Ordinal))
+                    return outer.Layer;
+            return rule.Layer;
+        }
         return FirstSampleRule(_fallbackRules, state, role) ?? Other;
     }
 
     /// <summary>The layer the frame rules give one frame, or null when none claims it (it is passed over).</summary>
-    public string? LayerOfFrame(FrameInfo frame)
+    public string? LayerOfFrame(FrameInfo frame) => RuleOfFrame(frame)?.Layer;
+
+    Rule? RuleOfFrame(FrameInfo frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
         var name = frame.DisplayName;
         foreach (var rule in _frameRules)
-            if (rule.MatchesFrame(frame, name, this)) return rule.Layer;
+            if (rule.MatchesFrame(frame, name, this)) return rule;
         return null;
     }
 
@@ -208,7 +221,7 @@ public sealed class LayerRules
             var where = $"{what}: {key} rule {index}";
             if (item.ValueKind != JsonValueKind.Object) throw new LayerRulesException($"{where} must be an object");
             string? layer = null;
-            string[] match = [], modules = [], states = [], threads = [];
+            string[] match = [], modules = [], states = [], threads = [], deferTo = [];
             var app = false;
             foreach (var p in item.EnumerateObject())
             {
@@ -221,6 +234,7 @@ public sealed class LayerRules
                         break;
                     case "match" when frames: match = Strings(p.Value, where, "match"); break;
                     case "modules" when frames: modules = Strings(p.Value, where, "modules"); break;
+                    case "deferTo" when frames: deferTo = Strings(p.Value, where, "deferTo"); break;
                     case "app" when frames:
                         if (p.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw new LayerRulesException($"{where}: \"app\" must be true or false");
                         app = p.Value.GetBoolean();
@@ -230,7 +244,7 @@ public sealed class LayerRules
                     case "comment": break;
                     default:
                         throw new LayerRulesException(frames
-                            ? $"{where}: unknown key '{p.Name}' (a frames rule has layer, match, modules, app)"
+                            ? $"{where}: unknown key '{p.Name}' (a frames rule has layer, match, modules, app, deferTo)"
                             : $"{where}: unknown key '{p.Name}' (a {key} rule has layer, states, threads)");
                 }
             }
@@ -239,7 +253,7 @@ public sealed class LayerRules
                 throw new LayerRulesException($"{where} ('{layer}') matches no frame: give \"match\", \"modules\" or \"app\": true");
             var stateValues = states.Select(s => SampleStates.All.FirstOrDefault(v => v.Name() == s) is var v && v.Name() == s ? v
                 : throw new LayerRulesException($"{where}: unknown state '{s}' (states are {string.Join(", ", SampleStates.All.Select(x => x.Name()))})")).ToHashSet();
-            rules.Add(new Rule(layer, match.Select(Glob).ToArray(), modules.Select(Glob).ToArray(), app, stateValues, threads));
+            rules.Add(new Rule(layer, match.Select(Glob).ToArray(), modules.Select(Glob).ToArray(), app, stateValues, threads, deferTo));
         }
         return rules;
     }
@@ -255,7 +269,7 @@ public sealed class LayerRules
     static Regex Glob(string pattern) =>
         new("^" + string.Join(".*", pattern.Split('*').Select(Regex.Escape)) + "$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
 
-    sealed record Rule(string Layer, Regex[] Match, Regex[] Modules, bool App, HashSet<SampleState> States, string[] Threads)
+    sealed record Rule(string Layer, Regex[] Match, Regex[] Modules, bool App, HashSet<SampleState> States, string[] Threads, string[] DeferTo)
     {
         public bool MatchesFrame(FrameInfo frame, string name, LayerRules rules)
         {
