@@ -15,6 +15,9 @@ public static class TextReportWriter
     /// <summary>Deeper nodes are left out; indentation beyond this stops being readable.</summary>
     public const int TreeMaxDepth = 30;
 
+    /// <summary>Rows of the layers-over-time table.</summary>
+    const int TimeRows = 10;
+
     public static void Write(Profile profile, TextWriter output, ReportOptions? options = null, int top = 20)
     {
         ArgumentNullException.ThrowIfNull(profile);
@@ -76,17 +79,22 @@ public static class TextReportWriter
         foreach (var layer in layers.Overall)
             Line(text, $"  {ReportFormat.Count(layer.Samples).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(layer.Samples)),6}  " +
                        $"{ReportFormat.CpuTime(layer.CpuNs),8}  {Clean(layer.Layer)}");
-        // Over time: one row per slice of the capture, each layer's share as a letter bar would be unreadable; numbers.
+        // Over time: at most ten rows for a terminal, each a run of the analysis' slices merged.
+        var per = (layers.OverTime.Count + TimeRows - 1) / TimeRows;
+        var slices = Enumerable.Range(0, (layers.OverTime.Count + per - 1) / per)
+            .Select(r => Enumerable.Range(r * per, Math.Min(per, layers.OverTime.Count - r * per))
+                .Aggregate(new long[layers.Layers.Count], (sum, b) => { for (var l = 0; l < sum.Length; l++) sum[l] += layers.OverTime[b][l]; return sum; }))
+            .ToList();
         Line(text, "");
-        Line(text, $"Layers over time (share of each {ReportFormat.Micros(layers.BucketUs)} slice's samples)");
+        Line(text, $"Layers over time (share of each {ReportFormat.Micros(layers.BucketUs * per)} slice's samples)");
         var header = "  from      ";
         foreach (var name in layers.Layers) header += $"  {Truncate(Clean(name), 13),13}";
         Line(text, header);
-        for (var b = 0; b < layers.OverTime.Count; b++)
+        for (var b = 0; b < slices.Count; b++)
         {
-            var counts = layers.OverTime[b];
+            var counts = slices[b];
             var sum = counts.Sum();
-            var row = $"  {ReportFormat.Micros(b * layers.BucketUs),-10}";
+            var row = $"  {ReportFormat.Micros(b * per * layers.BucketUs),-10}";
             foreach (var count in counts) row += $"  {(sum == 0 ? "-" : ReportFormat.Percent(count * 100.0 / sum)),13}";
             Line(text, row);
         }

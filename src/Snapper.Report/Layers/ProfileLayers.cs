@@ -51,7 +51,8 @@ public sealed record LayerShare(string Layer, long Samples, long CpuNs);
 
 /// <summary>
 /// The layer breakdown of the samples in a view: overall, per thread and over time (<see cref="Buckets"/> equal slices
-/// of the capture). Layers with no samples in the view are left out of <see cref="Overall"/>; the order is the rules'.
+/// of the capture). Layers with no samples in the view are left out; <see cref="Overall"/> is most samples first (ties
+/// in rule order), the columns of <see cref="PerThread"/> and <see cref="OverTime"/> are in rule order.
 /// </summary>
 public sealed class LayerBreakdown
 {
@@ -119,6 +120,6 @@ public sealed class LayerBreakdown
                 overTime[(int)Math.Clamp((offset - first) / bucketUs, 0, buckets - 1)][c]++;
         }
         return new LayerBreakdown(present.Select(l => layers.Names[l]).ToList(),
-            present.Select(l => new LayerShare(layers.Names[l], counts[l], cpu[l])).ToList(), perThread, overTime, bucketUs);
+            present.Select(l => new LayerShare(layers.Names[l], counts[l], cpu[l])).OrderByDescending(l => l.Samples).ToList(), perThread, overTime, bucketUs);
     }
 }
