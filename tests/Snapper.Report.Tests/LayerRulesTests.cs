@@ -79,6 +79,37 @@ public sealed class LayerRulesTests
     }
 
     [Fact]
+    public void A_main_thread_waiting_for_the_host_to_stop_is_idle_but_a_main_that_blocks_on_its_own_lock_is_locks()
+    {
+        var stub = Managed("Program", "<Main>", "Shop.dll");
+        var getResult = Framework("System.Runtime.CompilerServices.TaskAwaiter", "GetResult");
+        var wait = Framework("System.Threading.Tasks.Task", "InternalWaitCore");
+        var monitor = Framework("System.Threading.Monitor", "Wait");
+        Assert.Equal("idle", Layer(SampleState.LockWait, "main thread", stub, getResult, wait, Framework("System.Threading.ManualResetEventSlim", "Wait"), monitor));
+        Assert.Equal("idle", Layer(SampleState.LockWait, "main thread", Managed("Program", "Main", "Shop.dll"),
+            Lib("Microsoft.AspNetCore.dll", "Microsoft.AspNetCore.Builder.WebApplication", "Run"),
+            Lib("Microsoft.Extensions.Hosting.Abstractions.dll", "Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions", "Run"), getResult, wait, monitor));
+        // The user's Main waiting on a lock of its own: the nearest claimed frame further out is the app's.
+        Assert.Equal("locks", Layer(SampleState.LockWait, "main thread", stub, Managed("Program", "<Main>$", "Shop.dll"),
+            Managed("Shop.Worker", "Drain", "Shop.dll"), Framework("System.Threading.Monitor", "Enter")));
+        // And its CPU work is its own.
+        Assert.Equal("app", Layer(SampleState.Cpu, "main thread", stub, Managed("Program", "<Main>$", "Shop.dll")));
+    }
+
+    [Fact]
+    public void Focus_matches_an_async_method_by_the_name_it_was_written_with()
+    {
+        var focus = FocusPattern.TryParse("OrdersController.Checkout", out _)!;
+        Assert.True(focus.Matches(Managed("Shop.OrdersController+<Checkout>d__5", "MoveNext", "Shop.dll")));
+        Assert.True(focus.Matches(Managed("Shop.OrdersController", "Checkout", "Shop.dll")));
+        Assert.False(focus.Matches(Managed("Shop.OrdersController+<Cancel>d__6", "MoveNext", "Shop.dll")));
+        Assert.Equal("Shop.Repo`1.Load", FocusPattern.AsyncMethodName(Managed("Shop.Repo`1+<Load>d__3<System.Int32>", "MoveNext")));
+        Assert.Null(FocusPattern.AsyncMethodName(Managed("Program+<>c", "<<Main>$>b__0_1")));
+        Assert.Null(FocusPattern.TryParse("(", out var error));
+        Assert.NotNull(error);
+    }
+
+    [Fact]
     public void Idle_threads_and_the_runtime_own_threads_come_first()
     {
         Assert.Equal("idle", Layer(SampleState.IdleThreadPool, "thread pool worker", ThreadStart, Framework("System.Threading.LowLevelLifoSemaphore", "Wait")));

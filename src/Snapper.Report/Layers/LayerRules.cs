@@ -18,10 +18,10 @@ public sealed class LayerRulesException(string message) : Exception(message);
 /// <item><b>frames</b> rules: the stack is walked from the innermost frame outward; at each frame the rules are tried in
 /// order, and the first rule that matches the frame decides. A frame no rule matches (System.Linq, List.Sort, a native
 /// leaf...) is passed over, so the base-library code a layer calls counts for that layer, and the innermost layer
-/// wins: SQL called from your controller is "sql". A rule with <c>deferTo</c> gives way to those layers when a frame
-/// further out belongs to one: the built-in "locks" rule defers to sql, http-client, serialization and views, so a
-/// wait inside HttpClient (its socket read) or a provider's pool semaphore is that layer's time, while a lock your
-/// own code takes is "locks".</item>
+/// wins: SQL called from your controller is "sql". A rule with <c>deferTo</c> gives way when the nearest frame further
+/// out that a rule of another layer claims belongs to one of those layers: the built-in "locks" rule defers to sql,
+/// http-client, serialization, views and idle, so a wait inside HttpClient (its socket read) or a provider's pool
+/// semaphore is that layer's time, while a lock your own code takes is "locks".</item>
 /// <item><b>fallback</b> rules, in order, like sample rules; the built-in list ends with a rule for every sample.</item>
 /// </list>
 /// A frame rule matches a frame when one of its <c>match</c> globs matches the frame's <c>Type.Method</c> name (for
@@ -121,10 +121,13 @@ public sealed class LayerRules
         {
             if (RuleOfFrame(framesOutermostFirst[i]) is not { } rule) continue;
             if (rule.DeferTo.Length == 0) return rule.Layer;
-            // A wait inside a layer's own code (a pool's semaphore, a socket read's event) is that layer's time.
+            // A wait inside a layer's own code (a pool's semaphore, a socket read's event) is that layer's time: the
+            // nearest frame further out that another layer claims decides.
             for (var j = i - 1; j >= 0; j--)
-                if (RuleOfFrame(framesOutermostFirst[j]) is { } outer && rule.DeferTo.Contains(outer.Layer, StringComparer.Ordinal))
-                    return outer.Layer;
+            {
+                if (RuleOfFrame(framesOutermostFirst[j]) is not { } outer || outer.Layer == rule.Layer) continue;
+                return rule.DeferTo.Contains(outer.Layer, StringComparer.Ordinal) ? outer.Layer : rule.Layer;
+            }
             return rule.Layer;
         }
         return FirstSampleRule(_fallbackRules, state, role) ?? Other;

@@ -60,14 +60,15 @@ public static class CommonOptions
     /// <summary>How layers are decided, for --help: the same text everywhere layers are mentioned.</summary>
     public const string LayersHelp = """
         Layers: each sample is attributed to one layer: sql, http-client, serialization, views, aspnet, app (your code),
-        locks (locks and waits), runtime (GC and runtime), idle. Decided in three steps, first answer wins:
+        locks (locks and waits), runtime (GC and runtime), idle (parked threads; a thread blocked in host.Run()).
+        Decided in three steps, first answer wins:
           1. sample rules: idle thread-pool samples are 'idle'; samples of the GC, finalizer and JIT threads 'runtime'.
           2. frame rules: the stack is walked from the innermost frame outward; the first frame some rule matches decides,
              rules tried in order. Frames no rule matches (List.Sort, LINQ, a native leaf) are passed over, so the
              base-library code a layer calls counts for that layer: List.Sort called from your code is 'app', SQL
              called from a controller is 'sql'. Lock and wait frames (Monitor, SemaphoreSlim, Task.Wait, Thread.Sleep)
-             are 'locks' unless a sql, http-client, serialization or views frame is further out: a wait inside
-             HttpClient or a connection pool is that layer's time. 'app' is managed code outside the framework
+             are 'locks' unless the nearest frame further out that another layer claims is sql, http-client,
+             serialization, views or idle: a wait inside HttpClient or a connection pool is that layer's time. 'app' is managed code outside the framework
              prefixes (System., Microsoft., Npgsql, Newtonsoft., ...): the target's own assemblies.
           3. fallback rules: blocked (lock/wait, sleep) samples are 'locks', everything else 'runtime'.
         --layers <file> adds your rules (JSON, the shape of the built-in file: see README 'Layers'); they are tried
