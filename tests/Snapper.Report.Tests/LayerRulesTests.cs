@@ -94,6 +94,13 @@ public sealed class LayerRulesTests
             Managed("Shop.Worker", "Drain", "Shop.dll"), Framework("System.Threading.Monitor", "Enter")));
         // And its CPU work is its own.
         Assert.Equal("app", Layer(SampleState.Cpu, "main thread", stub, Managed("Program", "<Main>$", "Shop.dll")));
+        // Service loops waiting for their next event are idle; the same frames running are not.
+        var heartbeat = Lib("Microsoft.AspNetCore.Server.Kestrel.Core.dll", "Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Infrastructure.Heartbeat", "TimerLoop");
+        Assert.Equal("idle", Layer(SampleState.LockWait, null, ThreadStart, heartbeat, Framework("System.Threading.ManualResetEventSlim", "Wait"), monitor));
+        Assert.Equal("aspnet", Layer(SampleState.Cpu, null, ThreadStart, heartbeat));
+        Assert.Equal("idle", Layer(SampleState.Io, "file watcher", ThreadStart,
+            Lib("System.IO.FileSystem.Watcher.dll", "System.IO.FileSystemWatcher+RunningInstance", "TryReadEvent"), Lib("System.IO.FileSystem.Watcher.dll", "Interop+Sys", "Read"),
+            new FrameInfo(FrameKind.Transition, "libSystem.Native", "", "libSystem.Native!SystemNative_Read")));
     }
 
     [Fact]

@@ -24,6 +24,7 @@ public sealed class LayerRulesException(string message) : Exception(message);
 /// semaphore is that layer's time, while a lock your own code takes is "locks".</item>
 /// <item><b>fallback</b> rules, in order, like sample rules; the built-in list ends with a rule for every sample.</item>
 /// </list>
+/// A frame rule with <c>states</c> only applies to samples in those states.
 /// A frame rule matches a frame when one of its <c>match</c> globs matches the frame's <c>Type.Method</c> name (for
 /// native and transition frames the name reports show), or one of its <c>modules</c> globs matches its module file
 /// name, or it has <c>"app": true</c> and the frame is managed code whose type and module are under none of the
@@ -119,13 +120,13 @@ public sealed class LayerRules
         if (FirstSampleRule(_sampleRules, state, role) is { } early) return early;
         for (var i = framesOutermostFirst.Count - 1; i >= 0; i--)
         {
-            if (RuleOfFrame(framesOutermostFirst[i]) is not { } rule) continue;
+            if (RuleOfFrame(framesOutermostFirst[i], state) is not { } rule) continue;
             if (rule.DeferTo.Length == 0) return rule.Layer;
             // A wait inside a layer's own code (a pool's semaphore, a socket read's event) is that layer's time: the
             // nearest frame further out that another layer claims decides.
             for (var j = i - 1; j >= 0; j--)
             {
-                if (RuleOfFrame(framesOutermostFirst[j]) is not { } outer || outer.Layer == rule.Layer) continue;
+                if (RuleOfFrame(framesOutermostFirst[j], state) is not { } outer || outer.Layer == rule.Layer) continue;
                 return rule.DeferTo.Contains(outer.Layer, StringComparer.Ordinal) ? outer.Layer : rule.Layer;
             }
             return rule.Layer;
@@ -133,15 +134,15 @@ public sealed class LayerRules
         return FirstSampleRule(_fallbackRules, state, role) ?? Other;
     }
 
-    /// <summary>The layer the frame rules give one frame, or null when none claims it (it is passed over).</summary>
-    public string? LayerOfFrame(FrameInfo frame) => RuleOfFrame(frame)?.Layer;
+    /// <summary>The layer the frame rules give one frame of a sample in this state, or null when none claims it (it is passed over).</summary>
+    public string? LayerOfFrame(FrameInfo frame, SampleState state = SampleState.Cpu) => RuleOfFrame(frame, state)?.Layer;
 
-    Rule? RuleOfFrame(FrameInfo frame)
+    Rule? RuleOfFrame(FrameInfo frame, SampleState state)
     {
         ArgumentNullException.ThrowIfNull(frame);
         var name = frame.DisplayName;
         foreach (var rule in _frameRules)
-            if (rule.MatchesFrame(frame, name, this)) return rule;
+            if ((rule.States.Count == 0 || rule.States.Contains(state)) && rule.MatchesFrame(frame, name, this)) return rule;
         return null;
     }
 
@@ -242,12 +243,12 @@ public sealed class LayerRules
                         if (p.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw new LayerRulesException($"{where}: \"app\" must be true or false");
                         app = p.Value.GetBoolean();
                         break;
-                    case "states" when !frames: states = Strings(p.Value, where, "states"); break;
+                    case "states": states = Strings(p.Value, where, "states"); break;
                     case "threads" when !frames: threads = Strings(p.Value, where, "threads"); break;
                     case "comment": break;
                     default:
                         throw new LayerRulesException(frames
-                            ? $"{where}: unknown key '{p.Name}' (a frames rule has layer, match, modules, app, deferTo)"
+                            ? $"{where}: unknown key '{p.Name}' (a frames rule has layer, match, modules, app, deferTo, states)"
                             : $"{where}: unknown key '{p.Name}' (a {key} rule has layer, states, threads)");
                 }
             }
