@@ -33,7 +33,7 @@ public sealed class ProfileAnalysis
     /// <summary>CPU nanoseconds the samples in the view carry. CPU percentages are of this.</summary>
     public long TotalCpuNs { get; }
 
-    /// <summary>Samples of idle thread-pool threads left out of the tree and functions (0 when they were asked for).</summary>
+    /// <summary>Idle samples left out of the tree and functions (0 when they were asked for): idle thread-pool samples and those in the idle layer.</summary>
     public long HiddenIdleSamples { get; }
 
     /// <summary>Call tree nodes under this percentage of <see cref="TotalSamples"/> were left out (0: none were).</summary>
@@ -94,7 +94,8 @@ public sealed class ProfileAnalysis
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentOutOfRangeException.ThrowIfNegative(treeMinPercent);
-        var shown = includeIdle ? profile.Samples : profile.Samples.Where(s => !s.State.IsIdle()).ToList();
+        var layers = new ProfileLayers(profile, layerRules ?? LayerRules.Default);
+        var shown = includeIdle ? profile.Samples : profile.Samples.Where(s => !layers.IsIdle(s)).ToList();
         var total = shown.Count;
         var totalCpu = shown.Sum(s => s.CpuNs);
         var methods = new MethodTable(profile);
@@ -105,7 +106,7 @@ public sealed class ProfileAnalysis
         var tree = CallTreeBuilder.Build(stacks, threads, methods, Keep);
         return new ProfileAnalysis(total, totalCpu, profile.Samples.Count - total, treeMinPercent, ThreadStatistics(profile, threads),
             tree, CountFunctions(stacks, methods), MethodLines.Of(profile, shown),
-            LayerBreakdown.Of(profile, shown, new ProfileLayers(profile, layerRules ?? LayerRules.Default)));
+            LayerBreakdown.Of(profile, shown, layers));
     }
 
     static List<ThreadStats> ThreadStatistics(Profile profile, Dictionary<int, ThreadInfo> threads)

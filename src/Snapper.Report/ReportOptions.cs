@@ -79,8 +79,9 @@ public static class ProfileFilter
             }
             samples = samples.Where(s => Focused(s.StackId)).ToList();
             // What the view looked at: idle samples count only when they are shown.
-            var seen = options.IncludeIdle ? selected.Samples.Count : selected.Samples.Count(s => !s.State.IsIdle());
-            var kept = options.IncludeIdle ? samples.Count : samples.Count(s => !s.State.IsIdle());
+            var idle = new ProfileLayers(selected, options.LayerRules);
+            var seen = options.IncludeIdle ? selected.Samples.Count : selected.Samples.Count(s => !idle.IsIdle(s));
+            var kept = options.IncludeIdle ? samples.Count : samples.Count(s => !idle.IsIdle(s));
             focus = new FocusCounts(pattern.Pattern, seen, kept);
         }
         if (options.Layers is { } wanted)

@@ -129,7 +129,7 @@ public static class TextReportWriter
         var shown = $"  shown        : {ReportFormat.Count(analysis.TotalSamples)} samples, {ReportFormat.CpuTime(analysis.TotalCpuNs)} CPU";
         if (options.Threads is { } threads) shown += $", threads matching /{Clean(threads.Pattern)}/";
         if (options.Layers is { } layers) shown += $", layers {Clean(string.Join(", ", layers.Order(StringComparer.Ordinal)))}";
-        if (analysis.HiddenIdleSamples > 0) shown += $"; {ReportFormat.Count(analysis.HiddenIdleSamples)} idle thread-pool samples hidden (--idle shows them)";
+        if (analysis.HiddenIdleSamples > 0) shown += $"; {ReportFormat.Count(analysis.HiddenIdleSamples)} idle samples hidden (--idle shows them)";
         Line(text, shown);
     }
 

@@ -36,6 +36,9 @@ public sealed class LayerRules
     /// <summary>The layer of a sample no rule claims (the built-in fallback makes that impossible unless a rule list is empty).</summary>
     public const string Other = "other";
 
+    /// <summary>The layer of parked threads and service loops waiting for work: left out of reports unless asked for, like idle thread-pool samples.</summary>
+    public const string Idle = "idle";
+
     const string DefaultResource = "Snapper.Report.Layers.default-layers.json";
 
     readonly List<Rule> _sampleRules;

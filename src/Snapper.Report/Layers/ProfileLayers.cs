@@ -44,6 +44,12 @@ public sealed class ProfileLayers
     }
 
     public string NameOf(Sample sample) => Names[IndexOf(sample)];
+
+    /// <summary>
+    /// Whether reports leave the sample out unless asked for (<c>--idle</c>): an idle thread-pool sample, or one the
+    /// rules put in the idle layer (a main thread blocked in host.Run(), Kestrel's heartbeat waiting for its tick).
+    /// </summary>
+    public bool IsIdle(Sample sample) => sample.State.IsIdle() || NameOf(sample) == LayerRules.Idle;
 }
 
 /// <summary>One layer's share of a set of samples.</summary>

@@ -9,7 +9,7 @@
   var threadCount = data.threads.label.length, nodeCount = stacks.parent.length;
   // Filled by unpack(): snapshot times, and every sample as parallel typed arrays, grouped by thread, in time order.
   var snapTime, sampleCount = 0, sThread, sSnap, sStack, sState, sCpu, sLayer;
-  var layerCount = data.layers.length;
+  var layerCount = data.layers.length, IDLE_LAYER = data.idleLayer;
   // The same palette as the .ly-N classes of the style sheet.
   var LAYER_COLOUR = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#86bcb6', '#d37295'];
   var STATE_CPU = 1, STATE_IDLE = 5;
@@ -129,7 +129,7 @@
   // Everything but the layer filter: the layers table counts what each layer would show.
   function inViewAnyLayer(i) {
     var state = sState[i];
-    if (!view.threads[sThread[i]] || (view.onCpu && state !== STATE_CPU) || (!view.idle && state === STATE_IDLE)) return false;
+    if (!view.threads[sThread[i]] || (view.onCpu && state !== STATE_CPU) || (!view.idle && (state === STATE_IDLE || sLayer[i] === IDLE_LAYER))) return false;
     if (view.from >= 0) { var t = snapTime[sSnap[i]]; if (t < view.from || t > view.to) return false; }
     return true;
   }

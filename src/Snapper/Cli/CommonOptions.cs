@@ -46,9 +46,10 @@ public static class CommonOptions
 
     public static Option<bool> Idle() => new("--idle")
     {
-        Description = "Show the samples of idle thread-pool threads (workers parked waiting for work, the timer, gate and "
-            + "socket-engine threads) in the report. They are always stored; by default the report leaves them out of the "
-            + "flame graph, call tree and functions, and counts them in the threads table.",
+        Description = "Show idle samples in the report: idle thread-pool threads (workers parked waiting for work, the timer, gate and "
+            + "socket-engine threads) and the 'idle' layer (service loops waiting for their next event, such as a main thread in host.Run()). "
+            + "They are always stored; by default the report leaves them out of the flame graph, call tree, functions and layers, "
+            + "and counts them in the threads table.",
     };
 
     public static Option<bool> ShowSecrets() => new("--show-secrets")
