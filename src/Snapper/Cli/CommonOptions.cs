@@ -60,25 +60,26 @@ public static class CommonOptions
 
     /// <summary>How layers are decided, for --help: the same text everywhere layers are mentioned.</summary>
     public const string LayersHelp = """
-        Layers: each sample is attributed to one layer: sql, http-client, serialization, views, aspnet, app (your code),
-        locks (locks and waits), runtime (GC and runtime), idle (parked threads; a thread blocked in host.Run()).
+        Layers: each sample is attributed to one layer: sql, http-client, serialization, views, aspnet, app (your
+        code), locks (locks and waits), runtime (GC and runtime), idle (parked threads, service loops waiting).
         Decided in three steps, first answer wins:
           1. sample rules: idle thread-pool samples are 'idle'; samples of the GC, finalizer and JIT threads 'runtime'.
-          2. frame rules: the stack is walked from the innermost frame outward; the first frame some rule matches decides,
-             rules tried in order. Frames no rule matches (List.Sort, LINQ, a native leaf) are passed over, so the
-             base-library code a layer calls counts for that layer: List.Sort called from your code is 'app', SQL
-             called from a controller is 'sql'. Lock and wait frames (Monitor, SemaphoreSlim, Task.Wait, Thread.Sleep)
-             are 'locks' unless the nearest frame further out that another layer claims is sql, http-client,
-             serialization, views or idle: a wait inside HttpClient or a connection pool is that layer's time. 'app' is managed code outside the framework
-             prefixes (System., Microsoft., Npgsql, Newtonsoft., ...): the target's own assemblies.
+          2. frame rules: the stack is walked from the innermost frame outward; the first frame some rule matches
+             decides, rules tried in order. Frames no rule matches (List.Sort, LINQ, a native leaf) are passed over,
+             so the base-library code a layer calls counts for that layer: List.Sort called from your code is 'app',
+             SQL called from a controller is 'sql'. Lock and wait frames (Monitor, SemaphoreSlim, Task.Wait,
+             Thread.Sleep) are 'locks' unless the nearest frame further out that another layer claims is sql,
+             http-client, serialization, views or idle: a wait inside HttpClient or a connection pool is that
+             layer's time. 'app' is managed code outside the framework prefixes (System., Microsoft., Npgsql,
+             Newtonsoft., ...): the target's own assemblies.
           3. fallback rules: blocked (lock/wait, sleep) samples are 'locks', everything else 'runtime'.
-        --layers <file> adds your rules (JSON, the shape of the built-in file: see README 'Layers'); they are tried
-        before the built-in rules of the same step.
+        --layers <file> adds your rules (JSON, the shape of the built-in file; see the README, "Layers"); they are
+        tried before the built-in rules of the same step. Idle samples are left out unless --idle.
         """;
 
     public static Option<string?> LayersFile() => new("--layers")
     {
-        Description = "A JSON file of layer rules tried before the built-in ones (see 'Layers' below and the README). "
+        Description = "A JSON file of layer rules tried before the built-in ones (see 'Layers' above and the README). "
             + "A file that cannot be read or is not valid fails with exit code 12.",
         HelpName = "rules.json",
     };
@@ -86,7 +87,8 @@ public static class CommonOptions
     public static Option<FocusPattern?> Focus(string description) => new("--focus")
     {
         Description = description + " A .NET regular expression matched against each frame's Type.Method name "
-            + "(e.g. 'OrdersController.Checkout', 'Endpoints.Search', '(?i)checkout'); a sample is kept when any frame of its stack matches.",
+            + "(e.g. 'OrdersController.Checkout', 'Endpoints.Search', '(?i)checkout'); a sample is kept when any frame of its stack matches. "
+            + "An async method's frame matches by the name it was written with (Orders+<Checkout>d__5.MoveNext as Orders.Checkout).",
         HelpName = "regex",
         CustomParser = result =>
         {
