@@ -33,8 +33,24 @@ public sealed class ShopServiceFixture : IDisposable
 /// Layers and focus on a real ASP.NET Core service under real HTTP load on loopback: each endpoint's request samples
 /// land in the layer it was built to stress, and --focus keeps one endpoint's samples and nothing else.
 /// </summary>
-public sealed class WebLayersTests(ShopServiceFixture shop) : IClassFixture<ShopServiceFixture>
+public sealed class WebLayersTests(ShopServiceFixture shop, ITestOutputHelper output) : IClassFixture<ShopServiceFixture>
 {
+    /// <summary>
+    /// Runs a capture. Snapper itself sometimes dies of SIGSEGV inside the runtime's DAC while a freshly started
+    /// ASP.NET Core service is still JIT-compiling (exit 139; seen twice in about 40 captures here, a known engine
+    /// problem outside the layers work): the service must survive it, running and not left stopped, and the capture
+    /// is then tried once more, saying so in the test output.
+    /// </summary>
+    SnapperCli.Result Capture(params string[] args)
+    {
+        var result = SnapperCli.Run(args);
+        if (result.ExitCode != 139) return result;
+        output.WriteLine($"snapper crashed (exit 139, SIGSEGV) capturing the service; retrying once. {result}");
+        Assert.False(shop.Target.Process.HasExited, "the service died with Snapper");
+        Assert.False(shop.Target.AnyThreadStopped(), "Snapper's crash left the service stopped");
+        return SnapperCli.Run(args);
+    }
+
     /// <summary>Each endpoint, the method its requests run in (what --focus looks for), and the layer it stresses.</summary>
     public static TheoryData<string, string, string> Endpoints => new()
     {
@@ -60,7 +76,7 @@ public sealed class WebLayersTests(ShopServiceFixture shop) : IClassFixture<Shop
         await using (var load = new HttpLoad(shop.BaseAddress, [path]))
         {
             await Task.Delay(1000); // let the workers get going (and the JIT settle) before sampling
-            capture = SnapperCli.Run("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--focus", method,
+            capture = Capture("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--focus", method,
                 "--db", db, "--no-report", "--quiet");
             ok = load.Ok;
             failed = load.Failed;
@@ -90,7 +106,7 @@ public sealed class WebLayersTests(ShopServiceFixture shop) : IClassFixture<Shop
         await using (var load = new HttpLoad(shop.BaseAddress, Endpoints.Select(e => (string)e[0]).ToList(), perPath: 1))
         {
             await Task.Delay(1000);
-            capture = SnapperCli.Run("sample", "--pid", shop.Target.Pid.ToString(), "--focus", "ShopEndpoints\\.SearchOrders",
+            capture = Capture("sample", "--pid", shop.Target.Pid.ToString(), "--focus", "ShopEndpoints\\.SearchOrders",
                 "--focus-count", "30", "--duration", "60s", "--db", db, "--no-report");
         }
         Assert.True(capture.ExitCode == 0, capture.ToString());
@@ -124,7 +140,7 @@ public sealed class WebLayersTests(ShopServiceFixture shop) : IClassFixture<Shop
         await using (var load = new HttpLoad(shop.BaseAddress, Endpoints.Select(e => (string)e[0]).ToList(), perPath: 1))
         {
             await Task.Delay(1000);
-            capture = SnapperCli.Run("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--quiet");
+            capture = Capture("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--quiet");
         }
         Assert.True(capture.ExitCode == 0, capture.ToString());
 
