@@ -102,12 +102,13 @@ public static class ProfileFilter
         };
     }
 
-    /// <summary>The samples an export writes: the selected threads (focus and layers too), without idle samples unless asked for.</summary>
+    /// <summary>The samples an export writes: the selected threads (focus and layers too), without idle samples unless asked for (as reports count them).</summary>
     public static Profile Apply(Profile profile, ReportOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var selected = Select(profile, options, out _);
-        if (options.IncludeIdle || !selected.Samples.Any(s => s.State.IsIdle())) return selected;
+        var layers = new ProfileLayers(selected, options.LayerRules);
+        if (options.IncludeIdle || !selected.Samples.Any(layers.IsIdle)) return selected;
         return new Profile
         {
             Session = selected.Session,
@@ -116,7 +117,7 @@ public static class ProfileFilter
             Stacks = selected.Stacks,
             Threads = selected.Threads,
             Snapshots = selected.Snapshots,
-            Samples = selected.Samples.Where(s => !s.State.IsIdle()).ToList(),
+            Samples = selected.Samples.Where(s => !layers.IsIdle(s)).ToList(),
         };
     }
 }

@@ -99,6 +99,13 @@ public static class CommonOptions
         },
     };
 
+    public static Option<string?> LayerFilter(string what) => new("--layer")
+    {
+        Description = what + " only the samples in these layers, names separated by commas (e.g. 'sql', 'app,serialization'); "
+            + "the layers are sql, http-client, serialization, views, aspnet, app, locks, runtime, idle and any your --layers file adds.",
+        HelpName = "names",
+    };
+
     /// <summary>The built-in layer rules, with the user's file first when --layers names one.</summary>
     public static LayerRules LoadLayerRules(string? file)
     {

@@ -35,12 +35,8 @@ public static class ReportCommand
     static readonly Option<FocusPattern?> Focus = CommonOptions.Focus(
         "Report only the samples whose stack has a frame matching this; the report says how many samples it saw and kept.");
     static readonly Option<string?> LayersFile = CommonOptions.LayersFile();
-    static readonly Option<string?> Layer = new("--layer")
-    {
-        Description = "Report only the samples in these layers, names separated by commas (e.g. 'sql', 'app,serialization'): "
-            + "the threads, flame graph, call tree and functions all follow. The HTML report can also filter by layer on the page.",
-        HelpName = "names",
-    };
+    static readonly Option<string?> Layer = CommonOptions.LayerFilter(
+        "Report (threads, flame graph, call tree, functions; the HTML page can also filter by layer itself)");
 
     public static Command Create()
     {

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Snapper.Store;
 using Snapper.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Snapper.Tests.RealProcess;
 
@@ -94,6 +95,8 @@ public sealed class WebLayersTests(ShopServiceFixture shop, ITestOutputHelper ou
         var layers = json.RootElement.GetProperty("layers").GetProperty("overall").EnumerateArray()
             .ToDictionary(l => l.GetProperty("layer").GetString()!, l => l.GetProperty("percent").GetDouble());
         var share = layers.GetValueOrDefault(layer);
+        output.WriteLine($"{path}: kept {kept} of {focus.GetProperty("seen").GetInt64()} samples; " +
+            string.Join(", ", layers.Select(l => $"{l.Key} {l.Value:0.0}%")) + $"; load {ok} requests");
         Assert.True(share >= 80, $"{path}: {share:0.0}% in {layer}; breakdown: {string.Join(", ", layers.Select(l => $"{l.Key} {l.Value:0.0}%"))}");
     }
 
@@ -163,6 +166,13 @@ public sealed class WebLayersTests(ShopServiceFixture shop, ITestOutputHelper ou
         Assert.All(json.RootElement.GetProperty("topFunctions").EnumerateArray(),
             f => Assert.DoesNotContain("SearchOrders", f.GetProperty("name").GetString()!, StringComparison.Ordinal));
 
+        // Exports narrow the same way: every folded stack goes through Recommend.
+        var folded = SnapperCli.Run("export", "--db", db, "-f", "folded", "-o", "-", "--focus", "ShopEndpoints.Recommend");
+        Assert.True(folded.ExitCode == 0, folded.ToString());
+        var lines = folded.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(kept, lines.Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.All(lines, l => Assert.Contains("ShopEndpoints.Recommend", l, StringComparison.Ordinal));
+
         // The SQL layer alone, as a filter: only SQL frames' samples, all of them under SearchOrders.
         var sql = SnapperCli.Run("report", "--db", db, "--format", "json", "--layer", "sql");
         using var sqlJson = JsonDocument.Parse(sql.Stdout);
@@ -199,6 +209,7 @@ public sealed class LayerOptionErrorTests
         {
             (new[] { "report", "--layer", "sql,nope" }, "no layer named 'nope'"),
             (["report", "--focus", "("], "--focus '(' is not a valid regular expression"),
+            (["export", "-f", "folded", "--layer", "nope"], "no layer named 'nope'"),
             (["sample", "--pid", "1", "--focus-count", "5"], "--focus-count goes with --focus"),
             (["sample", "--pid", "1", "--focus", "X", "--focus-count", "0"], "--focus-count must be a positive number"),
         })
