@@ -84,7 +84,7 @@ static class HtmlProfileData
             Array(json, "label", threads.Select(t => names.Intern(t.Thread.Label)));
             json.WriteEndObject();
             Array(json, "layers", layers.Names.Select(names.Intern));
-            json.WriteNumber("idleLayer", layers.Names.ToList().IndexOf(LayerRules.Idle));
+            json.WriteNumber("idleLayer", layers.IdleIndex);
             json.WriteString("packed", packed);
             json.WriteStartArray("names");
             foreach (var name in names.All) json.WriteStringValue(name);

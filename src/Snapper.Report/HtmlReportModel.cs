@@ -43,7 +43,7 @@ sealed record HtmlReportModel(
     public static HtmlReportModel Build(Profile profile, ProfileAnalysis analysis, ReportOptions options, int top, FocusCounts? focus = null)
     {
         var target = profile.Session.Target;
-        var layers = new ProfileLayers(profile, options.LayerRules);
+        var layers = analysis.SampleLayers;
         return new HtmlReportModel(
             ReportFormat.ProcessTitle(target),
             FactsOf(profile, options, focus),

@@ -14,9 +14,10 @@ public sealed class ProfileAnalysis
 
     ProfileAnalysis(long totalSamples, long totalCpuNs, long hiddenIdleSamples, double treeMinPercent, IReadOnlyList<ThreadStats> threads,
         CallTreeNode callTree, IReadOnlyList<FunctionStats> functions, IReadOnlyDictionary<MethodIdentity, IReadOnlyList<LineStats>> lines,
-        LayerBreakdown layers)
+        LayerBreakdown layers, ProfileLayers sampleLayers)
     {
         Layers = layers;
+        SampleLayers = sampleLayers;
         Lines = lines;
         TotalSamples = totalSamples;
         TotalCpuNs = totalCpuNs;
@@ -41,6 +42,9 @@ public sealed class ProfileAnalysis
 
     /// <summary>The samples in the view by layer: overall, per thread and over time.</summary>
     public LayerBreakdown Layers { get; }
+
+    /// <summary>The layer of each sample of the profile, as the analysis decided it (the HTML data reuses it).</summary>
+    internal ProfileLayers SampleLayers { get; }
 
     /// <summary>Every thread of the profile, most samples first; threads never sampled have 0. Counts every sample, idle ones too.</summary>
     public IReadOnlyList<ThreadStats> Threads { get; }
@@ -106,7 +110,7 @@ public sealed class ProfileAnalysis
         var tree = CallTreeBuilder.Build(stacks, threads, methods, Keep);
         return new ProfileAnalysis(total, totalCpu, profile.Samples.Count - total, treeMinPercent, ThreadStatistics(profile, threads),
             tree, CountFunctions(stacks, methods), MethodLines.Of(profile, shown),
-            LayerBreakdown.Of(profile, shown, layers));
+            LayerBreakdown.Of(profile, shown, layers), layers);
     }
 
     static List<ThreadStats> ThreadStatistics(Profile profile, Dictionary<int, ThreadInfo> threads)

@@ -19,11 +19,16 @@ public sealed class ProfileLayers
         ArgumentNullException.ThrowIfNull(rules);
         _profile = profile;
         Rules = rules;
-        _roles = profile.Threads.ToDictionary(t => t.Id, t => t.Role);
+        _roles = new Dictionary<int, string?>();
+        foreach (var thread in profile.Threads) _roles.TryAdd(thread.Id, thread.Role); // a damaged store may repeat an id: the first wins
         _index = rules.Layers.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i, StringComparer.Ordinal);
+        IdleIndex = _index.GetValueOrDefault(LayerRules.Idle, -1);
     }
 
     public LayerRules Rules { get; }
+
+    /// <summary>The index of the idle layer in <see cref="Names"/>, -1 when the rules have none.</summary>
+    public int IdleIndex { get; }
 
     /// <summary>Layer names, indexed by what <see cref="IndexOf"/> returns.</summary>
     public IReadOnlyList<string> Names => Rules.Layers;
@@ -49,7 +54,7 @@ public sealed class ProfileLayers
     /// Whether reports leave the sample out unless asked for (<c>--idle</c>): an idle thread-pool sample, or one the
     /// rules put in the idle layer (a main thread blocked in host.Run(), Kestrel's heartbeat waiting for its tick).
     /// </summary>
-    public bool IsIdle(Sample sample) => sample.State.IsIdle() || NameOf(sample) == LayerRules.Idle;
+    public bool IsIdle(Sample sample) => sample.State.IsIdle() || IndexOf(sample) == IdleIndex;
 }
 
 /// <summary>One layer's share of a set of samples.</summary>
