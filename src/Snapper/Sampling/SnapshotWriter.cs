@@ -17,7 +17,6 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
     long? focusCount = null)
 {
     readonly Dictionary<(int Stack, SampleActivity Activity, int Syscall, string? Role), SampleState> _states = new();
-    readonly Dictionary<int, bool> _focused = new();
     long _seen, _kept;
 
     /// <summary>Called once, on the writer's thread, when <c>focusCount</c> focused samples are stored: the capture should stop.</summary>
@@ -77,7 +76,7 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
         if (FocusDone) FocusCountReached?.Invoke();
     }
 
-    /// <summary>Stacks repeat: the frame list's identity is not stable, so the answer is cached per frame inside the pattern.</summary>
+    /// <summary>The answer is cached per frame inside the pattern: stacks repeat, and their frames are the same records.</summary>
     bool Focused(ThreadStack thread) => focus!.Matches(thread.Frames);
 
     /// <summary>The rules look at the whole stack, so their answer is kept per interned stack.</summary>
