@@ -12,14 +12,15 @@ namespace Snapper.Report;
 /// <list type="bullet">
 /// <item>the snapshot count, then each snapshot's offset from the previous one in microseconds;</item>
 /// <item>for each thread of <c>threads</c>, in order: its sample count, then per sample (in time order) the snapshot
-/// index minus the previous sample's (the first: the index), the stack node, the state, and the CPU microseconds.</item>
+/// index minus the previous sample's (the first: the index), the stack node, the state, the CPU microseconds, and the
+/// layer (an index into <c>layers</c>, see <see cref="LayerRules"/>).</item>
 /// </list>
 /// A blocked thread repeats the same bytes sample after sample, which gzip all but removes.
 /// </summary>
 static class HtmlProfileData
 {
     /// <summary>The JSON text, with no '&lt;', '&gt;' or '&amp;' in it: it cannot end the script element it sits in.</summary>
-    public static string Build(Profile profile, IReadOnlyList<ThreadStats> threads, bool includeIdle)
+    public static string Build(Profile profile, IReadOnlyList<ThreadStats> threads, bool includeIdle, ProfileLayers layers)
     {
         var names = new NameTable();
         var methods = new MethodTable(profile);
@@ -60,7 +61,7 @@ static class HtmlProfileData
         var threadIndex = new Dictionary<int, int>();
         for (var i = 0; i < threads.Count; i++) threadIndex[threads[i].Thread.Id] = i;
 
-        var packed = Pack(profile, threads, NodeOf);
+        var packed = Pack(profile, threads, NodeOf, layers);
 
         using var buffer = new MemoryStream();
         // The default encoder escapes '<', '>', '&', quotes and all non-ASCII as \uXXXX: the text cannot close the
@@ -82,6 +83,8 @@ static class HtmlProfileData
             json.WriteStartObject("threads");
             Array(json, "label", threads.Select(t => names.Intern(t.Thread.Label)));
             json.WriteEndObject();
+            Array(json, "layers", layers.Names.Select(names.Intern));
+            json.WriteNumber("idleLayer", layers.IdleIndex);
             json.WriteString("packed", packed);
             json.WriteStartArray("names");
             foreach (var name in names.All) json.WriteStringValue(name);
@@ -94,7 +97,7 @@ static class HtmlProfileData
         return text;
     }
 
-    static string Pack(Profile profile, IReadOnlyList<ThreadStats> threads, Func<int, int> nodeOf)
+    static string Pack(Profile profile, IReadOnlyList<ThreadStats> threads, Func<int, int> nodeOf, ProfileLayers layers)
     {
         var snapshotIndex = new Dictionary<int, int>(profile.Snapshots.Count);
         var bytes = new VarintWriter();
@@ -125,6 +128,7 @@ static class HtmlProfileData
                 bytes.Write(nodeOf(sample.StackId));
                 bytes.Write((int)sample.State);
                 bytes.Write((sample.CpuNs + 500) / 1000);
+                bytes.Write(layers.IndexOf(sample));
             }
         }
         return Convert.ToBase64String(bytes.Compress());

@@ -19,9 +19,9 @@ public static class HtmlReportWriter
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
         options ??= ReportOptions.Default;
-        profile = ProfileFilter.SelectThreads(profile, options.Threads);
+        profile = ProfileFilter.Select(profile, options, out var focus);
         // The tree is built by the page; only the thread table and the no-script table come from here.
-        var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent: 100, options.IncludeIdle);
-        HtmlTemplates.Report.Render(output, HtmlReportModel.Build(profile, analysis, options, top));
+        var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent: 100, options.IncludeIdle, options.LayerRules);
+        HtmlTemplates.Report.Render(output, HtmlReportModel.Build(profile, analysis, options, top, focus));
     }
 }

@@ -13,8 +13,11 @@ namespace Snapper.Report;
 /// </summary>
 public static class JsonReportWriter
 {
-    /// <summary>2: totals leave idle thread-pool samples out unless asked for; threads carry states and CPU time.</summary>
-    public const int FormatVersion = 2;
+    /// <summary>
+    /// 2: totals leave idle thread-pool samples out unless asked for; threads carry states and CPU time.
+    /// 3: layers (overall, per thread, over time), session.focus and view.focus / view.layers / view.layerRules.
+    /// </summary>
+    public const int FormatVersion = 3;
 
     /// <summary>Default number of functions taken from each ranking (by self and by total).</summary>
     public const int DefaultTop = 100;
@@ -35,8 +38,8 @@ public static class JsonReportWriter
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
         options ??= ReportOptions.Default;
-        profile = ProfileFilter.SelectThreads(profile, options.Threads);
-        var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent, options.IncludeIdle);
+        profile = ProfileFilter.Select(profile, options, out var focus);
+        var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent, options.IncludeIdle, options.LayerRules);
         var writerOptions = new JsonWriterOptions
         {
             Indented = true,
@@ -53,7 +56,8 @@ public static class JsonReportWriter
             WriteSession(json, profile, options);
             WriteSessions(json, profile);
             WriteLimits(json, top, treeMinPercent);
-            WriteView(json, analysis, options);
+            WriteView(json, analysis, options, focus);
+            WriteLayers(json, analysis);
             WriteThreads(json, analysis);
             WriteFunctions(json, analysis, top);
             WriteCallTree(json, analysis, treeMinPercent);
@@ -94,6 +98,58 @@ public static class JsonReportWriter
         json.WriteNumber("p99Us", facts.Pause.P99Us);
         json.WriteNumber("maxUs", facts.Pause.MaxUs);
         json.WriteEndObject();
+        WriteFocus(json, session.Focus);
+        json.WriteEndObject();
+    }
+
+    static void WriteFocus(Utf8JsonWriter json, FocusCounts? focus)
+    {
+        if (focus is null)
+        {
+            json.WriteNull("focus");
+            return;
+        }
+        json.WriteStartObject("focus");
+        json.WriteString("pattern", focus.Pattern);
+        json.WriteNumber("seen", focus.Seen);
+        json.WriteNumber("kept", focus.Kept);
+        json.WriteEndObject();
+    }
+
+    static void WriteLayers(Utf8JsonWriter json, ProfileAnalysis analysis)
+    {
+        var layers = analysis.Layers;
+        json.WriteStartObject("layers");
+        json.WriteStartArray("overall");
+        foreach (var layer in layers.Overall)
+        {
+            json.WriteStartObject();
+            json.WriteString("layer", layer.Layer);
+            json.WriteNumber("samples", layer.Samples);
+            json.WriteNumber("percent", Math.Round(analysis.Percent(layer.Samples), 2));
+            json.WriteNumber("cpuNs", layer.CpuNs);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteNumber("bucketUs", layers.BucketUs);
+        json.WriteStartArray("overTime");
+        for (var b = 0; b < layers.OverTime.Count; b++)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("startUs", b * layers.BucketUs);
+            WriteLayerCounts(json, "samples", layers.Layers, layers.OverTime[b]);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>{"sql": 12, "app": 3}: the layers with samples only.</summary>
+    static void WriteLayerCounts(Utf8JsonWriter json, string name, IReadOnlyList<string> layers, long[] counts)
+    {
+        json.WriteStartObject(name);
+        for (var i = 0; i < layers.Count; i++)
+            if (counts[i] > 0) json.WriteNumber(layers[i], counts[i]);
         json.WriteEndObject();
     }
 
@@ -124,11 +180,20 @@ public static class JsonReportWriter
         json.WriteEndObject();
     }
 
-    static void WriteView(Utf8JsonWriter json, ProfileAnalysis analysis, ReportOptions options)
+    static void WriteView(Utf8JsonWriter json, ProfileAnalysis analysis, ReportOptions options, FocusCounts? focus)
     {
         json.WriteStartObject("view");
         json.WriteBoolean("includeIdle", options.IncludeIdle);
         json.WriteString("threads", options.Threads?.Pattern);
+        WriteFocus(json, focus);
+        if (options.Layers is { } filter)
+        {
+            json.WriteStartArray("layers");
+            foreach (var layer in filter.Order(StringComparer.Ordinal)) json.WriteStringValue(layer);
+            json.WriteEndArray();
+        }
+        else json.WriteNull("layers");
+        json.WriteString("layerRules", options.LayerRules.UserFile);
         json.WriteNumber("samples", analysis.TotalSamples);
         json.WriteNumber("cpuNs", analysis.TotalCpuNs);
         json.WriteNumber("hiddenIdleSamples", analysis.HiddenIdleSamples);
@@ -154,6 +219,7 @@ public static class JsonReportWriter
             json.WriteStartObject("states");
             foreach (var state in SampleStates.All) json.WriteNumber(state.Name(), stats.SamplesIn(state));
             json.WriteEndObject();
+            WriteLayerCounts(json, "layers", analysis.Layers.Layers, analysis.Layers.Of(thread.Id));
             json.WriteEndObject();
         }
         json.WriteEndArray();

@@ -13,8 +13,11 @@ public sealed class ProfileAnalysis
     public const string RootName = "all threads";
 
     ProfileAnalysis(long totalSamples, long totalCpuNs, long hiddenIdleSamples, double treeMinPercent, IReadOnlyList<ThreadStats> threads,
-        CallTreeNode callTree, IReadOnlyList<FunctionStats> functions, IReadOnlyDictionary<MethodIdentity, IReadOnlyList<LineStats>> lines)
+        CallTreeNode callTree, IReadOnlyList<FunctionStats> functions, IReadOnlyDictionary<MethodIdentity, IReadOnlyList<LineStats>> lines,
+        LayerBreakdown layers, ProfileLayers sampleLayers)
     {
+        Layers = layers;
+        SampleLayers = sampleLayers;
         Lines = lines;
         TotalSamples = totalSamples;
         TotalCpuNs = totalCpuNs;
@@ -31,11 +34,17 @@ public sealed class ProfileAnalysis
     /// <summary>CPU nanoseconds the samples in the view carry. CPU percentages are of this.</summary>
     public long TotalCpuNs { get; }
 
-    /// <summary>Samples of idle thread-pool threads left out of the tree and functions (0 when they were asked for).</summary>
+    /// <summary>Idle samples left out of the tree and functions (0 when they were asked for): idle thread-pool samples and those in the idle layer.</summary>
     public long HiddenIdleSamples { get; }
 
     /// <summary>Call tree nodes under this percentage of <see cref="TotalSamples"/> were left out (0: none were).</summary>
     public double TreeMinPercent { get; }
+
+    /// <summary>The samples in the view by layer: overall, per thread and over time.</summary>
+    public LayerBreakdown Layers { get; }
+
+    /// <summary>The layer of each sample of the profile, as the analysis decided it (the HTML data reuses it).</summary>
+    internal ProfileLayers SampleLayers { get; }
 
     /// <summary>Every thread of the profile, most samples first; threads never sampled have 0. Counts every sample, idle ones too.</summary>
     public IReadOnlyList<ThreadStats> Threads { get; }
@@ -82,13 +91,15 @@ public sealed class ProfileAnalysis
     /// (and of all CPU time) while the tree is built: a full per-thread tree of a large profile can have millions of
     /// nodes that no report shows. 0 keeps every node. Counts stay exact either way; functions and threads are never
     /// pruned. Samples of idle thread-pool threads are left out of the tree and the functions unless
-    /// <paramref name="includeIdle"/>; the thread statistics always count them.
+    /// <paramref name="includeIdle"/>; the thread statistics always count them. <paramref name="layerRules"/> (the
+    /// built-in rules when null) attributes the samples in the view to layers (<see cref="Layers"/>).
     /// </summary>
-    public static ProfileAnalysis Analyze(Profile profile, double treeMinPercent = 0, bool includeIdle = false)
+    public static ProfileAnalysis Analyze(Profile profile, double treeMinPercent = 0, bool includeIdle = false, LayerRules? layerRules = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentOutOfRangeException.ThrowIfNegative(treeMinPercent);
-        var shown = includeIdle ? profile.Samples : profile.Samples.Where(s => !s.State.IsIdle()).ToList();
+        var layers = new ProfileLayers(profile, layerRules ?? LayerRules.Default);
+        var shown = includeIdle ? profile.Samples : profile.Samples.Where(s => !layers.IsIdle(s)).ToList();
         var total = shown.Count;
         var totalCpu = shown.Sum(s => s.CpuNs);
         var methods = new MethodTable(profile);
@@ -98,7 +109,8 @@ public sealed class ProfileAnalysis
             && ((total == 0 ? 0 : samples * 100.0 / total) >= treeMinPercent || (totalCpu == 0 ? 0 : cpu * 100.0 / totalCpu) >= treeMinPercent);
         var tree = CallTreeBuilder.Build(stacks, threads, methods, Keep);
         return new ProfileAnalysis(total, totalCpu, profile.Samples.Count - total, treeMinPercent, ThreadStatistics(profile, threads),
-            tree, CountFunctions(stacks, methods), MethodLines.Of(profile, shown));
+            tree, CountFunctions(stacks, methods), MethodLines.Of(profile, shown),
+            LayerBreakdown.Of(profile, shown, layers), layers);
     }
 
     static List<ThreadStats> ThreadStatistics(Profile profile, Dictionary<int, ThreadInfo> threads)

@@ -94,6 +94,7 @@ static class ReportFormat
             SessionEndReason.TargetExited => "target exited",
             SessionEndReason.Failed => "failed",
             SessionEndReason.Abandoned => "abandoned (Snapper stopped without recording an end)",
+            SessionEndReason.FocusCountReached => "focused sample count reached",
             var other => other.ToString(),
         };
         return session.EndMessage is { Length: > 0 } message ? reason + ": " + message : reason;

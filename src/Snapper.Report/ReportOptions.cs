@@ -21,6 +21,15 @@ public sealed record ReportOptions
 
     /// <summary>Only threads whose names match, or every thread when null.</summary>
     public ThreadSelection? Threads { get; init; }
+
+    /// <summary>The rules that attribute samples to layers (the built-in ones unless a user file was given).</summary>
+    public LayerRules LayerRules { get; init; } = LayerRules.Default;
+
+    /// <summary>Only samples in these layers (see <see cref="LayerRules"/>), or every layer when null.</summary>
+    public IReadOnlySet<string>? Layers { get; init; }
+
+    /// <summary>Only samples whose stack has a frame matching this, or every sample when null (<c>report --focus</c>).</summary>
+    public FocusPattern? Focus { get; init; }
 }
 
 /// <summary>Narrows a profile to what <see cref="ReportOptions"/> asks for.</summary>
@@ -36,6 +45,7 @@ public static class ProfileFilter
         return new Profile
         {
             Session = profile.Session,
+            Sessions = profile.Sessions,
             Frames = profile.Frames,
             Stacks = profile.Stacks,
             Threads = kept,
@@ -44,20 +54,70 @@ public static class ProfileFilter
         };
     }
 
-    /// <summary>The samples an export writes: the selected threads, without idle samples unless asked for.</summary>
-    public static Profile Apply(Profile profile, ReportOptions options)
+    /// <summary>
+    /// The profile a report shows: the selected threads, then with <see cref="ReportOptions.Focus"/> only the samples
+    /// whose stack matches (<paramref name="focus"/> says how many were seen and kept; null without a focus), then with
+    /// <see cref="ReportOptions.Layers"/> only the samples in those layers. Idle samples are kept (the analysis decides).
+    /// </summary>
+    public static Profile Select(Profile profile, ReportOptions options, out FocusCounts? focus)
     {
         ArgumentNullException.ThrowIfNull(options);
         var selected = SelectThreads(profile, options.Threads);
-        if (options.IncludeIdle || !selected.Samples.Any(s => s.State.IsIdle())) return selected;
+        focus = null;
+        IReadOnlyList<Sample> samples = selected.Samples;
+        if (options.Focus is { } pattern)
+        {
+            var matcher = pattern.Clone();
+            var byStack = new Dictionary<int, bool>();
+            bool Focused(int stackId)
+            {
+                if (byStack.TryGetValue(stackId, out var known)) return known;
+                var frames = new List<FrameInfo>();
+                for (var id = stackId; id != 0 && selected.Stacks.TryGetValue(id, out var node); id = node.Parent)
+                    if (selected.Frames.TryGetValue(node.FrameId, out var frame)) frames.Add(frame);
+                return byStack[stackId] = matcher.Matches(frames);
+            }
+            samples = samples.Where(s => Focused(s.StackId)).ToList();
+            // What the view looked at: idle samples count only when they are shown.
+            var idle = new ProfileLayers(selected, options.LayerRules);
+            var seen = options.IncludeIdle ? selected.Samples.Count : selected.Samples.Count(s => !idle.IsIdle(s));
+            var kept = options.IncludeIdle ? samples.Count : samples.Count(s => !idle.IsIdle(s));
+            focus = new FocusCounts(pattern.Pattern, seen, kept);
+        }
+        if (options.Layers is { } wanted)
+        {
+            var layers = new ProfileLayers(selected, options.LayerRules);
+            samples = samples.Where(s => wanted.Contains(layers.NameOf(s))).ToList();
+        }
+        if (ReferenceEquals(samples, selected.Samples)) return selected;
         return new Profile
         {
             Session = selected.Session,
+            Sessions = selected.Sessions,
             Frames = selected.Frames,
             Stacks = selected.Stacks,
             Threads = selected.Threads,
             Snapshots = selected.Snapshots,
-            Samples = selected.Samples.Where(s => !s.State.IsIdle()).ToList(),
+            Samples = samples,
+        };
+    }
+
+    /// <summary>The samples an export writes: the selected threads (focus and layers too), without idle samples unless asked for (as reports count them).</summary>
+    public static Profile Apply(Profile profile, ReportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var selected = Select(profile, options, out _);
+        var layers = new ProfileLayers(selected, options.LayerRules);
+        if (options.IncludeIdle || !selected.Samples.Any(layers.IsIdle)) return selected;
+        return new Profile
+        {
+            Session = selected.Session,
+            Sessions = selected.Sessions,
+            Frames = selected.Frames,
+            Stacks = selected.Stacks,
+            Threads = selected.Threads,
+            Snapshots = selected.Snapshots,
+            Samples = selected.Samples.Where(s => !layers.IsIdle(s)).ToList(),
         };
     }
 }

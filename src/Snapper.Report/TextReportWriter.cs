@@ -15,17 +15,22 @@ public static class TextReportWriter
     /// <summary>Deeper nodes are left out; indentation beyond this stops being readable.</summary>
     public const int TreeMaxDepth = 30;
 
+    /// <summary>Rows of the layers-over-time table.</summary>
+    const int TimeRows = 10;
+
     public static void Write(Profile profile, TextWriter output, ReportOptions? options = null, int top = 20)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
         options ??= ReportOptions.Default;
-        profile = ProfileFilter.SelectThreads(profile, options.Threads);
-        var analysis = ProfileAnalysis.Analyze(profile, TreeMinPercent, options.IncludeIdle);
+        profile = ProfileFilter.Select(profile, options, out var focus);
+        var analysis = ProfileAnalysis.Analyze(profile, TreeMinPercent, options.IncludeIdle, options.LayerRules);
         var text = new StringBuilder();
         WriteHeader(text, profile, options);
-        WriteView(text, analysis, options);
+        WriteView(text, analysis, options, focus);
+        WriteLayers(text, analysis);
         WriteThreads(text, analysis);
+        WriteThreadLayers(text, analysis);
         WriteTopFunctions(text, analysis, top);
         WriteTopCpuFunctions(text, analysis, top);
         WriteCallTree(text, analysis);
@@ -51,13 +56,80 @@ public static class TextReportWriter
         Line(text, $"  rate         : {ReportFormat.Rate(target.RequestedRate)} requested, {ReportFormat.Rate(facts.AchievedRate)} achieved");
         Line(text, $"  target pause : p50 {ReportFormat.Micros(facts.Pause.P50Us)}, p99 {ReportFormat.Micros(facts.Pause.P99Us)}, " +
                    $"max {ReportFormat.Micros(facts.Pause.MaxUs)}");
+        if (session.Focus is { } focus) Line(text, $"  focus        : {Focus(focus)} (sample --focus)");
     }
 
-    static void WriteView(StringBuilder text, ProfileAnalysis analysis, ReportOptions options)
+    /// <summary>"/Checkout/: kept 1,204 of 9,877 thread samples (12.2%)".</summary>
+    static string Focus(FocusCounts focus) =>
+        $"/{Clean(focus.Pattern)}/: kept {ReportFormat.Count(focus.Kept)} of {ReportFormat.Count(focus.Seen)} thread samples" +
+        (focus.Seen == 0 ? "" : $" ({ReportFormat.Percent(focus.Kept * 100.0 / focus.Seen)})");
+
+    static void WriteLayers(StringBuilder text, ProfileAnalysis analysis)
     {
+        var layers = analysis.Layers;
+        Line(text, "");
+        Line(text, "Layers (each sample in the innermost layer its stack is in; see 'snapper report --help')");
+        if (layers.Overall.Count == 0)
+        {
+            Line(text, "  (no samples)");
+            return;
+        }
+        var width = Math.Max(7, layers.Overall.Max(l => ReportFormat.Count(l.Samples).Length));
+        Line(text, $"  {"samples".PadLeft(width)}  share   cpu time  layer");
+        foreach (var layer in layers.Overall)
+            Line(text, $"  {ReportFormat.Count(layer.Samples).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(layer.Samples)),6}  " +
+                       $"{ReportFormat.CpuTime(layer.CpuNs),8}  {Clean(layer.Layer)}");
+        // Over time: at most ten rows for a terminal, each a run of the analysis' slices merged.
+        var per = (layers.OverTime.Count + TimeRows - 1) / TimeRows;
+        var slices = Enumerable.Range(0, (layers.OverTime.Count + per - 1) / per)
+            .Select(r => Enumerable.Range(r * per, Math.Min(per, layers.OverTime.Count - r * per))
+                .Aggregate(new long[layers.Layers.Count], (sum, b) => { for (var l = 0; l < sum.Length; l++) sum[l] += layers.OverTime[b][l]; return sum; }))
+            .ToList();
+        Line(text, "");
+        Line(text, $"Layers over time (share of each {ReportFormat.Micros(layers.BucketUs * per)} slice's samples)");
+        var header = "  from      ";
+        foreach (var name in layers.Layers) header += $"  {Truncate(Clean(name), 13),13}";
+        Line(text, header);
+        for (var b = 0; b < slices.Count; b++)
+        {
+            var counts = slices[b];
+            var sum = counts.Sum();
+            var row = $"  {ReportFormat.Micros(b * per * layers.BucketUs),-10}";
+            foreach (var count in counts) row += $"  {(sum == 0 ? "-" : ReportFormat.Percent(count * 100.0 / sum)),13}";
+            Line(text, row);
+        }
+    }
+
+    static void WriteThreadLayers(StringBuilder text, ProfileAnalysis analysis)
+    {
+        var layers = analysis.Layers;
+        var threads = analysis.Threads.Where(t => layers.Of(t.Thread.Id).Sum() > 0).ToList();
+        if (threads.Count == 0 || layers.Layers.Count == 0) return;
+        Line(text, "");
+        Line(text, "Layers per thread (share of each thread's samples in the view)");
+        var header = "  samples";
+        foreach (var name in layers.Layers) header += $"  {Truncate(Clean(name), 13),13}";
+        Line(text, header + "  thread");
+        foreach (var thread in threads)
+        {
+            var counts = layers.Of(thread.Thread.Id);
+            var sum = counts.Sum();
+            var row = $"  {ReportFormat.Count(sum),7}";
+            foreach (var count in counts) row += $"  {(count == 0 ? "-" : ReportFormat.Percent(count * 100.0 / sum)),13}";
+            Line(text, row + $"  {Clean(thread.Thread.Label)}");
+        }
+    }
+
+    static string Truncate(string value, int width) => value.Length <= width ? value : value[..(width - 1)] + "~";
+
+    static void WriteView(StringBuilder text, ProfileAnalysis analysis, ReportOptions options, FocusCounts? focus)
+    {
+        if (focus is not null) Line(text, $"  report focus : {Focus(focus)} (report --focus)");
+        if (options.LayerRules.UserFile is { } rules) Line(text, $"  layer rules  : {Clean(rules)}, then the built-in rules");
         var shown = $"  shown        : {ReportFormat.Count(analysis.TotalSamples)} samples, {ReportFormat.CpuTime(analysis.TotalCpuNs)} CPU";
         if (options.Threads is { } threads) shown += $", threads matching /{Clean(threads.Pattern)}/";
-        if (analysis.HiddenIdleSamples > 0) shown += $"; {ReportFormat.Count(analysis.HiddenIdleSamples)} idle thread-pool samples hidden (--idle shows them)";
+        if (options.Layers is { } layers) shown += $", layers {Clean(string.Join(", ", layers.Order(StringComparer.Ordinal)))}";
+        if (analysis.HiddenIdleSamples > 0) shown += $"; {ReportFormat.Count(analysis.HiddenIdleSamples)} idle samples hidden (--idle shows them)";
         Line(text, shown);
     }
 

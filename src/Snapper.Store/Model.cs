@@ -19,6 +19,9 @@ public enum SessionEndReason
     TargetExited,
     Failed,
     Abandoned,
+
+    /// <summary>sample --focus-count: that many focused samples were kept.</summary>
+    FocusCountReached,
 }
 
 /// <summary>
@@ -74,7 +77,14 @@ public sealed record SessionInfo(
     int FailedCount,
     long SampleCount,
     double AchievedRate,
-    PauseStats Pause);
+    PauseStats Pause,
+    FocusCounts? Focus = null);
+
+/// <summary>
+/// A capture or report narrowed to the samples whose stack has a frame matching <see cref="Pattern"/> (a .NET regular
+/// expression on <c>Type.Method</c>): <see cref="Seen"/> thread samples were looked at, <see cref="Kept"/> of them matched.
+/// </summary>
+public sealed record FocusCounts(string Pattern, long Seen, long Kept);
 
 /// <summary>The pause Snapper imposed on the target, first stop to last resume, in microseconds.</summary>
 public sealed record PauseStats(long P50Us, long P99Us, long MaxUs)

@@ -91,6 +91,13 @@ static class Schema
             PRIMARY KEY(session_id, stack_id)) WITHOUT ROWID;
         INSERT OR IGNORE INTO session_stacks SELECT DISTINCT session_id, stack_id FROM samples WHERE stack_id <> 0;
         """,
+        // 4: a capture with sample --focus keeps only the samples whose stack matches; it records the pattern and how
+        // many thread samples it saw and kept. NULL focus: every sample was kept (all sessions before this version).
+        """
+        ALTER TABLE sessions ADD COLUMN focus TEXT;
+        ALTER TABLE sessions ADD COLUMN focus_seen INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sessions ADD COLUMN focus_kept INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

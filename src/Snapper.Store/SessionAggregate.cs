@@ -24,7 +24,14 @@ static class SessionAggregate
             : 0;
         return new SessionInfo(last.Id, target, first.StartedUtc, sessions.Max(s => s.EndedUtc), last.EndReason, last.EndMessage,
             snapshots.Count, sessions.Sum(s => s.LateCount), sessions.Sum(s => s.FailedCount),
-            samples, rate, PauseStats.From(snapshots.Select(s => s.PauseUs).ToList()));
+            samples, rate, PauseStats.From(snapshots.Select(s => s.PauseUs).ToList()), Focus(sessions));
+    }
+
+    /// <summary>The focus of captures that all had the same one, their counts summed; none when any differs or had none.</summary>
+    static FocusCounts? Focus(IReadOnlyList<SessionInfo> sessions)
+    {
+        if (sessions.Any(s => s.Focus is null) || sessions.Select(s => s.Focus!.Pattern).Distinct().Count() != 1) return null;
+        return new FocusCounts(sessions[0].Focus!.Pattern, sessions.Sum(s => s.Focus!.Seen), sessions.Sum(s => s.Focus!.Kept));
     }
 
     /// <summary>One thread per display name; <paramref name="mapping"/> takes each stored thread id to its merged one.</summary>

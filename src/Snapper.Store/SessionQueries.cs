@@ -8,7 +8,7 @@ public static class SessionQueries
     const string SelectSessions = """
         SELECT id, pid, process_name, command_line, runtime_version, host, engine, requested_rate, max_frames, snapper_command_line,
                started_utc, ended_utc, end_reason, end_message, snapshot_count, late_count, failed_count, sample_count,
-               achieved_rate, pause_p50_us, pause_p99_us, pause_max_us, architecture
+               achieved_rate, pause_p50_us, pause_p99_us, pause_max_us, architecture, focus, focus_seen, focus_kept
         FROM sessions
         """;
 
@@ -43,7 +43,8 @@ public static class SessionQueries
                     Enum.TryParse<SessionEndReason>(r.GetString(12), out var reason) ? reason : SessionEndReason.Failed,
                     r.IsDBNull(13) ? null : r.GetString(13),
                     r.GetInt32(14), r.GetInt32(15), r.GetInt32(16), r.GetInt64(17), r.GetDouble(18),
-                    new PauseStats(r.GetInt64(19), r.GetInt64(20), r.GetInt64(21))));
+                    new PauseStats(r.GetInt64(19), r.GetInt64(20), r.GetInt64(21)),
+                    r.IsDBNull(23) ? null : new FocusCounts(r.GetString(23), r.GetInt64(24), r.GetInt64(25))));
             }
         }
         catch (SqliteException e)

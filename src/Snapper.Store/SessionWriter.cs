@@ -174,6 +174,22 @@ public sealed class SessionWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Records that this capture keeps only the samples matching a focus pattern, and how many it has seen and kept so
+    /// far. Written with the next batch, so the counts stay in step with the samples stored.
+    /// </summary>
+    public void RecordFocus(FocusCounts focus)
+    {
+        EnsureTransaction();
+        using var update = _db.Command("UPDATE sessions SET focus = $focus, focus_seen = $seen, focus_kept = $kept WHERE id = $id;");
+        update.Transaction = _transaction;
+        update.Parameters.AddWithValue("$focus", focus.Pattern);
+        update.Parameters.AddWithValue("$seen", focus.Seen);
+        update.Parameters.AddWithValue("$kept", focus.Kept);
+        update.Parameters.AddWithValue("$id", SessionId);
+        WithStoreErrors(update.ExecuteNonQuery);
+    }
+
     /// <summary>Commits, then records how the session ended along with its totals computed from what was stored.</summary>
     public void End(SessionEndReason reason, string? message, DateTime endedUtc, int failedSnapshots)
     {

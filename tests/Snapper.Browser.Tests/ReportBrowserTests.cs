@@ -127,6 +127,32 @@ public sealed class ReportBrowserTests(Chromium chromium)
     }
 
     [SkippableFact]
+    public async Task Unticking_a_layer_leaves_it_out_of_every_view_and_timelines_colour_by_layer()
+    {
+        await using var report = await ReportPage.OpenAsync(chromium.Require(), SampleProfiles.Demo());
+        var appRow = report.Page.Locator("table.layers tr", new() { HasText = "your code" });
+        await Expect(appRow.Locator("td[data-layer-samples]")).ToHaveTextAsync("60");
+        await Expect(appRow.Locator("td[data-layer-pct]")).ToHaveTextAsync("60.0%");
+        Assert.True(await report.Page.Locator("#functions-box td.name", new() { HasText = "Parser.Parse" }).CountAsync() > 0);
+
+        await appRow.Locator("input.layer-pick").UncheckAsync();
+        await Expect(report.Page.Locator("#view-status")).ToContainTextAsync("Showing 40 samples");
+        Assert.Equal(0, await report.Page.Locator("#functions-box td.name", new() { HasText = "Parser.Parse" }).CountAsync());
+        Assert.Equal(0, await report.Page.Locator("#tree-box .row", new() { HasText = "Parser.Parse" }).CountAsync());
+        // The other layers' shares are of what is shown now; the unticked one keeps its count but no share.
+        await Expect(report.Page.Locator("table.layers tr", new() { HasText = "locks and waits" }).Locator("td[data-layer-pct]")).ToHaveTextAsync("25.0%");
+        await Expect(appRow.Locator("td[data-layer-pct]")).ToHaveTextAsync("\u2013");
+
+        await report.Page.CheckAsync("input[name=colour][value=layer]");
+        await report.Page.ClickAsync("#layers-all");
+        await Expect(report.Page.Locator("#view-status")).ToContainTextAsync("Showing 100 samples");
+        var segments = report.Page.Locator("tr", new() { HasText = "Main (tid 1001)" }).Locator("td.layer-bar span");
+        Assert.True(await segments.CountAsync() > 0, "the Main thread has no layer bar");
+        await Expect(segments.First).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("^[a-z-]+: [0-9,]+ samples"));
+        Assert.Empty(report.Problems);
+    }
+
+    [SkippableFact]
     public async Task Dragging_across_a_timeline_limits_every_view_to_that_time()
     {
         await using var report = await ReportPage.OpenAsync(chromium.Require(), SampleProfiles.Demo());

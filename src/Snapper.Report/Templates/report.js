@@ -8,15 +8,19 @@
   var names = data.names, methods = data.methods, stacks = data.stacks;
   var threadCount = data.threads.label.length, nodeCount = stacks.parent.length;
   // Filled by unpack(): snapshot times, and every sample as parallel typed arrays, grouped by thread, in time order.
-  var snapTime, sampleCount = 0, sThread, sSnap, sStack, sState, sCpu;
+  var snapTime, sampleCount = 0, sThread, sSnap, sStack, sState, sCpu, sLayer;
+  var layerCount = data.layers.length, IDLE_LAYER = data.idleLayer;
+  // The same palette as the .ly-N classes of the style sheet.
+  var LAYER_COLOUR = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#86bcb6', '#d37295'];
   var STATE_CPU = 1, STATE_IDLE = 5;
   // Method categories as the report writer numbers them (own, framework, transition, native), then the tree's own.
   var CSS = ['own', 'framework', 'transition', 'native', 'root', 'thread'];
   var LABEL = ['own code', 'framework', 'transition', 'native', 'all threads', 'thread'];
   var ROOT = 4, THREAD = 5;
 
-  var view = { onCpu: false, idle: !!data.includeIdle, cpu: false, threads: [], from: -1, to: -1 };
+  var view = { onCpu: false, idle: !!data.includeIdle, cpu: false, threads: [], layers: [], from: -1, to: -1, byLayer: false };
   for (var t = 0; t < threadCount; t++) view.threads.push(true);
+  for (t = 0; t < layerCount; t++) view.layers.push(true);
 
   // ---- formatting: invariant, whatever the browser's locale ----
   function group(n) { return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
@@ -100,17 +104,17 @@
     snapTime = new Float64Array(snaps);
     for (var i = 0, t = 0; i < snaps; i++) { t += next(); snapTime[i] = t; }
     var threads = next(), start = at, total = 0;
-    for (var k = 0; k < threads; k++) { var n = next(); total += n; for (var j = 0; j < 4 * n; j++) next(); }
+    for (var k = 0; k < threads; k++) { var n = next(); total += n; for (var j = 0; j < 5 * n; j++) next(); }
     at = start;
     sampleCount = total;
     sThread = new Uint32Array(total); sSnap = new Uint32Array(total); sStack = new Uint32Array(total);
-    sState = new Uint8Array(total); sCpu = new Float64Array(total);
+    sState = new Uint8Array(total); sCpu = new Float64Array(total); sLayer = new Uint16Array(total);
     var s = 0;
     for (k = 0; k < threads; k++) {
       var count = next(), snap = 0;
       for (j = 0; j < count; j++, s++) {
         snap += next();
-        sThread[s] = k; sSnap[s] = snap; sStack[s] = next(); sState[s] = next(); sCpu[s] = next();
+        sThread[s] = k; sSnap[s] = snap; sStack[s] = next(); sState[s] = next(); sCpu[s] = next(); sLayer[s] = next();
       }
     }
   }
@@ -121,9 +125,11 @@
     return new Response(stream).arrayBuffer().then(function (buffer) { unpack(new Uint8Array(buffer)); });
   }
 
-  function inView(i) {
+  function inView(i) { return view.layers[sLayer[i]] && inViewAnyLayer(i); }
+  // Everything but the layer filter: the layers table counts what each layer would show.
+  function inViewAnyLayer(i) {
     var state = sState[i];
-    if (!view.threads[sThread[i]] || (view.onCpu && state !== STATE_CPU) || (!view.idle && state === STATE_IDLE)) return false;
+    if (!view.threads[sThread[i]] || (view.onCpu && state !== STATE_CPU) || (!view.idle && (state === STATE_IDLE || sLayer[i] === IDLE_LAYER))) return false;
     if (view.from >= 0) { var t = snapTime[sSnap[i]]; if (t < view.from || t > view.to) return false; }
     return true;
   }
@@ -620,20 +626,24 @@
   function drawTimelines() {
     var span = timeSpan();
     var byThread = {};
+    // By state (six states) or by layer: each pixel takes the colour of the kind most of its samples have.
+    var kinds = view.byLayer ? Math.max(1, layerCount) : 6, colours = view.byLayer ? LAYER_COLOUR : STATE_COLOUR;
     strips.forEach(function (canvas) {
       var width = canvas.clientWidth, dpr = window.devicePixelRatio || 1;
       canvas.width = Math.max(1, Math.round(width * dpr));
       canvas.height = Math.round(16 * dpr);
-      byThread[canvas.getAttribute('data-thread')] = { canvas: canvas, width: width, counts: new Uint32Array(Math.max(1, width) * 6) };
+      byThread[canvas.getAttribute('data-thread')] = { canvas: canvas, width: width, counts: new Uint32Array(Math.max(1, width) * kinds) };
     });
     // Each sample covers the time until the next snapshot: a sparse capture draws solid bars, not stripes.
     for (var i = 0; i < sampleCount; i++) {
       var strip = byThread[sThread[i]];
       if (!strip || strip.width < 1) continue;
+      if (view.byLayer && !view.layers[sLayer[i]]) continue;
+      var kind = view.byLayer ? sLayer[i] : sState[i];
       var snap = sSnap[i], scale = strip.width / (span[1] - span[0]);
       var x0 = Math.min(strip.width - 1, Math.floor((snapTime[snap] - span[0]) * scale));
       var x1 = snap + 1 < snapTime.length ? Math.min(strip.width, Math.floor((snapTime[snap + 1] - span[0]) * scale)) : x0 + 1;
-      for (var x = x0; x < Math.max(x0 + 1, x1); x++) strip.counts[x * 6 + sState[i]]++;
+      for (var x = x0; x < Math.max(x0 + 1, x1); x++) strip.counts[x * kinds + kind]++;
     }
     Object.keys(byThread).forEach(function (key) {
       var strip = byThread[key], ctx2 = strip.canvas.getContext('2d'), dpr = strip.canvas.width / Math.max(1, strip.width);
@@ -641,9 +651,9 @@
       ctx2.clearRect(0, 0, strip.width, 16);
       for (var x = 0; x < strip.width; x++) {
         var best = -1, most = 0;
-        for (var st = 0; st < 6; st++) if (strip.counts[x * 6 + st] > most) { most = strip.counts[x * 6 + st]; best = st; }
+        for (var st = 0; st < kinds; st++) if (strip.counts[x * kinds + st] > most) { most = strip.counts[x * kinds + st]; best = st; }
         if (best < 0) continue;
-        ctx2.fillStyle = STATE_COLOUR[best];
+        ctx2.fillStyle = colours[best % colours.length];
         ctx2.fillRect(x, 2, 1, 12);
       }
       var range = drag ? [Math.min(drag.a, drag.b), Math.max(drag.a, drag.b)] : view.from >= 0 ? [view.from, view.to] : null;
@@ -657,6 +667,50 @@
       }
     });
     document.getElementById('timeline-axis').textContent = seconds(0) + ' \u2013 ' + seconds(span[1] - span[0]);
+    drawLayerTimes(span);
+  }
+
+  // ---- layers: counts in the view, and each layer's share of the view's samples over time ----
+  var layerStrips = Array.prototype.slice.call(document.querySelectorAll('canvas.layer-time'));
+  function renderLayers() {
+    var counts = new Float64Array(layerCount), all = 0;
+    for (var i = 0; i < sampleCount; i++) {
+      if (!inViewAnyLayer(i)) continue;
+      var w = view.cpu ? sCpu[i] : 1;
+      counts[sLayer[i]] += w;
+      if (view.layers[sLayer[i]]) all += w;
+    }
+    for (var l = 0; l < layerCount; l++) {
+      var n = document.querySelector('[data-layer-samples="' + l + '"]'), p = document.querySelector('[data-layer-pct="' + l + '"]');
+      if (n) n.textContent = weight(counts[l]);
+      if (p) p.textContent = view.layers[l] ? percent(counts[l], all) : '\u2013';
+    }
+  }
+  function drawLayerTimes(span) {
+    if (!layerStrips.length) return;
+    var width = Math.max(1, layerStrips[0].clientWidth), buckets = new Float64Array(width * (layerCount + 1));
+    for (var i = 0; i < sampleCount; i++) {
+      if (!inViewAnyLayer(i)) continue;
+      var x = Math.min(width - 1, Math.floor((snapTime[sSnap[i]] - span[0]) / (span[1] - span[0]) * width));
+      var w = view.cpu ? sCpu[i] : 1;
+      buckets[x * (layerCount + 1) + sLayer[i]] += w;
+      buckets[x * (layerCount + 1) + layerCount] += w;
+    }
+    layerStrips.forEach(function (canvas) {
+      var l = parseInt(canvas.getAttribute('data-layer'), 10), dpr = window.devicePixelRatio || 1;
+      canvas.width = Math.max(1, Math.round(width * dpr));
+      canvas.height = Math.round(16 * dpr);
+      var c = canvas.getContext('2d');
+      c.setTransform(dpr, 0, 0, dpr, 0, 0);
+      c.clearRect(0, 0, width, 16);
+      c.fillStyle = LAYER_COLOUR[l % LAYER_COLOUR.length];
+      for (var x = 0; x < width; x++) {
+        var sum = buckets[x * (layerCount + 1) + layerCount];
+        if (sum <= 0) continue;
+        var h = Math.round(16 * buckets[x * (layerCount + 1) + l] / sum);
+        if (h > 0) c.fillRect(x, 16 - h, 1, h);
+      }
+    });
   }
   // The time at the pointer, rounded out to the edge of its pixel (down at the start of a drag, up at its end), so a
   // drag from a strip's first pixel takes the capture's first sample.
@@ -710,6 +764,7 @@
     schedule();
     showMatchShare();
     drawTimelines();
+    renderLayers();
     renderFunctions();
     renderTree();
   }
@@ -719,8 +774,21 @@
     view.onCpu = form.querySelector('input[name=states]:checked').value === 'cpu';
     view.cpu = form.querySelector('input[name=weight]:checked').value === 'cpu';
     view.idle = document.getElementById('idle').checked;
+    view.byLayer = form.querySelector('input[name=colour]:checked').value === 'layer';
     refresh();
   });
+  var layerPicks = [];
+  Array.prototype.forEach.call(document.querySelectorAll('input.layer-pick'), function (box) {
+    var index = parseInt(box.getAttribute('data-layer'), 10);
+    layerPicks[index] = box;
+    box.addEventListener('change', function () { pickLayer(index, box.checked); refresh(); });
+  });
+  function pickLayer(index, on) {
+    view.layers[index] = on;
+    layerPicks[index].checked = on;
+    layerPicks[index].closest('tr').classList.toggle('off', !on);
+  }
+  document.getElementById('layers-all').addEventListener('click', function () { layerPicks.forEach(function (_, i) { pickLayer(i, true); }); refresh(); });
   var picks = [];
   Array.prototype.forEach.call(document.querySelectorAll('input.thread-pick'), function (box) {
     var index = parseInt(box.getAttribute('data-thread'), 10);

@@ -46,9 +46,10 @@ public static class CommonOptions
 
     public static Option<bool> Idle() => new("--idle")
     {
-        Description = "Show the samples of idle thread-pool threads (workers parked waiting for work, the timer, gate and "
-            + "socket-engine threads) in the report. They are always stored; by default the report leaves them out of the "
-            + "flame graph, call tree and functions, and counts them in the threads table.",
+        Description = "Show idle samples in the report: idle thread-pool threads (workers parked waiting for work, the timer, gate and "
+            + "socket-engine threads) and the 'idle' layer (service loops waiting for their next event, such as a main thread in host.Run()). "
+            + "They are always stored; by default the report leaves them out of the flame graph, call tree, functions and layers, "
+            + "and counts them in the threads table.",
     };
 
     /// <summary>
@@ -68,6 +69,79 @@ public static class CommonOptions
         Description = "Show the target's command line as it is. By default the values of options named like a password, "
             + "token, secret, API key or connection string are replaced by ***.",
     };
+
+    /// <summary>How layers are decided, for --help: the same text everywhere layers are mentioned.</summary>
+    public const string LayersHelp = """
+        Layers: each sample is attributed to one layer: sql, http-client, serialization, views, aspnet, app (your
+        code), locks (locks and waits), runtime (GC and runtime), idle (parked threads, service loops waiting).
+        Decided in three steps, first answer wins:
+          1. sample rules: idle thread-pool samples are 'idle'; samples of the GC, finalizer and JIT threads 'runtime'.
+          2. frame rules: the stack is walked from the innermost frame outward; the first frame some rule matches
+             decides, rules tried in order. Frames no rule matches (List.Sort, LINQ, a native leaf) are passed over,
+             so the base-library code a layer calls counts for that layer: List.Sort called from your code is 'app',
+             SQL called from a controller is 'sql'. Lock and wait frames (Monitor, SemaphoreSlim, Task.Wait,
+             Thread.Sleep) are 'locks' unless the nearest frame further out that another layer claims is sql,
+             http-client, serialization, views or idle: a wait inside HttpClient or a connection pool is that
+             layer's time. 'app' is managed code outside the framework prefixes (System., Microsoft., Npgsql,
+             Newtonsoft., ...): the target's own assemblies.
+          3. fallback rules: blocked (lock/wait, sleep) samples are 'locks', everything else 'runtime'.
+        --layers <file> adds your rules (JSON, the shape of the built-in file; see the README, "Layers"); they are
+        tried before the built-in rules of the same step. Idle samples are left out unless --idle.
+        """;
+
+    public static Option<string?> LayersFile() => new("--layers")
+    {
+        Description = "A JSON file of layer rules tried before the built-in ones (see 'Layers' above and the README). "
+            + "A file that cannot be read or is not valid fails with exit code 12.",
+        HelpName = "rules.json",
+    };
+
+    public static Option<FocusPattern?> Focus(string description) => new("--focus")
+    {
+        Description = description + " A .NET regular expression matched against each frame's Type.Method name "
+            + "(e.g. 'OrdersController.Checkout', 'Endpoints.Search', '(?i)checkout'); a sample is kept when any frame of its stack matches. "
+            + "An async method's frame matches by the name it was written with (Orders+<Checkout>d__5.MoveNext as Orders.Checkout).",
+        HelpName = "regex",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (FocusPattern.TryParse(text, out var error) is { } focus) return focus;
+            result.AddError($"--focus '{text}' is not a valid regular expression: {error}");
+            return null;
+        },
+    };
+
+    public static Option<string?> LayerFilter(string what) => new("--layer")
+    {
+        Description = what + " only the samples in these layers, names separated by commas (e.g. 'sql', 'app,serialization'); "
+            + "the layers are sql, http-client, serialization, views, aspnet, app, locks, runtime, idle and any your --layers file adds.",
+        HelpName = "names",
+    };
+
+    /// <summary>The built-in layer rules, with the user's file first when --layers names one.</summary>
+    public static LayerRules LoadLayerRules(string? file)
+    {
+        try
+        {
+            return file is null ? LayerRules.Default : LayerRules.Load(file);
+        }
+        catch (LayerRulesException e)
+        {
+            throw new SnapperException(ExitCode.BadLayerRules, e.Message);
+        }
+    }
+
+    /// <summary>"sql,app" checked against the layers the rules name; null for every layer.</summary>
+    public static IReadOnlySet<string>? ParseLayerFilter(string? text, LayerRules rules)
+    {
+        if (text is null) return null;
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0) throw new SnapperException(ExitCode.InvalidArguments, "--layer needs at least one layer name (e.g. --layer sql,app)");
+        foreach (var name in names)
+            if (!rules.Layers.Contains(name, StringComparer.Ordinal))
+                throw new SnapperException(ExitCode.InvalidArguments, $"--layer: no layer named '{name}'; the layers are {string.Join(", ", rules.Layers)}");
+        return names.ToHashSet(StringComparer.Ordinal);
+    }
 
     public static ReportOptions ReportOptions(ParseResult result, Option<ThreadSelection?> threads, Option<bool> idle, Option<bool> showSecrets) =>
         new() { Threads = result.GetValue(threads), IncludeIdle = result.GetValue(idle), ShowSecrets = result.GetValue(showSecrets) };

@@ -18,4 +18,6 @@ public enum ExitCode
     NotFound = 10,
     /// <summary>sample --name found no such .NET process (0 instead with --if-running, for cron).</summary>
     NoMatchingProcess = 11,
+    /// <summary>The --layers rules file cannot be read or is not valid (the message names the file and the problem).</summary>
+    BadLayerRules = 12,
 }

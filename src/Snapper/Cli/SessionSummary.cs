@@ -9,7 +9,7 @@ public static class SessionSummary
     public static string Describe(SessionInfo s) => string.Create(CultureInfo.InvariantCulture,
         $"{s.SnapshotCount} samples of {s.Target.ProcessName} (pid {s.Target.Pid}) at {s.AchievedRate:F1}/s; " +
         $"pause p50 {Ms(s.Pause.P50Us)} p99 {Ms(s.Pause.P99Us)} max {Ms(s.Pause.MaxUs)}; " +
-        $"{EndText(s.EndReason)}{(s.LateCount > 0 ? $"; {s.LateCount} late" : "")}{(s.FailedCount > 0 ? $"; {s.FailedCount} failed" : "")}");
+        $"{EndText(s.EndReason)}{Focus(s.Focus)}{(s.LateCount > 0 ? $"; {s.LateCount} late" : "")}{(s.FailedCount > 0 ? $"; {s.FailedCount} failed" : "")}");
 
     public static string Ms(long microseconds) => (microseconds / 1000.0).ToString("0.00", CultureInfo.InvariantCulture) + " ms";
 
@@ -21,6 +21,11 @@ public static class SessionSummary
         SessionEndReason.TargetExited => "target exited",
         SessionEndReason.Failed => "failed",
         SessionEndReason.Abandoned => "abandoned",
+        SessionEndReason.FocusCountReached => "focus count reached",
         _ => "running",
     };
+
+    /// <summary>"; focus /Checkout/ kept 100 of 2,412 thread samples", or nothing for a capture without --focus.</summary>
+    public static string Focus(FocusCounts? focus) => focus is null ? "" : string.Create(CultureInfo.InvariantCulture,
+        $"; focus /{focus.Pattern}/ kept {focus.Kept:N0} of {focus.Seen:N0} thread samples");
 }

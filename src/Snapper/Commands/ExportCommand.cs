@@ -31,6 +31,9 @@ public static class ExportCommand
     };
     static readonly Option<ThreadSelection?> Threads = CommonOptions.Threads("Export only the threads whose names match.");
     static readonly Option<bool> Idle = IdleOption();
+    static readonly Option<FocusPattern?> Focus = CommonOptions.Focus("Export only the samples whose stack has a frame matching this.");
+    static readonly Option<string?> Layer = CommonOptions.LayerFilter("Export");
+    static readonly Option<string?> LayersFile = CommonOptions.LayersFile();
 
     static Option<bool> IdleOption()
     {
@@ -53,8 +56,9 @@ public static class ExportCommand
               snapper export -f pprof --session 3 -o app.pb.gz     then: go tool pprof -http=: app.pb.gz
               snapper export -f chromium -o app.trace.json         then open it in https://ui.perfetto.dev
               snapper export -f pprof --threads 'Worker|Order' --idle -o workers.pb.gz
+              snapper export -f speedscope --focus 'OrdersController.Checkout' --layer sql -o checkout-sql.json
             """)
-        { Db, Session, Format, Output, PerThread, Threads, Idle };
+        { Db, Session, Format, Output, PerThread, Threads, Idle, Focus, Layer, LayersFile };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
     }
@@ -70,6 +74,8 @@ public static class ExportCommand
     static int Execute(ParseResult result)
     {
         var format = result.GetValue(Format);
+        var rules = CommonOptions.LoadLayerRules(result.GetValue(LayersFile));
+        var layers = CommonOptions.ParseLayerFilter(result.GetValue(Layer), rules);
         var perThread = result.GetValue(PerThread);
         var output = result.GetValue(Output);
         if (perThread && format != ExportFormat.Folded)
@@ -87,7 +93,14 @@ public static class ExportCommand
             output = OutputFile.BesideDatabase(dbPath, session.Id, exporter.FileExtension);
             OutputFile.EnsureWritable(output, "export");
         }
-        var profile = ProfileFilter.Apply(ProfileReader.Load(db, session), new ReportOptions { Threads = result.GetValue(Threads), IncludeIdle = result.GetValue(Idle) });
+        var profile = ProfileFilter.Apply(ProfileReader.Load(db, session), new ReportOptions
+        {
+            Threads = result.GetValue(Threads),
+            IncludeIdle = result.GetValue(Idle),
+            Focus = result.GetValue(Focus),
+            Layers = layers,
+            LayerRules = rules,
+        });
         OutputFile.Write(output, "export", stream => exporter.Write(profile, stream));
         if (output != "-") Console.WriteLine($"Export: {Path.GetFullPath(output)}");
         return (int)ExitCode.Success;

@@ -32,6 +32,11 @@ public static class ReportCommand
         HelpName = "ids",
     };
     static readonly Option<string?> Name = new("--name") { Description = "With --since: only sessions of processes with this name.", HelpName = "name" };
+    static readonly Option<FocusPattern?> Focus = CommonOptions.Focus(
+        "Report only the samples whose stack has a frame matching this; the report says how many samples it saw and kept.");
+    static readonly Option<string?> LayersFile = CommonOptions.LayersFile();
+    static readonly Option<string?> Layer = CommonOptions.LayerFilter(
+        "Report (threads, flame graph, call tree, functions; the HTML page can also filter by layer itself)");
 
     public static Command Create()
     {
@@ -46,8 +51,14 @@ public static class ReportCommand
               snapper report --idle                          include parked thread-pool threads
               snapper report --since 24h --name Orders       every capture of Orders in the last day, as one
               snapper report --sessions 3,4,7 --format text
-            """)
-        { Db, Session, Since, Sessions, Name, Format, Output, Threads, Idle, ShowSecrets };
+              snapper report --format text --focus 'OrdersController.Checkout'   only samples inside Checkout
+              snapper report --format text --layer sql       only samples in the SQL layer
+              snapper report --layers my-layers.json         add your own layer rules
+
+            Every report carries the layer breakdown: overall, per thread and over time.
+
+            """ + CommonOptions.LayersHelp)
+        { Db, Session, Since, Sessions, Name, Format, Output, Threads, Idle, Focus, Layer, LayersFile, ShowSecrets };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
     }
@@ -55,6 +66,8 @@ public static class ReportCommand
     static int Execute(ParseResult result)
     {
         var format = result.GetValue(Format);
+        var rules = CommonOptions.LoadLayerRules(result.GetValue(LayersFile));
+        var layers = CommonOptions.ParseLayerFilter(result.GetValue(Layer), rules);
         var output = result.GetValue(Output);
         if (output is not null) ReportFiles.EnsureWritable(output);
         var dbPath = result.GetValue(Db)!;
@@ -64,7 +77,13 @@ public static class ReportCommand
         output ??= format != ReportFormat.Html ? "-"
             : sessions.Count == 1 ? SampleCommand.DefaultReportPath(dbPath, session.Id)
             : OutputFile.BesideDatabase(dbPath, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sessions-{sessions[0].Id}-{session.Id}"), ".html");
-        ReportFiles.Write(ProfileReader.LoadMany(db, sessions), format, output, CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets));
+        var options = CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets) with
+        {
+            LayerRules = rules,
+            Layers = layers,
+            Focus = result.GetValue(Focus),
+        };
+        ReportFiles.Write(ProfileReader.LoadMany(db, sessions), format, output, options);
         if (output != "-") Console.WriteLine($"Report: {Path.GetFullPath(output)}");
         return (int)ExitCode.Success;
     }

@@ -46,6 +46,15 @@ public static class SampleCommand
     static readonly Option<ThreadSelection?> Threads = CommonOptions.Threads("Store only the threads whose names match.");
     static readonly Option<bool> Idle = CommonOptions.Idle();
     static readonly Option<bool> ShowSecrets = CommonOptions.ShowSecrets();
+    static readonly Option<FocusPattern?> Focus = CommonOptions.Focus(
+        "Store only the thread samples whose stack has a frame matching this (one kind of request, say); the session records how many samples were seen and kept.");
+    static readonly Option<long?> FocusCount = new("--focus-count")
+    {
+        Description = "With --focus: stop once this many matching samples are stored (--count and --duration still apply; without "
+            + "them the capture runs until this count, or Ctrl+C).",
+        HelpName = "n",
+    };
+    static readonly Option<string?> LayersFile = CommonOptions.LayersFile();
     static readonly Option<Engine> EngineOption = CommonOptions.Choice("--engine",
         "ptrace: Snapper's own low-overhead session (default). attach: ClrMD attach per sample, slow; the reference.", Engine.Ptrace);
 
@@ -66,12 +75,17 @@ public static class SampleCommand
               snapper sample --pid 1234 --interval 20ms --count 500 --db /var/lib/snapper/app.db
               snapper sample --pid 1234 --threads '^Order'     only the threads whose names start with "Order"
               snapper sample --pid 1234 --native             also the native frames (libc, the runtime) on top
+              snapper sample --name Shop --focus 'OrdersController.Checkout' --focus-count 100
+                                                             100 samples taken inside Checkout requests, nothing else
 
             Each sample records every thread's stack, its state (cpu, lock/wait, sleep, io, idle threadpool), the
-            syscall it was blocked in, and the CPU time it used since the previous sample.
-            """)
+            syscall it was blocked in, and the CPU time it used since the previous sample. The report shows where the
+            samples went by layer (sql, http-client, serialization, views, aspnet, app, locks, runtime, idle).
+
+            """ + CommonOptions.LayersHelp)
         {
-            Pid, Name, All, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Idle, ShowSecrets, MaxFrames, EngineOption, NativeFrames, Quiet, Verbose, Keep, Launch,
+            Pid, Name, All, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Focus, FocusCount, Idle, ShowSecrets,
+            LayersFile, MaxFrames, EngineOption, NativeFrames, Quiet, Verbose, Keep, Launch,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -88,6 +102,13 @@ public static class SampleCommand
         var nativeFrames = result.GetValue(NativeFrames);
         if (nativeFrames && result.GetValue(EngineOption) != Engine.Ptrace)
             throw new SnapperException(ExitCode.InvalidArguments, "--native needs the ptrace engine (--engine ptrace, the default)");
+        var focus = result.GetValue(Focus);
+        var focusCount = result.GetValue(FocusCount);
+        if (focusCount is not null && focus is null)
+            throw new SnapperException(ExitCode.InvalidArguments, "--focus-count goes with --focus (it counts the samples the focus keeps)");
+        if (focusCount is <= 0)
+            throw new SnapperException(ExitCode.InvalidArguments, $"--focus-count must be a positive number, not {focusCount}");
+        var rules = CommonOptions.LoadLayerRules(result.GetValue(LayersFile));
         var reportPath = result.GetValue(NoReport) ? null : result.GetValue(ReportPath);
         if (reportPath is not null) ReportFiles.EnsureWritable(reportPath);
         var dbPath = result.GetValue(Db)!;
@@ -104,8 +125,9 @@ public static class SampleCommand
             if (!quiet) Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Sampling {targets.Count} processes named {targets[0].Name} (pids {string.Join(", ", targets.Select(t => t.Pid))}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
             var exit = ParallelCaptures.Run(dbPath,
-                targets.Select(t => new CaptureOptions(t, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads), nativeFrames)).ToList(),
-                result.GetValue(NoReport) ? null : id => DefaultReportPath(dbPath, id), CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets), quiet);
+                targets.Select(t => new CaptureOptions(t, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads), focus, focusCount, nativeFrames)).ToList(),
+                result.GetValue(NoReport) ? null : id => DefaultReportPath(dbPath, id),
+                CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets) with { LayerRules = rules }, quiet);
             if (result.GetValue(Keep) is { } keepAll)
             {
                 using var store = SnapperDatabase.Open(dbPath);
@@ -116,13 +138,13 @@ public static class SampleCommand
         }
         var target = targets[0];
         using var db = SnapperDatabase.Open(dbPath);
-        var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads), nativeFrames);
+        var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads), focus, focusCount, nativeFrames);
         if (!quiet)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
+                $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}{FocusNote(focus, focusCount)}; Ctrl+C to stop early."));
         // The default report is named after the session, so its path is known only once the session exists.
         Func<long, string>? reportPathFor = result.GetValue(NoReport) ? null : id => reportPath ?? DefaultReportPath(dbPath, id);
-        var reportOptions = CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets);
+        var reportOptions = CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets) with { LayerRules = rules };
         var (session, capture) = launched is null
             ? ReportedCapture.Run(db, dbPath, options, reportPathFor, reportOptions, quiet)
             : RunWhenReadable(() => ReportedCapture.Run(db, dbPath, options, reportPathFor, reportOptions, quiet));
@@ -252,10 +274,14 @@ public static class SampleCommand
         if (duration is { } d && d <= TimeSpan.Zero)
             throw new SnapperException(ExitCode.InvalidArguments, "--duration must be longer than zero");
         // A launched command is profiled until it exits, unless told otherwise.
-        if (count is null && duration is null && result.GetValue(Launch) is not { Length: > 0 }) count = 200;
+        // --focus-count alone: the focused samples are the limit.
+        if (count is null && duration is null && result.GetValue(Launch) is not { Length: > 0 } && result.GetValue(FocusCount) is null) count = 200;
         var period = interval ?? TimeSpan.FromSeconds(1.0 / (rate ?? 100));
         return new SamplingPlan(period, count, duration);
     }
+
+    static string FocusNote(FocusPattern? focus, long? count) => focus is null ? ""
+        : $", keeping only samples matching /{focus.Pattern}/" + (count is { } n ? string.Create(CultureInfo.InvariantCulture, $" until {n} are kept") : "");
 
     static string Limits(SamplingPlan plan) => (plan.Count, plan.Duration) switch
     {

@@ -51,6 +51,15 @@ public static class SessionsCommand
                 SessionSummary.Ms(s.Pause.P99Us),
                 SessionSummary.EndText(s.EndReason),
             ]);
+        // Focused captures (sample --focus) say what they kept; the column appears only when one is listed.
+        if (sessions.Any(s => s.Focus is not null))
+        {
+            rows[0] = [.. rows[0], "FOCUS"];
+            for (var i = 0; i < sessions.Count; i++)
+                rows[i + 1] = [.. rows[i + 1], sessions[i].Focus is { } f
+                    ? string.Create(CultureInfo.InvariantCulture, $"/{f.Pattern}/ kept {f.Kept} of {f.Seen}")
+                    : ""];
+        }
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows)
             Console.WriteLine(string.Join("  ", row.Select((cell, c) => c is 0 or 1 or 4 or 5 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c]))).TrimEnd());

@@ -7,9 +7,11 @@ namespace Snapper.Sampling;
 
 /// <summary>What to capture and where to store it.</summary>
 /// <param name="Threads">When set, only threads whose names match are stored.</param>
+/// <param name="Focus">When set, only samples whose stack has a matching frame are stored (see <see cref="FocusPattern"/>).</param>
+/// <param name="FocusCount">With <paramref name="Focus"/>: stop once this many matching samples are stored.</param>
 /// <param name="NativeFrames">Unwind the native frames above the managed ones (ptrace engine only; costs time per sample).</param>
 public sealed record CaptureOptions(TargetProcess Target, SamplingPlan Plan, Engine Engine, int MaxFrames, string SnapperCommandLine,
-    ThreadSelection? Threads = null, bool NativeFrames = false);
+    ThreadSelection? Threads = null, FocusPattern? Focus = null, long? FocusCount = null, bool NativeFrames = false);
 
 /// <summary>The two ways to read the target: Snapper's own ptrace session, or ClrMD's attach for every sample.</summary>
 public enum Engine
@@ -43,6 +45,7 @@ public static class CaptureRunner
         SamplerResult? result = null;
         PhaseTimings? timings = null;
         Exception? failure = null;
+        var focusDone = false;
 
         var thread = new Thread(() =>
         {
@@ -50,7 +53,12 @@ public static class CaptureRunner
             {
                 using var source = Open(options);
                 writer = SessionWriter.Begin(db, SessionTarget(options, source.RuntimeVersion), DateTime.UtcNow);
-                storing = Task.Run(() => new SnapshotWriter(writer, SyscallNames.CurrentArchitecture, options.Threads).RunAsync(channel.Reader));
+                var snapshots = new SnapshotWriter(writer, SyscallNames.CurrentArchitecture, options.Threads, options.Focus?.Clone(), options.FocusCount)
+                {
+                    FocusCountReached = () => { focusDone = true; stop.Cancel(); },
+                };
+                if (options.Focus is { } focus) writer.RecordFocus(new FocusCounts(focus.Pattern, 0, 0)); // a focused capture says so from its start
+                storing = Task.Run(() => snapshots.RunAsync(channel.Reader));
                 // A store that fails (disk full, say) must stop the sampling too, or the channel would fill up.
                 storing.ContinueWith(_ => { channel.Writer.TryComplete(); stop.Cancel(); }, TaskContinuationOptions.OnlyOnFaulted);
                 var sampler = new Sampler(source, options.Plan, TimeProvider.System, Random.Shared) { Progress = progress };
@@ -83,6 +91,7 @@ public static class CaptureRunner
             {
                 ({ } f, _) => (SessionEndReason.Failed, f.Message),
                 (_, { } s) => (SessionEndReason.Failed, s.Message),
+                _ when focusDone => (SessionEndReason.FocusCountReached, null),
                 _ => (result!.Reason, result.Message),
             };
             try

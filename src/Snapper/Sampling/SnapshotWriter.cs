@@ -9,11 +9,21 @@ namespace Snapper.Sampling;
 /// way (see <see cref="SampleStateRules"/>): that work happens here, off the sampling thread, while the target runs.
 /// Commits a batch every <see cref="CommitEvery"/> snapshots or <see cref="CommitInterval"/>, whichever comes first,
 /// so a crash loses at most a fraction of a second of samples and a long write transaction never blocks other
-/// captures sharing the file.
+/// captures sharing the file. With a focus pattern (<c>sample --focus</c>) only the thread samples whose stack matches
+/// are stored, the session records how many were seen and kept, and after <c>focusCount</c> kept samples the rest
+/// is dropped and <see cref="FocusCountReached"/> fires.
 /// </summary>
-public sealed class SnapshotWriter(SessionWriter writer, string architecture, ThreadSelection? threads = null)
+public sealed class SnapshotWriter(SessionWriter writer, string architecture, ThreadSelection? threads = null, FocusPattern? focus = null,
+    long? focusCount = null)
 {
     readonly Dictionary<(int Stack, SampleActivity Activity, int Syscall, string? Role), SampleState> _states = new();
+    long _seen, _kept;
+
+    /// <summary>Called once, on the writer's thread, when <c>focusCount</c> focused samples are stored: the capture should stop.</summary>
+    public Action? FocusCountReached { get; init; }
+
+    /// <summary>Whether the focus count was reached; snapshots that arrive after it are dropped whole.</summary>
+    public bool FocusDone => focusCount is { } limit && _kept >= limit;
 
     public int CommitEvery { get; init; } = 200;
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(500);
@@ -42,18 +52,32 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
 
     void Write(TimedSnapshot item)
     {
+        if (FocusDone) return; // in flight when the count was reached: not part of the capture
         var pauseUs = item.Snapshot.Pause.Ticks / 10;
         writer.AddSnapshot(new Snapshot(item.Sequence, item.OffsetUs, pauseUs, item.Late));
         foreach (var thread in item.Snapshot.Threads)
         {
             var identity = thread.Identity;
             if (threads is not null && !threads.Matches(identity.Name, identity.OsName, identity.Role)) continue;
+            if (focus is not null)
+            {
+                if (FocusDone) break;
+                _seen++;
+                if (!Focused(thread)) continue;
+                _kept++;
+            }
             var threadId = writer.InternThread(thread.OsThreadId, identity);
             var stackId = writer.InternStack(thread.Frames);
             var state = StateOf(thread, stackId);
             writer.AddSample(new Sample(item.Sequence, threadId, stackId, state, thread.Activity, thread.Syscall, thread.CpuNs));
         }
+        if (focus is null) return;
+        writer.RecordFocus(new FocusCounts(focus.Pattern, _seen, _kept));
+        if (FocusDone) FocusCountReached?.Invoke();
     }
+
+    /// <summary>The answer is cached per frame inside the pattern: stacks repeat, and their frames are the same records.</summary>
+    bool Focused(ThreadStack thread) => focus!.Matches(thread.Frames);
 
     /// <summary>The rules look at the whole stack, so their answer is kept per interned stack.</summary>
     SampleState StateOf(ThreadStack thread, int stackId)

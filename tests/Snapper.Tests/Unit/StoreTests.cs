@@ -90,9 +90,33 @@ public sealed class StoreTests
         using var db = SnapperDatabase.Open(path);
         var session = SessionQueries.Find(db, 1)!;
         Assert.Equal("x64", session.Target.Architecture);
+        Assert.Null(session.Focus); // a capture before focus existed kept every sample
         var profile = ProfileReader.Load(db, session);
         Assert.Equal(new Sample(0, 1, 0, SampleState.Unknown, SampleActivity.Unknown, -1, 0), Assert.Single(profile.Samples));
         Assert.Equal("Main", Assert.Single(profile.Threads).DisplayName);
+    }
+
+    [Fact]
+    public void A_focused_session_records_its_pattern_and_counts_at_schema_4()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("s.db");
+        using (var db = SnapperDatabase.Open(path))
+        using (var writer = SessionWriter.Begin(db, Target, DateTime.UtcNow))
+        {
+            writer.AddSnapshot(new Snapshot(0, 0, 1, false));
+            writer.RecordFocus(new FocusCounts("Orders.Checkout", 120, 7));
+            writer.End(SessionEndReason.FocusCountReached, null, DateTime.UtcNow, 0);
+        }
+        using var reopened = SnapperDatabase.Open(path);
+        var session = SessionQueries.Find(reopened, null)!;
+        Assert.Equal(new FocusCounts("Orders.Checkout", 120, 7), session.Focus);
+        Assert.Equal(SessionEndReason.FocusCountReached, session.EndReason);
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False;Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version;";
+        Assert.Equal(4L, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
