@@ -227,7 +227,7 @@ sealed class PtraceStackSource : IStackSource
     {
         _reusedRunning.Clear();
         foreach (var thread in _stopper.Stopped)
-            if (Environment.GetEnvironmentVariable("TMP_NOREUSE") is null && thread.HaveRegisters && _running.TryReuse(thread.Tid, thread.Registers) is { } same)
+            if (RunningStackReuse.Enabled && thread.HaveRegisters && _running.TryReuse(thread.Tid, thread.Registers) is { } same)
             {
                 _reusedRunning.Add(same);
                 _stoppedTids.Remove((uint)thread.Tid);

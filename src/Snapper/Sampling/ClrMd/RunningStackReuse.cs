@@ -14,6 +14,12 @@ namespace Snapper.Sampling.ClrMd;
 /// </summary>
 sealed class RunningStackReuse(ProcessMemory memory, ILOffsets ilOffsets)
 {
+    /// <summary>
+    /// SNAPPER_RUNNING_REUSE=off walks every stopped thread, as before this existed: only for measuring what it saves
+    /// (the benchmark's numbers in the README) and for ruling it out when a stack looks wrong.
+    /// </summary>
+    public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_RUNNING_REUSE") != "off";
+
     /// <summary>Walks kept per thread: a loop that calls a few methods visits a few depths.</summary>
     const int PerThread = 4;
     const int MaxHashedBytes = 256 * 1024;
@@ -53,7 +59,7 @@ sealed class RunningStackReuse(ProcessMemory memory, ILOffsets ilOffsets)
             || leaf.StackPointer != registers.Rsp || caller.Kind != ClrStackFrameKind.ManagedMethod || caller.StackPointer <= registers.Rsp
             || thread.OutermostStackPointer < caller.StackPointer)
             return;
-        if (ilOffsets.CodeOf(leaf.Method.MethodDesc, registers.Rip) is not { } code) return;
+        if (CodeOf(leaf.Method, registers.Rip) is not { } code) return;
         var from = caller.StackPointer - 8; // the innermost frame's return address
         var extent = (int)Math.Min(thread.OutermostStackPointer - from + 64, MaxHashedBytes);
         var walk = new Walk(registers.Rsp, code.Start, code.End, from, extent, Hash(from, extent), thread);
@@ -61,6 +67,19 @@ sealed class RunningStackReuse(ProcessMemory memory, ILOffsets ilOffsets)
         walks.RemoveAll(w => w.LeafStackPointer == walk.LeafStackPointer);
         if (walks.Count == PerThread) walks.RemoveAt(walks.Count - 1);
         walks.Insert(0, walk);
+    }
+
+    /// <summary>
+    /// The extent of the code the pc is in: the method's code version whose IL map was read, or else its current
+    /// code (the DAC maps only a method's first code version, so an optimised version is known by its extent alone).
+    /// </summary>
+    (ulong Start, ulong End)? CodeOf(ClrMethod method, ulong pc)
+    {
+        if (ilOffsets.CodeOf(method.MethodDesc, pc) is { } mapped) return mapped;
+        var regions = method.HotColdInfo;
+        if (regions.HotStart <= pc && pc < regions.HotStart + regions.HotSize) return (regions.HotStart, regions.HotStart + regions.HotSize - 1);
+        if (regions.ColdStart <= pc && pc < regions.ColdStart + regions.ColdSize) return (regions.ColdStart, regions.ColdStart + regions.ColdSize - 1);
+        return null;
     }
 
     /// <summary>Forgets a thread whose walk cannot be trusted any more (it was not found by the runtime, say).</summary>
