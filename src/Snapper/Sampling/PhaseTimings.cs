@@ -20,6 +20,11 @@ public sealed class PhaseTimings
 
     public void CountStopped(int threads) => ThreadsStopped += threads;
 
+    /// <summary>Stopped threads whose stacks needed no walk (see RunningStackReuse), summed over snapshots.</summary>
+    public long RunningReused { get; private set; }
+
+    public void CountReusedRunning(int threads) => RunningReused += threads;
+
     /// <summary>process_vm_readv calls, summed over snapshots: each is a page the walk found cold.</summary>
     public long MemoryReads { get; set; }
 

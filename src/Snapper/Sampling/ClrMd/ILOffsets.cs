@@ -43,6 +43,19 @@ sealed class ILOffsets(Func<ClrMethod, bool?> mayHaveLines)
         return offset;
     }
 
+    /// <summary>The extent of the code version of a method that holds <paramref name="address"/>, when its map has been read.</summary>
+    public (ulong Start, ulong End)? CodeOf(ulong methodDesc, ulong address)
+    {
+        if (!_maps.TryGetValue(methodDesc, out var maps)) return null;
+        foreach (var map in maps)
+        {
+            var (start, end) = (ulong.MaxValue, 0UL);
+            foreach (var entry in map) (start, end) = (Math.Min(start, entry.StartAddress), Math.Max(end, entry.EndAddress));
+            if (start <= address && address <= end) return (start, end);
+        }
+        return null;
+    }
+
     static ImmutableArray<ILToNativeMap> ReadMap(ClrMethod method)
     {
         try

@@ -25,6 +25,8 @@ sealed class PtraceStackSource : IStackSource
     readonly ClrRuntime _runtime;
     readonly FrameResolver _resolver;
     readonly ILOffsets _ilOffsets;
+    readonly RunningStackReuse _running;
+    readonly List<RawThread> _reusedRunning = new();
     readonly ThreadIdentities _identities;
     readonly ThreadClock _clock = new();
     readonly SyscallHistory _syscallHistory = new();
@@ -68,6 +70,7 @@ sealed class PtraceStackSource : IStackSource
         ProbeTraceable();
         _memory = new ProcessMemory(process.Pid);
         _reuse = new StackReuse(_memory);
+        _running = new RunningStackReuse(_memory, _ilOffsets);
         var mappings = ProcFs.ReadFileMappings(process.Pid).Select(m => (m.Start, m.Offset, process.HostPathOf(m.Path))).ToList();
         var reader = new PtraceDataReader(process.Pid, _memory, _stopper, mappings);
         _dataTarget = new DataTarget(reader, RuntimeSession.Options());
@@ -193,10 +196,7 @@ sealed class PtraceStackSource : IStackSource
             }
             Timings.Mark(1);
             _memory.Flush();
-            _runtime.FlushCachedData();
-            Timings.Mark(2);
-            raw = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery);
-            Timings.Mark(3);
+            raw = WalkStopped();
             if (_unwinder is not null) UnwindNative(raw, _unwinder);
             Timings.Mark(4);
         }
@@ -218,6 +218,37 @@ sealed class PtraceStackSource : IStackSource
         Timings.MemoryReads = _memory.SyscallCount - _memoryReadsBefore;
         Timings.EndSnapshot();
         return new CapturedSnapshot(start, pause, threads);
+    }
+
+    /// <summary>
+    /// The stacks of the stopped threads: walked by the DAC, except those of threads still looping where they were
+    /// (see <see cref="RunningStackReuse"/>). When every one is such a thread, the runtime's caches are not even flushed.
+    /// </summary>
+    List<RawThread> WalkStopped()
+    {
+        _reusedRunning.Clear();
+        foreach (var thread in _stopper.Stopped)
+            if (RunningStackReuse.Enabled && thread.HaveRegisters && _running.TryReuse(thread.Tid, thread.Registers) is { } same)
+            {
+                _reusedRunning.Add(same);
+                _stoppedTids.Remove((uint)thread.Tid);
+            }
+        Timings.CountReusedRunning(_reusedRunning.Count);
+        List<RawThread> walked = [];
+        if (_stoppedTids.Count > 0)
+        {
+            _runtime.FlushCachedData();
+            Timings.Mark(2);
+            walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery);
+            foreach (var thread in walked)
+                if (_stopper.TryGetRegisters(thread.OsThreadId, out var registers)) _running.Remember(thread, registers);
+                else _running.Forget(thread.OsThreadId);
+        }
+        else Timings.Mark(2);
+        Timings.Mark(3);
+        foreach (var thread in _reusedRunning) _stoppedTids.Add((uint)thread.OsThreadId); // still to be named, below
+        walked.AddRange(_reusedRunning);
+        return walked;
     }
 
     /// <summary>
@@ -305,6 +336,7 @@ sealed class PtraceStackSource : IStackSource
         _syscalls.Retain(_live);
         _runTimes.Retain(_live);
         _reuse.Retain(_live);
+        _running.Retain(_live);
         _identities.Retain(_live);
         _clock.Retain(_live);
         _syscallHistory.Retain(_live);

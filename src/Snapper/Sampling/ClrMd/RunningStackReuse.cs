@@ -1,0 +1,101 @@
+using Microsoft.Diagnostics.Runtime;
+using Snapper.Sampling.Linux;
+
+namespace Snapper.Sampling.ClrMd;
+
+/// <summary>
+/// Spares the DAC's stack walk, the most expensive part of a sample, for a thread busy in a loop. Such a thread is
+/// stopped at a new instruction each time, but mostly in the same method at the same stack depth, below the same
+/// callers. So when a stopped thread's stack pointer is one it had at a recent walk, its pc lies in the same
+/// method's code, and the stack memory from that frame's return address up to the outermost frame is unchanged
+/// (callers' frames, return addresses and the runtime's frames all live there), the walk would find the same
+/// callers: only the innermost frame moves, to the new pc. Anything else is walked again.
+/// Run while the thread is stopped, after the memory cache was flushed.
+/// </summary>
+sealed class RunningStackReuse(ProcessMemory memory, ILOffsets ilOffsets)
+{
+    /// <summary>
+    /// SNAPPER_RUNNING_REUSE=off walks every stopped thread, as before this existed: only for measuring what it saves
+    /// (the benchmark's numbers in the README) and for ruling it out when a stack looks wrong.
+    /// </summary>
+    public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_RUNNING_REUSE") != "off";
+
+    /// <summary>Walks kept per thread: a loop that calls a few methods visits a few depths.</summary>
+    const int PerThread = 4;
+    const int MaxHashedBytes = 256 * 1024;
+
+    sealed record Walk(ulong LeafStackPointer, ulong CodeStart, ulong CodeEnd, ulong HashedFrom, int Extent, int Hash, RawThread Thread);
+
+    readonly Dictionary<int, List<Walk>> _threads = new();
+    byte[] _buffer = new byte[16 * 1024];
+
+    /// <summary>The thread's stack, from an earlier walk with the innermost frame moved to the pc; null when it must be walked.</summary>
+    public RawThread? TryReuse(int tid, in Native.UserRegs registers)
+    {
+        if (!_threads.TryGetValue(tid, out var walks)) return null;
+        for (var i = 0; i < walks.Count; i++)
+        {
+            var walk = walks[i];
+            if (walk.LeafStackPointer != registers.Rsp || registers.Rip < walk.CodeStart || registers.Rip > walk.CodeEnd) continue;
+            if (Hash(walk.HashedFrom, walk.Extent) != walk.Hash) continue;
+            if (i > 0) (walks[0], walks[i]) = (walks[i], walks[0]); // most recently used first
+            var frames = (RawFrame[])walk.Thread.Frames.Clone();
+            var leaf = frames[0];
+            frames[0] = leaf with { InstructionPointer = registers.Rip, ILOffset = ilOffsets.Find(leaf.Method!, registers.Rip) };
+            return walk.Thread with { Frames = frames };
+        }
+        return null;
+    }
+
+    /// <summary>After a walk of a thread stopped with <paramref name="registers"/>: keep it if it qualifies.</summary>
+    public void Remember(RawThread thread, in Native.UserRegs registers)
+    {
+        var frames = thread.Frames;
+        // Executing managed code (the innermost frame is the one at the pc), with a managed caller whose frame
+        // bounds what the innermost one may change.
+        if (thread.InNativeCode || thread.NativeLeafModule is not null || frames.Length < 2) return;
+        var (leaf, caller) = (frames[0], frames[1]);
+        if (leaf.Kind != ClrStackFrameKind.ManagedMethod || leaf.Method is null || leaf.InstructionPointer != registers.Rip
+            || leaf.StackPointer != registers.Rsp || caller.Kind != ClrStackFrameKind.ManagedMethod || caller.StackPointer <= registers.Rsp
+            || thread.OutermostStackPointer < caller.StackPointer)
+            return;
+        if (CodeOf(leaf.Method, registers.Rip) is not { } code) return;
+        var from = caller.StackPointer - 8; // the innermost frame's return address
+        var extent = (int)Math.Min(thread.OutermostStackPointer - from + 64, MaxHashedBytes);
+        var walk = new Walk(registers.Rsp, code.Start, code.End, from, extent, Hash(from, extent), thread);
+        if (!_threads.TryGetValue(thread.OsThreadId, out var walks)) _threads[thread.OsThreadId] = walks = new List<Walk>(PerThread);
+        walks.RemoveAll(w => w.LeafStackPointer == walk.LeafStackPointer);
+        if (walks.Count == PerThread) walks.RemoveAt(walks.Count - 1);
+        walks.Insert(0, walk);
+    }
+
+    /// <summary>
+    /// The extent of the code the pc is in: the method's code version whose IL map was read, or else its current
+    /// code (the DAC maps only a method's first code version, so an optimised version is known by its extent alone).
+    /// </summary>
+    (ulong Start, ulong End)? CodeOf(ClrMethod method, ulong pc)
+    {
+        if (ilOffsets.CodeOf(method.MethodDesc, pc) is { } mapped) return mapped;
+        var regions = method.HotColdInfo;
+        if (regions.HotStart <= pc && pc < regions.HotStart + regions.HotSize) return (regions.HotStart, regions.HotStart + regions.HotSize - 1);
+        if (regions.ColdStart <= pc && pc < regions.ColdStart + regions.ColdSize) return (regions.ColdStart, regions.ColdStart + regions.ColdSize - 1);
+        return null;
+    }
+
+    /// <summary>Forgets a thread whose walk cannot be trusted any more (it was not found by the runtime, say).</summary>
+    public void Forget(int tid) => _threads.Remove(tid);
+
+    /// <summary>Drops threads that are gone.</summary>
+    public void Retain(HashSet<int> live) => _threads.KeepOnly(live);
+
+    int Hash(ulong from, int extent)
+    {
+        if (_buffer.Length < extent) _buffer = new byte[Math.Max(extent, _buffer.Length * 2)];
+        var span = _buffer.AsSpan(0, extent);
+        var read = memory.Read(from, span);
+        var hash = new HashCode();
+        hash.AddBytes(span[..read]);
+        hash.Add(read);
+        return hash.ToHashCode();
+    }
+}
