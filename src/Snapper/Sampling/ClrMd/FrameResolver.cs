@@ -112,7 +112,7 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
         if (name == "InlinedCallFrame" && target is not null && _pinvokes.TryGetImport(target) is { } import)
             info = new FrameInfo(FrameKind.Transition, import.Library, "", import.Library + "!" + import.EntryPoint);
         else
-            info = new FrameInfo(FrameKind.Transition, "", "", "[" + name + "]");
+            info = new FrameInfo(FrameKind.Transition, "", "", RuntimeFrameNames.Describe(name, frame.Method is { } method ? Managed(method).DisplayName : null));
         _runtime[key] = info;
         return info;
     }

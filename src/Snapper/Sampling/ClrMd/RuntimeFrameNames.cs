@@ -1,0 +1,47 @@
+namespace Snapper.Sampling.ClrMd;
+
+/// <summary>
+/// What the runtime's explicit frames stand for, in words: "[DynamicHelperFrame]" alone tells a reader nothing.
+/// The frame's type name stays first (it is what SOS, ClrMD and the runtime's sources call it), then what the
+/// runtime is doing there and, when the frame names one, for which method. Types not listed keep their bare name.
+/// </summary>
+static class RuntimeFrameNames
+{
+    static readonly Dictionary<string, string> Meanings = new(StringComparer.Ordinal)
+    {
+        ["DebuggerU2MCatchHandlerFrame"] = "thread entered from native code",
+        ["UMThkCallFrame"] = "call from native code (reverse P/Invoke)",
+        ["PrestubMethodFrame"] = "method being prepared (JIT-compiled or fixed up)",
+        ["StubDispatchFrame"] = "interface or virtual call being resolved",
+        ["ExternalMethodFrame"] = "call into another module being resolved (ReadyToRun fixup)",
+        ["CallCountingHelperFrame"] = "call counted for tiered compilation",
+        ["DynamicHelperFrame"] = "runtime helper (generic dictionary lookup)",
+        ["HelperMethodFrame"] = "runtime helper called from managed code",
+        ["HelperMethodFrame_1OBJ"] = "runtime helper called from managed code",
+        ["HelperMethodFrame_2OBJ"] = "runtime helper called from managed code",
+        ["HelperMethodFrame_3OBJ"] = "runtime helper called from managed code",
+        ["HelperMethodFrame_PROTECTOBJ"] = "runtime helper called from managed code",
+        ["ProtectByRefsFrame"] = "runtime helper called from managed code",
+        ["ProtectValueClassFrame"] = "runtime helper called from managed code",
+        ["SoftwareExceptionFrame"] = "exception being thrown",
+        ["FaultingExceptionFrame"] = "hardware exception being dispatched (null reference, division by zero)",
+        ["ExceptionFilterFrame"] = "exception filter running",
+        ["HijackFrame"] = "stopped for a garbage collection (return address hijacked)",
+        ["ResumableFrame"] = "stopped for a garbage collection (redirected)",
+        ["RedirectedThreadFrame"] = "stopped for a garbage collection (redirected)",
+        ["TailCallFrame"] = "tail call through the runtime's helper",
+        ["FuncEvalFrame"] = "function evaluated by a debugger",
+        ["DebuggerClassInitMarkFrame"] = "static constructor run for a debugger",
+        ["DebuggerExitFrame"] = "returning to a debugger",
+        ["ComMethodFrame"] = "call from COM",
+        ["CLRToCOMMethodFrame"] = "call to COM",
+    };
+
+    /// <param name="frameType">The frame's type, as ClrMD names it.</param>
+    /// <param name="method">The method the frame names, if any (for example the one a prestub prepares).</param>
+    public static string Describe(string frameType, string? method)
+    {
+        if (!Meanings.TryGetValue(frameType, out var meaning)) return method is null ? $"[{frameType}]" : $"[{frameType}: {method}]";
+        return method is null ? $"[{frameType}: {meaning}]" : $"[{frameType}: {meaning}: {method}]";
+    }
+}

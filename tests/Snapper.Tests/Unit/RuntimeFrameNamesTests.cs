@@ -1,0 +1,16 @@
+using Snapper.Sampling.ClrMd;
+
+namespace Snapper.Tests.Unit;
+
+/// <summary>The runtime's explicit frames read as what they stand for, keeping the type name SOS and ClrMD use.</summary>
+public sealed class RuntimeFrameNamesTests
+{
+    [Theory]
+    [InlineData("DynamicHelperFrame", null, "[DynamicHelperFrame: runtime helper (generic dictionary lookup)]")]
+    [InlineData("PrestubMethodFrame", "App.Orders.Checkout", "[PrestubMethodFrame: method being prepared (JIT-compiled or fixed up): App.Orders.Checkout]")]
+    [InlineData("DebuggerU2MCatchHandlerFrame", null, "[DebuggerU2MCatchHandlerFrame: thread entered from native code]")]
+    [InlineData("SomeFrameFromATomorrowRuntime", null, "[SomeFrameFromATomorrowRuntime]")]
+    [InlineData("SomeFrameFromATomorrowRuntime", "App.Run", "[SomeFrameFromATomorrowRuntime: App.Run]")]
+    public void A_frame_is_named_for_what_the_runtime_does_there(string frameType, string? method, string expected) =>
+        Assert.Equal(expected, RuntimeFrameNames.Describe(frameType, method));
+}
