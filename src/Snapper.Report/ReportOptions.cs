@@ -42,16 +42,7 @@ public static class ProfileFilter
         if (threads is null) return profile;
         var kept = profile.Threads.Where(threads.Matches).ToList();
         var ids = kept.Select(t => t.Id).ToHashSet();
-        return new Profile
-        {
-            Session = profile.Session,
-            Sessions = profile.Sessions,
-            Frames = profile.Frames,
-            Stacks = profile.Stacks,
-            Threads = kept,
-            Snapshots = profile.Snapshots,
-            Samples = profile.Samples.Where(s => ids.Contains(s.ThreadId)).ToList(),
-        };
+        return profile.WithSamples(profile.Samples.Where(s => ids.Contains(s.ThreadId)).ToList(), kept);
     }
 
     /// <summary>
@@ -65,6 +56,8 @@ public static class ProfileFilter
         var selected = SelectThreads(profile, options.Threads);
         focus = null;
         IReadOnlyList<Sample> samples = selected.Samples;
+        ProfileLayers? layersOfSelected = null; // its cache serves the focus counts and the layer filter alike
+        ProfileLayers Layers() => layersOfSelected ??= new ProfileLayers(selected, options.LayerRules);
         if (options.Focus is { } pattern)
         {
             var matcher = pattern.Clone();
@@ -79,27 +72,18 @@ public static class ProfileFilter
             }
             samples = samples.Where(s => Focused(s.StackId)).ToList();
             // What the view looked at: idle samples count only when they are shown.
-            var idle = new ProfileLayers(selected, options.LayerRules);
+            var idle = Layers();
             var seen = options.IncludeIdle ? selected.Samples.Count : selected.Samples.Count(s => !idle.IsIdle(s));
             var kept = options.IncludeIdle ? samples.Count : samples.Count(s => !idle.IsIdle(s));
             focus = new FocusCounts(pattern.Pattern, seen, kept);
         }
         if (options.Layers is { } wanted)
         {
-            var layers = new ProfileLayers(selected, options.LayerRules);
+            var layers = Layers();
             samples = samples.Where(s => wanted.Contains(layers.NameOf(s))).ToList();
         }
         if (ReferenceEquals(samples, selected.Samples)) return selected;
-        return new Profile
-        {
-            Session = selected.Session,
-            Sessions = selected.Sessions,
-            Frames = selected.Frames,
-            Stacks = selected.Stacks,
-            Threads = selected.Threads,
-            Snapshots = selected.Snapshots,
-            Samples = samples,
-        };
+        return selected.WithSamples(samples);
     }
 
     /// <summary>The samples an export writes: the selected threads (focus and layers too), without idle samples unless asked for (as reports count them).</summary>
@@ -109,15 +93,6 @@ public static class ProfileFilter
         var selected = Select(profile, options, out _);
         var layers = new ProfileLayers(selected, options.LayerRules);
         if (options.IncludeIdle || !selected.Samples.Any(layers.IsIdle)) return selected;
-        return new Profile
-        {
-            Session = selected.Session,
-            Sessions = selected.Sessions,
-            Frames = selected.Frames,
-            Stacks = selected.Stacks,
-            Threads = selected.Threads,
-            Snapshots = selected.Snapshots,
-            Samples = selected.Samples.Where(s => !layers.IsIdle(s)).ToList(),
-        };
+        return selected.WithSamples(selected.Samples.Where(s => !layers.IsIdle(s)).ToList());
     }
 }

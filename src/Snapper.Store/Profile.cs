@@ -21,6 +21,18 @@ public sealed class Profile
     public required IReadOnlyList<Snapshot> Snapshots { get; init; }
     public required IReadOnlyList<Sample> Samples { get; init; }
 
+    /// <summary>The same profile with only <paramref name="samples"/> (and, when given, only <paramref name="threads"/>).</summary>
+    public Profile WithSamples(IReadOnlyList<Sample> samples, IReadOnlyList<ThreadInfo>? threads = null) => new()
+    {
+        Session = Session,
+        Sessions = Sessions,
+        Frames = Frames,
+        Stacks = Stacks,
+        Threads = threads ?? Threads,
+        Snapshots = Snapshots,
+        Samples = samples,
+    };
+
     /// <summary>The frame ids of a stack, outermost first.</summary>
     public int[] FramesOf(int stackId)
     {

@@ -69,8 +69,9 @@ sealed class PtraceStackSource : IStackSource
         SeedSyscallHistory();
         ProbeTraceable();
         _memory = new ProcessMemory(process.Pid);
-        _reuse = new StackReuse(_memory);
-        _running = new RunningStackReuse(_memory, _ilOffsets);
+        var stackHash = new StackMemoryHash(_memory);
+        _reuse = new StackReuse(stackHash);
+        _running = new RunningStackReuse(stackHash, _ilOffsets);
         var mappings = ProcFs.ReadFileMappings(process.Pid).Select(m => (m.Start, m.Offset, process.HostPathOf(m.Path))).ToList();
         var reader = new PtraceDataReader(process.Pid, _memory, _stopper, mappings);
         _dataTarget = new DataTarget(reader, RuntimeSession.Options());

@@ -12,7 +12,7 @@ namespace Snapper.Sampling.ClrMd;
 /// callers: only the innermost frame moves, to the new pc. Anything else is walked again.
 /// Run while the thread is stopped, after the memory cache was flushed.
 /// </summary>
-sealed class RunningStackReuse(ProcessMemory memory, ILOffsets ilOffsets)
+sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
 {
     /// <summary>
     /// SNAPPER_RUNNING_REUSE=off walks every stopped thread, as before this existed: only for measuring what it saves
@@ -27,7 +27,6 @@ sealed class RunningStackReuse(ProcessMemory memory, ILOffsets ilOffsets)
     sealed record Walk(ulong LeafStackPointer, ulong CodeStart, ulong CodeEnd, ulong HashedFrom, int Extent, int Hash, RawThread Thread);
 
     readonly Dictionary<int, List<Walk>> _threads = new();
-    byte[] _buffer = new byte[16 * 1024];
 
     /// <summary>The thread's stack, from an earlier walk with the innermost frame moved to the pc; null when it must be walked.</summary>
     public RawThread? TryReuse(int tid, in Native.UserRegs registers)
@@ -88,14 +87,5 @@ sealed class RunningStackReuse(ProcessMemory memory, ILOffsets ilOffsets)
     /// <summary>Drops threads that are gone.</summary>
     public void Retain(HashSet<int> live) => _threads.KeepOnly(live);
 
-    int Hash(ulong from, int extent)
-    {
-        if (_buffer.Length < extent) _buffer = new byte[Math.Max(extent, _buffer.Length * 2)];
-        var span = _buffer.AsSpan(0, extent);
-        var read = memory.Read(from, span);
-        var hash = new HashCode();
-        hash.AddBytes(span[..read]);
-        hash.Add(read);
-        return hash.ToHashCode();
-    }
+    int Hash(ulong from, int extent) => stackHash.Of(from, extent, cached: true);
 }

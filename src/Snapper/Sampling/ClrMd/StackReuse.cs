@@ -13,7 +13,7 @@ namespace Snapper.Sampling.ClrMd;
 /// has not run at all, and the stack is reused without reading anything else (Snapper never stops a reused
 /// thread, so its own stops cannot move that number; a freshly walked thread's can, so it is confirmed first).
 /// </summary>
-sealed class StackReuse(ProcessMemory memory)
+sealed class StackReuse(StackMemoryHash stackHash)
 {
     const int MaxHashedBytes = 256 * 1024;
 
@@ -25,7 +25,6 @@ sealed class StackReuse(ProcessMemory memory)
 
     readonly Dictionary<int, Remembered> _threads = new();
     readonly Dictionary<int, ThreadActivity> _seenBeforeStop = new();
-    byte[] _buffer = new byte[16 * 1024];
 
     /// <summary>The remembered stack of a thread that has not run since its stack was last confirmed; else null.</summary>
     public ThreadStack? TryReuseIdle(int tid, ulong? runTime) =>
@@ -74,14 +73,5 @@ sealed class StackReuse(ProcessMemory memory)
         _threads.KeepOnly(live);
     }
 
-    int HashStack(ulong sp, int extent)
-    {
-        if (_buffer.Length < extent) _buffer = new byte[Math.Max(extent, _buffer.Length * 2)];
-        var span = _buffer.AsSpan(0, extent);
-        var read = memory.ReadUncached(sp, span);
-        var hash = new HashCode();
-        hash.AddBytes(span[..read]);
-        hash.Add(read);
-        return hash.ToHashCode();
-    }
+    int HashStack(ulong sp, int extent) => stackHash.Of(sp, extent, cached: false);
 }
