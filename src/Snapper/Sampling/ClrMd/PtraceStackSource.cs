@@ -115,6 +115,7 @@ sealed class PtraceStackSource : IStackSource
     /// </summary>
     void WarmUp()
     {
+        SamplingCode.Compile();
         _warmingUp = true;
         try
         {
@@ -177,6 +178,7 @@ sealed class PtraceStackSource : IStackSource
         long start = 0;
         TimeSpan pause;
         List<RawThread> raw;
+        var realTime = SamplerPriority.WhileHoldingTarget();
         try
         {
             start = Stopwatch.GetTimestamp();
@@ -211,6 +213,7 @@ sealed class PtraceStackSource : IStackSource
         {
             // Resume no matter what happened above (a second call is a no-op: the stopped list is empty).
             pause = _stopper.ResumeAll();
+            realTime.Dispose();
         }
         Timings.Mark(5);
         _identities.Update(_runtime, raw);

@@ -33,6 +33,12 @@ static unsafe partial class Native
 
     public const int PRIO_PROCESS = 0;
 
+    /// <summary>sched_setscheduler(2); <paramref name="priority"/> points to a struct sched_param (one int).</summary>
+    [LibraryImport("libc", EntryPoint = "sched_setscheduler", SetLastError = true)]
+    public static partial int SchedSetScheduler(int pid, int policy, int* priority);
+
+    public const int SCHED_OTHER = 0, SCHED_FIFO = 1;
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 
