@@ -61,13 +61,7 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
     FrameInfo Managed(ClrMethod method, int ilOffset)
     {
         var plain = Managed(method);
-        if (ilOffset < 0)
-        {
-            // Perhaps because nobody has looked for this module's PDB yet (see MayHaveLines): look now, after the resume.
-            _sourceLines.Probe(method.Type?.Module?.Name);
-            return plain;
-        }
-        if (method.MethodDesc == 0) return plain;
+        if (ilOffset < 0 || method.MethodDesc == 0) return plain;
         if (_lines.TryGetValue((method.MethodDesc, ilOffset), out var cached)) return cached;
         var line = _sourceLines.Find(method.Type?.Module?.Name, method.MetadataToken, ilOffset);
         var info = line is { } found ? plain with { File = found.File, Line = found.Line } : plain;
@@ -94,6 +88,9 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
         var moduleName = Path.GetFileName(module?.Name ?? module?.AssemblyName ?? "");
         var info = new FrameInfo(FrameKind.Managed, moduleName, type?.Name ?? "", method.Name ?? $"<method 0x{method.MethodDesc:x}>");
         if (method.MethodDesc != 0) _managed[method.MethodDesc] = info;
+        // The first sight of a method: look for its module's PDB now, after the resume, so that from the next walk on
+        // its frames can be given lines (see MayHaveLines). Once per method, off the per-frame path.
+        _sourceLines.Probe(module?.Name);
         return info;
     }
 

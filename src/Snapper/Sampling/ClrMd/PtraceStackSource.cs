@@ -244,9 +244,10 @@ sealed class PtraceStackSource : IStackSource
             _runtime.FlushCachedData();
             Timings.Mark(2);
             walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery);
-            foreach (var thread in walked)
-                if (_stopper.TryGetRegisters(thread.OsThreadId, out var registers)) _running.Remember(thread, registers);
-                else _running.Forget(thread.OsThreadId);
+            if (RunningStackReuse.Enabled)
+                foreach (var thread in walked)
+                    if (_stopper.TryGetRegisters(thread.OsThreadId, out var registers)) _running.Remember(thread, registers);
+                    else _running.Forget(thread.OsThreadId);
         }
         else Timings.Mark(2);
         Timings.Mark(3);
