@@ -168,6 +168,26 @@ public sealed class StoreTests
         Assert.Contains("newer than this Snapper understands", error.Message);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_store_left_empty_by_a_kill_during_its_creation_is_made_on_the_next_open(bool walAlreadySet)
+    {
+        // A capture killed after SQLite made the file but before the schema's transaction committed leaves this.
+        using var dir = new TempDirectory();
+        var path = dir.File("s.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = walAlreadySet ? "PRAGMA journal_mode = WAL;" : "SELECT 1;";
+            command.ExecuteNonQuery();
+        }
+        using var db = SnapperDatabase.Open(path);
+        var id = WriteSession(db, [Main, Work]);
+        Assert.Equal(id, SessionQueries.Find(db, null)!.Id);
+    }
+
     [Fact]
     public void Another_sqlite_database_is_not_mistaken_for_a_store()
     {
