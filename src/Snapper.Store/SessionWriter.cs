@@ -14,6 +14,12 @@ public sealed class SessionWriter : IDisposable
 {
     readonly SnapperDatabase _db;
     readonly Dictionary<FrameInfo, int> _frameIds = new();
+    // The sampler hands back the very same stack list for a thread that has not moved, sample after sample, and the same
+    // frame records for the same code: known by reference, they are not hashed again (hashing every frame's strings of
+    // every thread of every sample was most of the store's CPU). Bounded: emptied when full, and refilled as they come.
+    const int KnownByReferenceLimit = 4096;
+    readonly Dictionary<IReadOnlyList<FrameInfo>, int> _stackIdsByList = new(ReferenceEqualityComparer.Instance);
+    readonly Dictionary<FrameInfo, int> _frameIdsByRecord = new(ReferenceEqualityComparer.Instance);
     readonly Dictionary<(int Parent, int Frame), int> _stackIds = new();
     readonly Dictionary<(int OsTid, int ManagedId), (int Id, ThreadIdentity Identity)> _threads = new();
     readonly SqliteCommand _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSessionStack;
@@ -101,6 +107,15 @@ public sealed class SessionWriter : IDisposable
     /// <summary>Interns a stack given outermost frame first; returns its leaf node id (0 for an empty stack).</summary>
     public int InternStack(IReadOnlyList<FrameInfo> framesOutermostFirst)
     {
+        if (_stackIdsByList.TryGetValue(framesOutermostFirst, out var known)) return known;
+        var leaf = InternStackFrames(framesOutermostFirst);
+        if (_stackIdsByList.Count >= KnownByReferenceLimit) _stackIdsByList.Clear();
+        _stackIdsByList[framesOutermostFirst] = leaf;
+        return leaf;
+    }
+
+    int InternStackFrames(IReadOnlyList<FrameInfo> framesOutermostFirst)
+    {
         var parent = 0;
         foreach (var frame in framesOutermostFirst)
         {
@@ -119,11 +134,16 @@ public sealed class SessionWriter : IDisposable
 
     int InternFrame(FrameInfo frame)
     {
-        if (_frameIds.TryGetValue(frame, out var id)) return id;
-        EnsureTransaction();
-        Bind(_insertFrame, (int)frame.Kind, frame.Module, frame.TypeName, frame.MethodName, frame.File ?? "", frame.Line);
-        id = Convert.ToInt32(_insertFrame.ExecuteScalar(), CultureInfo.InvariantCulture);
-        _frameIds[frame] = id;
+        if (_frameIdsByRecord.TryGetValue(frame, out var id)) return id;
+        if (!_frameIds.TryGetValue(frame, out id))
+        {
+            EnsureTransaction();
+            Bind(_insertFrame, (int)frame.Kind, frame.Module, frame.TypeName, frame.MethodName, frame.File ?? "", frame.Line);
+            id = Convert.ToInt32(_insertFrame.ExecuteScalar(), CultureInfo.InvariantCulture);
+            _frameIds[frame] = id;
+        }
+        if (_frameIdsByRecord.Count >= KnownByReferenceLimit) _frameIdsByRecord.Clear();
+        _frameIdsByRecord[frame] = id;
         return id;
     }
 

@@ -43,7 +43,9 @@ sealed class PtraceStackSource : IStackSource
     readonly HashSet<int> _nativeThreads = new();
     readonly HashSet<int> _live = new();
     readonly List<int> _toStop = new();
+    readonly Dictionary<int, (RawThread Raw, IReadOnlyList<FrameInfo> Frames)> _resolved = new();
     long _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
+    long _lastChoiceTicks;
     bool _warmingUp;
     long _memoryReadsBefore;
     int[]? _lastTids; // ThreadList hands back the same array while the set of threads is unchanged
@@ -61,6 +63,7 @@ sealed class PtraceStackSource : IStackSource
         _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? new Unwind.NativeFrameNames() : null);
         _ilOffsets = new ILOffsets(_resolver.MayHaveLines);
         SamplerPriority.TryRaise();
+        ChildStopSignals.Silence();
         _identities = new ThreadIdentities(process.Pid);
         _executable = ProcFs.ReadExecutable(process.Pid);
         _syscalls = new SyscallReader(process.Pid);
@@ -293,6 +296,9 @@ sealed class PtraceStackSource : IStackSource
             _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
             _clrThreads = default;
         }
+        var now = Stopwatch.GetTimestamp();
+        var sinceLastNs = _lastChoiceTicks == 0 ? long.MaxValue : (long)Stopwatch.GetElapsedTime(_lastChoiceTicks, now).TotalNanoseconds;
+        _lastChoiceTicks = now;
         foreach (var tid in tids)
         {
             if (_nativeThreads.Contains(tid)) continue;
@@ -304,7 +310,10 @@ sealed class PtraceStackSource : IStackSource
                 threads.Add(idle with { Identity = _identities.Of(tid), Syscall = _syscallHistory.Resolve(tid, idle.Syscall), CpuNs = 0 });
                 continue;
             }
-            var activity = _syscalls.Read(tid);
+            // A thread that was on a CPU for half the time since the last sample or more is stopped without asking /proc
+            // whether it is in a syscall: it almost always is not, and that read costs a permission check each time.
+            // Should it be blocked after all, the stop's registers say in which syscall, and its stack is walked.
+            var activity = cpu >= sinceLastNs / 2 ? ThreadActivity.Unknown : _syscalls.Read(tid);
             if (activity.Gone)
             {
                 _threadList.Invalidate(); // and perhaps another started: list again next time
@@ -346,6 +355,7 @@ sealed class PtraceStackSource : IStackSource
         _clock.Retain(_live);
         _syscallHistory.Retain(_live);
         _nativeThreads.IntersectWith(_live);
+        _resolved.KeepOnly(_live);
     }
 
     void NameAndRemember(List<RawThread> raw, List<ThreadStack> threads)
@@ -355,7 +365,7 @@ sealed class PtraceStackSource : IStackSource
             var tid = thread.OsThreadId;
             var (cpu, before) = _beforeStop.GetValueOrDefault(tid, (0, ThreadActivity.Unknown));
             var (activity, syscall) = WalkedThreadActivity.Of(thread, _stoppedSyscall.TryGetValue(tid, out var origRax) ? origRax : null, before, _syscallHistory);
-            var stack = new ThreadStack(tid, _identities.Of(tid), _resolver.Resolve(thread))
+            var stack = new ThreadStack(tid, _identities.Of(tid), Resolve(thread))
             {
                 Activity = activity,
                 Syscall = syscall,
@@ -367,6 +377,18 @@ sealed class PtraceStackSource : IStackSource
         }
         // Stopped, but no managed thread: a native thread (the runtime's own, or the app's). Leave it alone.
         foreach (var tid in _stoppedTids) _nativeThreads.Add((int)tid);
+    }
+
+    /// <summary>
+    /// A running thread still looping where it was comes back as the same walk (see <see cref="RunningStackReuse"/>):
+    /// its frames are named once, and the store recognises the very same list without hashing it again.
+    /// </summary>
+    IReadOnlyList<FrameInfo> Resolve(RawThread thread)
+    {
+        if (_resolved.TryGetValue(thread.OsThreadId, out var last) && ReferenceEquals(last.Raw, thread)) return last.Frames;
+        var frames = _resolver.Resolve(thread);
+        _resolved[thread.OsThreadId] = (thread, frames);
+        return frames;
     }
 
     public void Dispose()

@@ -44,6 +44,35 @@ static unsafe partial class Native
 
     public const int SIGKILL = 9;
 
+    /// <summary>sigaction(2) with glibc's <c>struct sigaction</c> (see <see cref="SigAction"/>).</summary>
+    [LibraryImport("libc", EntryPoint = "sigaction", SetLastError = true)]
+    public static partial int SigActionCall(int signal, SigAction* action, SigAction* old);
+
+    public const int SIGCHLD = 17;
+    public const int SA_NOCLDSTOP = 1;
+
+    /// <summary>
+    /// glibc's <c>struct sigaction</c> on x86_64 and arm64: the handler, a 1024-bit mask, the flags (an int, padded),
+    /// the restorer. Only the flags are ever changed; the rest is handed back as it was read.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SigAction
+    {
+        public nint Handler;
+        public fixed ulong Mask[16];
+        public int Flags;
+        public nint Restorer;
+    }
+
+    /// <summary>statx(2); <paramref name="path"/> is a NUL-terminated UTF-8 path, <paramref name="buffer"/> 256 bytes.</summary>
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true)]
+    public static partial int Statx(int directoryFd, byte* path, int flags, uint mask, byte* buffer);
+
+    public const int AT_FDCWD = -100;
+    public const uint STATX_NLINK = 0x4;
+    /// <summary>Offset of stx_nlink (a u32) in struct statx: after stx_mask, stx_blksize (u32 each) and stx_attributes (u64).</summary>
+    public const int StatxNlinkOffset = 16;
+
     [LibraryImport("libc", EntryPoint = "usleep")]
     public static partial int USleep(uint microseconds);
 
