@@ -36,7 +36,9 @@ sealed class AttachStackSource : IStackSource
         _syscalls = new SyscallReader(process.Pid);
         _runTimes = new RunTimeReader(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf);
-        _ilOffsets = new ILOffsets(_resolver.MayHaveLines);
+        // A new runtime every sample: no DAC interface outlives one, so code compiled after a method's first version
+        // has no lines with this engine (the reference engine; the fast one has them).
+        _ilOffsets = new ILOffsets(_resolver.MayHaveLines, () => null);
         using var target = Attach(suspend: false);
         using var runtime = RuntimeSession.Create(target, process, out var version);
         RuntimeVersion = version;

@@ -15,12 +15,16 @@ namespace Snapper.Sampling.ClrMd;
 /// </para>
 /// </summary>
 /// <param name="mayHaveLines">Whether a method can have source lines (null: not known yet, ask again later).</param>
-sealed class ILOffsets(Func<ClrMethod, bool?> mayHaveLines)
+/// <param name="codeVersions">For addresses in code compiled after a method's first version; null when unavailable.</param>
+sealed class ILOffsets(Func<ClrMethod, bool?> mayHaveLines, Func<CodeVersionILOffsets?> codeVersions)
 {
-    /// <summary>Every IL map seen for a method, one per code version (tier 0, OSR, tier 1...).</summary>
+    CodeVersionILOffsets? _codeVersions;
+    bool _codeVersionsLooked;
+
+    /// <summary>The IL maps ClrMD gave for a method (its first compiled code; a method re-created, a new one).</summary>
     readonly Dictionary<ulong, List<ImmutableArray<ILToNativeMap>>> _maps = new();
-    /// <summary>Every answer given, -1 included: ClrMD maps only a method's current code, so a frame still in code
-    /// the method has since tiered up from has no offset, and the DAC must not be asked again for it.</summary>
+    /// <summary>Every answer given, -1 included, so that the DAC is asked once per address: ClrMD maps only a method's
+    /// first code, and each address in code compiled later is looked up on its own (<see cref="CodeVersionILOffsets"/>).</summary>
     readonly Dictionary<(ulong MethodDesc, ulong Address), int> _offsets = new();
 
     /// <param name="address">For the frame being executed, its instruction pointer; for a caller, the return address
@@ -37,7 +41,7 @@ sealed class ILOffsets(Func<ClrMethod, bool?> mayHaveLines)
         {
             var map = ReadMap(method);
             if (!map.IsDefaultOrEmpty && !maps.Any(m => m[0].StartAddress == map[0].StartAddress)) maps.Add(map);
-            offset = Lookup(maps, address) ?? -1;
+            offset = Lookup(maps, address) ?? InLaterCode(address);
         }
         _offsets[(methodDesc, address)] = offset;
         return offset;
@@ -54,6 +58,17 @@ sealed class ILOffsets(Func<ClrMethod, bool?> mayHaveLines)
             if (start <= address && address <= end) return (start, end);
         }
         return null;
+    }
+
+    /// <summary>An address no map of the method covers: code compiled after its first version (OSR, tier 1).</summary>
+    int InLaterCode(ulong address)
+    {
+        if (!_codeVersionsLooked)
+        {
+            _codeVersions = codeVersions();
+            _codeVersionsLooked = true;
+        }
+        return _codeVersions?.Find(address) ?? -1;
     }
 
     static ImmutableArray<ILToNativeMap> ReadMap(ClrMethod method)

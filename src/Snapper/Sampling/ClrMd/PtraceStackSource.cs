@@ -61,7 +61,8 @@ sealed class PtraceStackSource : IStackSource
         _maxFrames = maxFrames;
         _stopper = new ThreadStopper(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? new Unwind.NativeFrameNames() : null);
-        _ilOffsets = new ILOffsets(_resolver.MayHaveLines);
+        // Asked for at the first frame in recompiled code, long after the runtime below is created.
+        _ilOffsets = new ILOffsets(_resolver.MayHaveLines, () => CodeVersionILOffsets.TryCreate(_runtime!));
         SamplerPriority.TryRaise();
         ChildStopSignals.Silence();
         _identities = new ThreadIdentities(process.Pid);
