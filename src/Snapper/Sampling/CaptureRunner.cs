@@ -40,6 +40,7 @@ public static class CaptureRunner
             FullMode = BoundedChannelFullMode.Wait,
         });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var samplingEnded = new CancellationTokenSource();
         SessionWriter? writer = null;
         Task? storing = null;
         SamplerResult? result = null;
@@ -58,7 +59,7 @@ public static class CaptureRunner
                     FocusCountReached = () => { focusDone = true; stop.Cancel(); },
                 };
                 if (options.Focus is { } focus) writer.RecordFocus(new FocusCounts(focus.Pattern, 0, 0)); // a focused capture says so from its start
-                storing = Task.Run(() => snapshots.RunAsync(channel.Reader));
+                storing = Task.Run(() => snapshots.RunAsync(channel.Reader, samplingEnded.Token));
                 // A store that fails (disk full, say) must stop the sampling too, or the channel would fill up.
                 storing.ContinueWith(_ => { channel.Writer.TryComplete(); stop.Cancel(); }, TaskContinuationOptions.OnlyOnFaulted);
                 var sampler = new Sampler(source, options.Plan, TimeProvider.System, Random.Shared) { Progress = progress };
@@ -69,6 +70,10 @@ public static class CaptureRunner
             {
                 failure = e;
                 channel.Writer.TryComplete();
+            }
+            finally
+            {
+                samplingEnded.Cancel();
             }
         }) { Name = "snapper-sampler", IsBackground = true };
         thread.Start();

@@ -36,7 +36,9 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
     public TimeSpan DrainInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Writes until the channel completes, then commits.</summary>
-    public async Task RunAsync(ChannelReader<TimedSnapshot> input)
+    /// <param name="samplingEnded">Cancelled when the sampler stops: the last snapshots are then written at once,
+    /// not after the rest of a drain interval.</param>
+    public async Task RunAsync(ChannelReader<TimedSnapshot> input, CancellationToken samplingEnded = default)
     {
         var sinceCommit = 0;
         var lastCommit = Stopwatch.GetTimestamp();
@@ -53,7 +55,8 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
                     lastCommit = Stopwatch.GetTimestamp();
                 }
             }
-            if (!input.Completion.IsCompleted && !FocusDone) await Task.Delay(DrainInterval).ConfigureAwait(false);
+            if (!input.Completion.IsCompleted && !FocusDone && !samplingEnded.IsCancellationRequested)
+                await Task.Delay(DrainInterval, samplingEnded).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         writer.Commit();
     }
