@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using Snapper.Store;
 
@@ -7,9 +6,8 @@ namespace Snapper.Sampling;
 /// <summary>
 /// Drains snapshots from the sampling loop into the store on its own thread, deciding each sample's state on the
 /// way (see <see cref="SampleStateRules"/>): that work happens here, off the sampling thread, while the target runs.
-/// Commits a batch every <see cref="CommitEvery"/> snapshots or <see cref="CommitInterval"/>, whichever comes first,
-/// so a crash loses at most a fraction of a second of samples and a long write transaction never blocks other
-/// captures sharing the file. With a focus pattern (<c>sample --focus</c>) only the thread samples whose stack matches
+/// Commits what each drain wrote (see <see cref="DrainInterval"/>), so a crash loses at most a fraction of a second
+/// of samples, and between drains no write transaction is open: other captures sharing the file take their turn then. With a focus pattern (<c>sample --focus</c>) only the thread samples whose stack matches
 /// are stored, the session records how many were seen and kept, and after <c>focusCount</c> kept samples the rest
 /// is dropped and <see cref="FocusCountReached"/> fires.
 /// </summary>
@@ -25,13 +23,16 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
     /// <summary>Whether the focus count was reached; snapshots that arrive after it are dropped whole.</summary>
     public bool FocusDone => focusCount is { } limit && _kept >= limit;
 
+    /// <summary>A backlog (the store was slow) is still committed in batches of at most this many snapshots.</summary>
     public int CommitEvery { get; init; } = 200;
-    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// How long the writer lets snapshots gather between two drains. Waiting on an empty channel instead would have
     /// the sampler wake this thread for every snapshot: a thread-pool hand-off and a context switch per sample, taken
     /// out of the target's CPU on a small machine. The channel holds a thousand snapshots, far more than this gathers.
+    /// Each drain ends with a commit: a transaction left open across the wait would hold the file's write lock nearly
+    /// all the time, and another capture writing to the same file (started by the same cron minute, say) would wait
+    /// in vain for a gap long enough for SQLite's busy handler to find.
     /// </summary>
     public TimeSpan DrainInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -40,21 +41,17 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
     /// not after the rest of a drain interval.</param>
     public async Task RunAsync(ChannelReader<TimedSnapshot> input, CancellationToken samplingEnded = default)
     {
-        var sinceCommit = 0;
-        var lastCommit = Stopwatch.GetTimestamp();
         while (await input.WaitToReadAsync().ConfigureAwait(false))
         {
+            var sinceCommit = 0;
             while (input.TryRead(out var item))
             {
                 Write(item);
-                sinceCommit++;
-                if (sinceCommit >= CommitEvery || Stopwatch.GetElapsedTime(lastCommit) >= CommitInterval)
-                {
-                    writer.Commit();
-                    sinceCommit = 0;
-                    lastCommit = Stopwatch.GetTimestamp();
-                }
+                if (++sinceCommit < CommitEvery) continue;
+                writer.Commit();
+                sinceCommit = 0;
             }
+            writer.Commit();
             if (!input.Completion.IsCompleted && !FocusDone && !samplingEnded.IsCancellationRequested)
                 await Task.Delay(DrainInterval, samplingEnded).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
