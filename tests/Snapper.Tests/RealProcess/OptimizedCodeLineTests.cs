@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Snapper.Tests.Infrastructure;
 
 namespace Snapper.Tests.RealProcess;
@@ -33,17 +32,7 @@ public sealed class OptimizedCodeLineTests
 
     static string BuildRelease(string output)
     {
-        var project = Path.Combine(Repository.Root, "tests", "Snapper.TestTarget", "Snapper.TestTarget.csproj");
-        var build = Process.Start(new ProcessStartInfo(Dotnet.Host, ["build", project, "-c", "Release", "-o", output, "--nologo"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        var log = build.StandardOutput.ReadToEndAsync();
-        var errors = build.StandardError.ReadToEndAsync();
-        Assert.True(build.WaitForExit(300_000), "dotnet build of the test target took over 5 minutes");
-        Assert.True(build.ExitCode == 0, $"dotnet build failed: {log.Result} {errors.Result}");
+        Dotnet.Release("build", Path.Combine(Repository.Root, "tests", "Snapper.TestTarget", "Snapper.TestTarget.csproj"), output);
         return Path.Combine(output, "Snapper.TestTarget.dll");
     }
 }

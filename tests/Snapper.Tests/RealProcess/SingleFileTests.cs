@@ -35,17 +35,7 @@ public sealed class SingleFileTests
 
     static string Publish(string output)
     {
-        var project = Path.Combine(Repository.Root, "tests", "Snapper.SingleFileTarget", "Snapper.SingleFileTarget.csproj");
-        var publish = Process.Start(new ProcessStartInfo(Dotnet.Host, ["publish", project, "-c", "Release", "-o", output, "--nologo"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        var log = publish.StandardOutput.ReadToEndAsync();
-        var errors = publish.StandardError.ReadToEndAsync();
-        Assert.True(publish.WaitForExit(300_000), "dotnet publish of the single-file app took over 5 minutes");
-        Assert.True(publish.ExitCode == 0, $"dotnet publish failed: {log.Result} {errors.Result}");
+        Dotnet.Release("publish", Path.Combine(Repository.Root, "tests", "Snapper.SingleFileTarget", "Snapper.SingleFileTarget.csproj"), output);
         return Path.Combine(output, "Snapper.SingleFileTarget");
     }
 }
