@@ -7,9 +7,10 @@ namespace Snapper.Sampling;
 /// Drains snapshots from the sampling loop into the store on its own thread, deciding each sample's state on the
 /// way (see <see cref="SampleStateRules"/>): that work happens here, off the sampling thread, while the target runs.
 /// Commits what each drain wrote (see <see cref="DrainInterval"/>), so a crash loses at most a fraction of a second
-/// of samples, and between drains no write transaction is open: other captures sharing the file take their turn then. With a focus pattern (<c>sample --focus</c>) only the thread samples whose stack matches
-/// are stored, the session records how many were seen and kept, and after <c>focusCount</c> kept samples the rest
-/// is dropped and <see cref="FocusCountReached"/> fires.
+/// of samples, and between drains no write transaction is open: other captures sharing the file take their turn
+/// then. With a focus pattern (<c>sample --focus</c>) only the thread samples whose stack matches are stored, the
+/// session records how many were seen and kept, and after <c>focusCount</c> kept samples the rest is dropped and
+/// <see cref="FocusCountReached"/> fires.
 /// </summary>
 public sealed class SnapshotWriter(SessionWriter writer, string architecture, ThreadSelection? threads = null, FocusPattern? focus = null,
     long? focusCount = null)
@@ -36,7 +37,7 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
     /// </summary>
     public TimeSpan DrainInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Writes until the channel completes, then commits.</summary>
+    /// <summary>Writes until the channel completes, committing at the end of every drain.</summary>
     /// <param name="samplingEnded">Cancelled when the sampler stops: the last snapshots are then written at once,
     /// not after the rest of a drain interval.</param>
     public async Task RunAsync(ChannelReader<TimedSnapshot> input, CancellationToken samplingEnded = default)
@@ -55,7 +56,6 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
             if (!input.Completion.IsCompleted && !FocusDone && !samplingEnded.IsCancellationRequested)
                 await Task.Delay(DrainInterval, samplingEnded).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
-        writer.Commit();
     }
 
     void Write(TimedSnapshot item)
