@@ -34,7 +34,7 @@ sealed unsafe class ThreadList(int pid) : IDisposable
         if (_stale || count != _count || Environment.TickCount64 - _listedAt > RelistEveryMs)
         {
             // A process that exits becomes a zombie with fewer threads than before: the count changed, so this sees it.
-            if (ReadStat().State is '?' or 'Z' or 'X') return [];
+            if (ReadState() is '?' or 'Z' or 'X') return [];
             var listed = ProcFs.ListThreads(pid);
             // Same threads: hand back the same array, so callers can tell "unchanged" by reference and skip their
             // own refreshes (re-reading ClrMD's thread list inside a stop was one sample in a hundred: the p99).
@@ -60,39 +60,20 @@ sealed unsafe class ThreadList(int pid) : IDisposable
         }
     }
 
-    (char State, int Threads) ReadStat()
+    /// <summary>The process state from /proc/PID/stat ("pid (comm) S ..."; comm may hold ") ", so after the last one); '?' when gone.</summary>
+    char ReadState()
     {
         try
         {
             _stat ??= File.OpenHandle($"/proc/{pid}/stat");
-            var length = RandomAccess.Read(_stat, _buffer, 0);
-            return Parse(_buffer.AsSpan(0, length));
+            var stat = _buffer.AsSpan(0, RandomAccess.Read(_stat, _buffer, 0));
+            var close = stat.LastIndexOf((byte)')');
+            return close >= 0 && close + 2 < stat.Length ? (char)stat[close + 2] : '?';
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return ('?', 0);
+            return '?';
         }
-    }
-
-    /// <summary>"pid (comm) S ppid ... num_threads ...": the state follows the last ')', num_threads is field 20.</summary>
-    internal static (char State, int Threads) Parse(ReadOnlySpan<byte> stat)
-    {
-        var close = stat.LastIndexOf((byte)')');
-        if (close < 0 || close + 2 >= stat.Length) return ('?', 0);
-        var rest = stat[(close + 2)..];
-        var state = (char)rest[0];
-        // Fields after the comm: state is field 3, num_threads field 20, so 17 spaces further.
-        for (var field = 3; field < 20; field++)
-        {
-            var space = rest.IndexOf((byte)' ');
-            if (space < 0) return (state, 0);
-            rest = rest[(space + 1)..];
-        }
-        var end = rest.IndexOf((byte)' ');
-        var threads = 0;
-        foreach (var c in end < 0 ? rest : rest[..end])
-            if (c is >= (byte)'0' and <= (byte)'9') threads = threads * 10 + (c - '0');
-        return (state, threads);
     }
 
     public void Dispose() => _stat?.Dispose();
