@@ -110,7 +110,7 @@ static (double Rate, int Samples, double Seconds, double CpuSeconds, List<long> 
     Console.Error.WriteLine("    cpu by thread (ms/sample): " + string.Create(CultureInfo.InvariantCulture,
         $"sampler {(samplerCpuLast - samplerCpuFirst) * 1000 / Math.Max(1, session.SnapshotCount - 1):F3}, ") + ThreadCpu.Delta(threadsFrom, threadsTo, session.SnapshotCount - 1));
     if (result.Timings.Snapshots > 0)
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    threads stopped per sample: {(double)result.Timings.ThreadsStopped / result.Timings.Snapshots:F2}, memory reads per sample: {(double)result.Timings.MemoryReads / result.Timings.Snapshots:F1}"));
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    threads stopped per sample: {(double)result.Timings.ThreadsStopped / result.Timings.Snapshots:F2}, read without a stop: {(double)result.Timings.RunningUnstopped / result.Timings.Snapshots:F2}, memory reads per sample: {(double)result.Timings.MemoryReads / result.Timings.Snapshots:F1}"));
     if (result.Timings.Snapshots > 0)
         Console.Error.WriteLine("    phases (ms/sample): " + string.Join(", ", result.Timings.Means().Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Phase} {p.Ms:F3}"))));
     // Samples after the first one fall inside the measured window.

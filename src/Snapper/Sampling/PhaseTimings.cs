@@ -25,6 +25,11 @@ public sealed class PhaseTimings
 
     public void CountReusedRunning(int threads) => RunningReused += threads;
 
+    /// <summary>Running threads waiting for a CPU, still looping where they were: reused without a stop, summed over snapshots.</summary>
+    public long RunningUnstopped { get; private set; }
+
+    public void CountUnstopped(int threads) => RunningUnstopped += threads;
+
     /// <summary>process_vm_readv calls, summed over snapshots: each is a page the walk found cold.</summary>
     public long MemoryReads { get; set; }
 
@@ -36,6 +41,8 @@ public sealed class PhaseTimings
         Array.Clear(_ticks);
         Snapshots = 0;
         ThreadsStopped = 0;
+        RunningReused = 0;
+        RunningUnstopped = 0;
         MemoryReads = 0;
     }
 

@@ -27,12 +27,12 @@ sealed class PtraceStackSource : IStackSource
     readonly ILOffsets _ilOffsets;
     readonly RunningStackReuse _running;
     readonly List<RawThread> _reusedRunning = new();
+    readonly List<RawThread> _reusedUnstopped = new();
+    readonly List<(int Tid, ThreadActivity Activity)> _preempted = new();
     readonly ThreadIdentities _identities;
     readonly ThreadClock _clock = new();
     readonly SyscallHistory _syscallHistory = new();
-    readonly SyscallReader _syscalls;
-    readonly ThreadList _threadList;
-    readonly RunTimeReader _runTimes;
+    readonly IThreadSurvey _survey;
     readonly StackReuse _reuse;
     readonly NativeLeafRecovery _recovery;
     readonly Unwind.NativeUnwinder? _unwinder;
@@ -67,9 +67,7 @@ sealed class PtraceStackSource : IStackSource
         ChildStopSignals.Silence();
         _identities = new ThreadIdentities(process.Pid);
         _executable = ProcFs.ReadExecutable(process.Pid);
-        _syscalls = new SyscallReader(process.Pid);
-        _threadList = new ThreadList(process.Pid);
-        _runTimes = new RunTimeReader(process.Pid);
+        _survey = IThreadSurvey.Open(process.Pid);
         SeedSyscallHistory();
         ProbeTraceable();
         _memory = new ProcessMemory(process.Pid);
@@ -143,8 +141,8 @@ sealed class PtraceStackSource : IStackSource
     /// </summary>
     void SeedSyscallHistory()
     {
-        foreach (var tid in ProcFs.ListThreads(_process.Pid))
-            _syscallHistory.Resolve(tid, _syscalls.Read(tid).Syscall);
+        foreach (var tid in _survey.Take())
+            _syscallHistory.Resolve(tid, _survey.Activity(tid).Syscall);
     }
 
     /// <summary>One stop and resume before anything else, so a missing privilege or a racing tracer fails fast and clearly.</summary>
@@ -167,26 +165,41 @@ sealed class PtraceStackSource : IStackSource
     public CapturedSnapshot Capture()
     {
         Timings.Start();
-        var tids = _threadList.Read();
+        var tids = _survey.Take();
         if (tids.Length == 0)
             throw new TargetExitedException($"process {_process.Pid} exited");
         var threads = new List<ThreadStack>(tids.Length);
         ChooseThreadsToStop(tids, threads);
+        if (_toStop.Count == 0) ReusePreempted(interruptOthers: false);
         Timings.Mark(0);
-        if (_toStop.Count == 0)
+        var start = Stopwatch.GetTimestamp();
+        var pause = TimeSpan.Zero;
+        var raw = _toStop.Count > 0 ? StopAndWalk(ref start, out pause) : [];
+        Timings.CountUnstopped(_reusedUnstopped.Count);
+        raw.AddRange(_reusedUnstopped);
+        if (raw.Count > 0)
         {
-            Timings.EndSnapshot();
-            return new CapturedSnapshot(Stopwatch.GetTimestamp(), TimeSpan.Zero, threads);
+            _identities.Update(_runtime, raw);
+            NameAndRemember(raw, threads);
         }
+        Timings.Mark(6);
+        Timings.MemoryReads = _memory.SyscallCount - _memoryReadsBefore;
+        Timings.EndSnapshot();
+        return new CapturedSnapshot(start, pause, threads);
+    }
 
-        long start = 0;
-        TimeSpan pause;
+    /// <summary>Stops the chosen threads, walks them and resumes them; <paramref name="pause"/> is how long they were held.</summary>
+    List<RawThread> StopAndWalk(ref long start, out TimeSpan pause)
+    {
         List<RawThread> raw;
         var realTime = SamplerPriority.WhileHoldingTarget();
         try
         {
             start = Stopwatch.GetTimestamp();
-            if (_stopper.StopAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_toStop)) == 0)
+            _stopper.Begin();
+            foreach (var tid in _toStop) _stopper.Interrupt(tid);
+            ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
+            if (_stopper.WaitForStops(whenSlow: StopReusedToo) == 0)
                 throw ProcFs.ProcessExists(_process.Pid)
                     ? new SnapshotFailedException("no thread could be stopped")
                     : new TargetExitedException($"process {_process.Pid} exited");
@@ -220,12 +233,7 @@ sealed class PtraceStackSource : IStackSource
             realTime.Dispose();
         }
         Timings.Mark(5);
-        _identities.Update(_runtime, raw);
-        NameAndRemember(raw, threads);
-        Timings.Mark(6);
-        Timings.MemoryReads = _memory.SyscallCount - _memoryReadsBefore;
-        Timings.EndSnapshot();
-        return new CapturedSnapshot(start, pause, threads);
+        return raw;
     }
 
     /// <summary>
@@ -236,7 +244,8 @@ sealed class PtraceStackSource : IStackSource
     {
         _reusedRunning.Clear();
         foreach (var thread in _stopper.Stopped)
-            if (RunningStackReuse.Enabled && thread.HaveRegisters && _running.TryReuse(thread.Tid, thread.Registers) is { } same)
+            if (RunningStackReuse.Enabled && thread.HaveRegisters
+                && _running.TryReuse(thread.Tid, thread.Registers.Rip, thread.Registers.Rsp, stopped: true) is { } same)
             {
                 _reusedRunning.Add(same);
                 _stoppedTids.Remove((uint)thread.Tid);
@@ -289,6 +298,7 @@ sealed class PtraceStackSource : IStackSource
     {
         _toStop.Clear();
         _beforeStop.Clear();
+        _reusedUnstopped.Clear();
         if (!ReferenceEquals(tids, _lastTids)) ThreadSetChanged(tids);
         if (Stopwatch.GetElapsedTime(_nativeThreadsCheckedAt) > NativeThreadRecheck)
         {
@@ -303,7 +313,7 @@ sealed class PtraceStackSource : IStackSource
         foreach (var tid in tids)
         {
             if (_nativeThreads.Contains(tid)) continue;
-            var runTime = _runTimes.Read(tid);
+            var runTime = _survey.RunTime(tid);
             var cpu = _clock.CpuSinceLastSample(tid, runTime);
             if (_reuse.TryReuseIdle(tid, runTime) is { } idle)
             {
@@ -311,13 +321,13 @@ sealed class PtraceStackSource : IStackSource
                 threads.Add(idle with { Identity = _identities.Of(tid), Syscall = _syscallHistory.Resolve(tid, idle.Syscall), CpuNs = 0 });
                 continue;
             }
-            // A thread that was on a CPU for half the time since the last sample or more is stopped without asking /proc
-            // whether it is in a syscall: it almost always is not, and that read costs a permission check each time.
-            // Should it be blocked after all, the stop's registers say in which syscall, and its stack is walked.
-            var activity = cpu >= sinceLastNs / 2 ? ThreadActivity.Unknown : _syscalls.Read(tid);
+            // Reading /proc, a thread that was on a CPU for half the time since the last sample or more is stopped
+            // without asking whether it is in a syscall: it almost always is not, and that read costs a permission
+            // check each time. Should it be blocked after all, the stop's registers say in which syscall.
+            var activity = _survey.ActivityIsFree || cpu < sinceLastNs / 2 ? _survey.Activity(tid) : ThreadActivity.Unknown;
             if (activity.Gone)
             {
-                _threadList.Invalidate(); // and perhaps another started: list again next time
+                _survey.Invalidate(); // and perhaps another started: list again next time
                 continue;
             }
             if (_reuse.TryReuse(tid, activity, runTime) is { } stack)
@@ -330,12 +340,48 @@ sealed class PtraceStackSource : IStackSource
                     CpuNs = cpu,
                 });
             }
+            else if (activity.Preempted && RunningStackReuse.Enabled && !_warmingUp)
+            {
+                _preempted.Add((tid, activity)); // see ReusePreempted
+                _beforeStop[tid] = (cpu, activity);
+            }
             else if (!(_warmingUp && activity.Running))
             {
                 _toStop.Add(tid);
                 _beforeStop[tid] = (cpu, activity);
             }
         }
+    }
+
+    /// <summary>
+    /// A running thread waiting for a CPU is exactly where its registers say until it runs again: when that is still in
+    /// the loop it was walked in (see <see cref="RunningStackReuse"/>), its stack is known without stopping it. The others
+    /// are stopped: at once when other threads are being stopped (<paramref name="interruptOthers"/>), else added to
+    /// <see cref="_toStop"/>.
+    /// </summary>
+    void ReusePreempted(bool interruptOthers)
+    {
+        foreach (var (tid, activity) in _preempted)
+        {
+            if (_running.TryReuse(tid, activity.ProgramCounter, activity.StackPointer, stopped: false) is { } same)
+                _reusedUnstopped.Add(same);
+            else if (interruptOthers)
+                _stopper.Interrupt(tid);
+            else
+                _toStop.Add(tid);
+        }
+        _preempted.Clear();
+    }
+
+    /// <summary>
+    /// A thread asked to stop is waiting for a CPU while others are held: the target's own running threads keep the
+    /// CPUs busy (more runnable threads than CPUs). Stopping those too frees a CPU for it, so the hold ends in well under
+    /// a millisecond instead of a scheduler time slice or several. Their stacks are then taken from the stop.
+    /// </summary>
+    void StopReusedToo()
+    {
+        foreach (var thread in _reusedUnstopped) _stopper.Interrupt(thread.OsThreadId);
+        _reusedUnstopped.Clear();
     }
 
     /// <summary>Forgets what belonged to threads that are gone; ClrMD's thread list is read again at the next walk.</summary>
@@ -348,8 +394,7 @@ sealed class PtraceStackSource : IStackSource
         _clrThreads = default;
         _live.Clear();
         _live.UnionWith(tids);
-        _syscalls.Retain(_live);
-        _runTimes.Retain(_live);
+        _survey.Retain(_live);
         _reuse.Retain(_live);
         _running.Retain(_live);
         _identities.Retain(_live);
@@ -397,9 +442,7 @@ sealed class PtraceStackSource : IStackSource
         _stopper.ReleaseAll();
         _resolver.Dispose();
         _unwinder?.Dispose();
-        _syscalls.Dispose();
-        _threadList.Dispose();
-        _runTimes.Dispose();
+        _survey.Dispose();
         _identities.Dispose();
         _runtime.Dispose();
         _dataTarget.Dispose();

@@ -10,7 +10,8 @@ namespace Snapper.Sampling.ClrMd;
 /// method's code, and the stack memory from that frame's return address up to the outermost frame is unchanged
 /// (callers' frames, return addresses and the runtime's frames all live there), the walk would find the same
 /// callers: only the innermost frame moves, to the new pc. Anything else is walked again.
-/// Run while the thread is stopped, after the memory cache was flushed.
+/// The registers come from a stop, or from the kernel for a thread waiting for a CPU (see
+/// <see cref="ThreadActivity.Preempted"/>): such a thread is where its registers say, and needs no stop at all.
 /// </summary>
 sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
 {
@@ -29,18 +30,20 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
     readonly Dictionary<int, List<Walk>> _threads = new();
 
     /// <summary>The thread's stack, from an earlier walk with the innermost frame moved to the pc; null when it must be walked.</summary>
-    public RawThread? TryReuse(int tid, in Native.UserRegs registers)
+    /// <param name="stopped">The thread is stopped (its stack memory is read through the snapshot's page cache, flushed
+    /// at the stop), or not (read straight from the target).</param>
+    public RawThread? TryReuse(int tid, ulong pc, ulong sp, bool stopped)
     {
         if (!_threads.TryGetValue(tid, out var walks)) return null;
         for (var i = 0; i < walks.Count; i++)
         {
             var walk = walks[i];
-            if (walk.LeafStackPointer != registers.Rsp || registers.Rip < walk.CodeStart || registers.Rip > walk.CodeEnd) continue;
-            if (Hash(walk.HashedFrom, walk.Extent) != walk.Hash) continue;
+            if (walk.LeafStackPointer != sp || pc < walk.CodeStart || pc > walk.CodeEnd) continue;
+            if (stackHash.Of(walk.HashedFrom, walk.Extent, cached: stopped) != walk.Hash) continue;
             if (i > 0) (walks[0], walks[i]) = (walks[i], walks[0]); // most recently used first
             var frames = (RawFrame[])walk.Thread.Frames.Clone();
             var leaf = frames[0];
-            frames[0] = leaf with { InstructionPointer = registers.Rip, ILOffset = ilOffsets.Find(leaf.Method!, registers.Rip) };
+            frames[0] = leaf with { InstructionPointer = pc, ILOffset = ilOffsets.Find(leaf.Method!, pc) };
             return walk.Thread with { Frames = frames };
         }
         return null;
@@ -61,7 +64,7 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
         if (CodeOf(leaf.Method, registers.Rip) is not { } code) return;
         var from = caller.StackPointer - 8; // the innermost frame's return address
         var extent = (int)Math.Min(thread.OutermostStackPointer - from + 64, MaxHashedBytes);
-        var walk = new Walk(registers.Rsp, code.Start, code.End, from, extent, Hash(from, extent), thread);
+        var walk = new Walk(registers.Rsp, code.Start, code.End, from, extent, stackHash.Of(from, extent, cached: true), thread);
         if (!_threads.TryGetValue(thread.OsThreadId, out var walks)) _threads[thread.OsThreadId] = walks = new List<Walk>(PerThread);
         walks.RemoveAll(w => w.LeafStackPointer == walk.LeafStackPointer);
         if (walks.Count == PerThread) walks.RemoveAt(walks.Count - 1);
@@ -86,6 +89,4 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
 
     /// <summary>Drops threads that are gone.</summary>
     public void Retain(HashSet<int> live) => _threads.KeepOnly(live);
-
-    int Hash(ulong from, int extent) => stackHash.Of(from, extent, cached: true);
 }

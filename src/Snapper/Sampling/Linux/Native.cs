@@ -73,6 +73,24 @@ static unsafe partial class Native
     /// <summary>Offset of stx_nlink (a u32) in struct statx: after stx_mask, stx_blksize (u32 each) and stx_attributes (u64).</summary>
     public const int StatxNlinkOffset = 16;
 
+    /// <summary>
+    /// bpf(2), which glibc does not wrap: through syscall(3). That is variadic; on x86_64 integer arguments are passed
+    /// the same way either way, and syscall(3) reads none of the vector registers a variadic call would count.
+    /// </summary>
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    public static partial long Syscall(long number, long command, void* attributes, long size);
+
+    /// <summary>The bpf(2) system call's number on x86_64 (the only architecture whose registers Snapper reads).</summary>
+    public const long SYS_bpf = 321;
+    public const int BPF_PROG_LOAD = 5, BPF_LINK_CREATE = 28, BPF_ITER_CREATE = 33;
+    public const int BPF_PROG_TYPE_TRACING = 26, BPF_TRACE_ITER = 28;
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
+
     [LibraryImport("libc", EntryPoint = "usleep")]
     public static partial int USleep(uint microseconds);
 

@@ -1,19 +1,6 @@
 namespace Snapper.Sampling.Linux;
 
 /// <summary>
-/// What /proc/PID/task/TID/syscall says about a thread, read without stopping it: running, or blocked in system call
-/// <see cref="Syscall"/> with that stack pointer and pc.
-/// </summary>
-readonly record struct ThreadActivity(bool Running, ulong StackPointer, ulong ProgramCounter, bool Gone = false, int Syscall = -1)
-{
-    /// <summary>Nothing known: treat as running (stop and walk it).</summary>
-    public static readonly ThreadActivity Unknown = new(true, 0, 0);
-
-    /// <summary>The thread no longer exists.</summary>
-    public static readonly ThreadActivity Vanished = new(true, 0, 0, Gone: true);
-}
-
-/// <summary>
 /// Reads each thread's /proc/PID/task/TID/syscall file: <c>running</c>, or the blocked syscall's number, six
 /// arguments, stack pointer and pc.
 /// </summary>

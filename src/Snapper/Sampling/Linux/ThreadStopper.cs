@@ -20,13 +20,16 @@ sealed unsafe class ThreadStopper
     static readonly TimeSpan StopDeadline = TimeSpan.FromMilliseconds(100);
     // Only for notifications someone else reaped: a thread still on its way into the stop must not be taken for stopped.
     static readonly TimeSpan ProcCheckAfter = TimeSpan.FromMilliseconds(20);
+    const int FirstPollSleepUs = 20, LastPollSleepUs = 160;
+    static readonly TimeSpan SlowStop = TimeSpan.FromMilliseconds(0.3);
 
     readonly int _pid;
     readonly List<StoppedThread> _stopped = new();
     readonly Dictionary<int, int> _indexByTid = new();
     readonly List<int> _pending = new();
     readonly HashSet<int> _lagging = new(); // seized, interrupted, not yet stopped: detach when they stop
-    long _firstStopTicks;
+    long _interruptedAt;
+    long? _firstStopAt; // the earliest moment a thread of this snapshot can have entered its stop
 
     public ThreadStopper(int pid) => _pid = pid;
 
@@ -38,52 +41,81 @@ sealed unsafe class ThreadStopper
     /// <summary>Stops every thread in <paramref name="tids"/> that still exists. Returns how many are stopped.</summary>
     public int StopAll(ReadOnlySpan<int> tids)
     {
+        Begin();
+        foreach (var tid in tids) Interrupt(tid);
+        return WaitForStops();
+    }
+
+    /// <summary>Starts a snapshot's stop: forgets the last one, and counts the pause from now.</summary>
+    public void Begin()
+    {
         _stopped.Clear();
         _indexByTid.Clear();
         _pending.Clear();
         LastSeizeErrno = 0;
         ReleaseLaggards();
-        _firstStopTicks = Stopwatch.GetTimestamp();
-        // Seize and interrupt all first, then wait: the threads stop in parallel, not one after another.
-        foreach (var tid in tids)
-        {
-            if (_lagging.Contains(tid)) continue;
-            if (Native.Ptrace(Native.PTRACE_SEIZE, tid, 0, 0) != 0)
-            {
-                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                if (errno != Native.ESRCH) LastSeizeErrno = errno;
-                continue;
-            }
-            Native.Ptrace(Native.PTRACE_INTERRUPT, tid, 0, 0);
-            _pending.Add(tid);
-        }
-        WaitForStops();
-        return _stopped.Count;
+        _interruptedAt = Stopwatch.GetTimestamp();
+        _firstStopAt = null;
     }
 
-    void WaitForStops()
+    /// <summary>
+    /// Asks a thread to stop, without waiting: interrupt every thread first, then wait, and they stop in parallel, not
+    /// one after another; work done between the two overlaps with the threads' way into their stops.
+    /// </summary>
+    public void Interrupt(int tid)
     {
+        if (_lagging.Contains(tid)) return;
+        if (Native.Ptrace(Native.PTRACE_SEIZE, tid, 0, 0) != 0)
+        {
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno != Native.ESRCH) LastSeizeErrno = errno;
+            return;
+        }
+        Native.Ptrace(Native.PTRACE_INTERRUPT, tid, 0, 0);
+        _pending.Add(tid);
+    }
+
+    /// <summary>Waits until every interrupted thread has stopped (or is left as a laggard); returns how many are stopped.</summary>
+    /// <param name="whenSlow">Called once if some thread has not stopped after <see cref="SlowStop"/> while others are
+    /// held: it is waiting for a CPU, and the caller may free one (see PtraceStackSource).</param>
+    public int WaitForStops(Action? whenSlow = null)
+    {
+        var sleepUs = FirstPollSleepUs;
+        var notYetStoppedAt = _interruptedAt; // when the last round of polls found the pending threads still on their way
         while (_pending.Count > 0)
         {
-            var elapsed = Stopwatch.GetElapsedTime(_firstStopTicks);
+            var pollAt = Stopwatch.GetTimestamp();
+            var elapsed = Stopwatch.GetElapsedTime(_interruptedAt, pollAt);
             for (var i = _pending.Count - 1; i >= 0; i--)
             {
                 var tid = _pending[i];
                 var outcome = Poll(tid, checkProc: elapsed >= ProcCheckAfter, out var signal);
                 if (outcome == StopOutcome.Waiting) continue;
                 _pending.RemoveAt(i);
-                if (outcome == StopOutcome.Stopped) Add(tid, signal);
+                if (outcome != StopOutcome.Stopped) continue;
+                Add(tid, signal);
+                _firstStopAt ??= notYetStoppedAt;
             }
+            notYetStoppedAt = pollAt;
             if (_pending.Count == 0) break;
+            if (whenSlow is not null && _stopped.Count > 0 && elapsed >= SlowStop)
+            {
+                whenSlow();
+                whenSlow = null;
+            }
             if (elapsed >= StopDeadline)
             {
                 foreach (var tid in _pending) _lagging.Add(tid);
                 _pending.Clear();
                 break;
             }
-            // Sleep, don't spin: on a small machine the threads we wait for need the CPU to reach their stop.
-            Native.USleep(20);
+            // Sleep, don't spin: on a small machine the threads we wait for need the CPU to reach their stop. A thread
+            // on a CPU stops within tens of microseconds; one that must first wait for a CPU can take milliseconds,
+            // and is then polled less often, up to a bound that keeps the others from being held long after it stops.
+            Native.USleep((uint)sleepUs);
+            sleepUs = Math.Min(2 * sleepUs, LastPollSleepUs);
         }
+        return _stopped.Count;
     }
 
     enum StopOutcome { Waiting, Stopped, Gone }
@@ -162,12 +194,17 @@ sealed unsafe class ThreadStopper
         return false;
     }
 
-    /// <summary>Resumes every stopped thread; returns the pause imposed, first stop to last resume.</summary>
+    /// <summary>
+    /// Resumes every stopped thread; returns the pause imposed, first stop to last resume. The first stop is taken at
+    /// the poll before the one that saw it (it happened in between): a thread that had to wait for a CPU before it
+    /// could enter its stop was not held while it waited, though it was asked to stop earlier.
+    /// </summary>
     public TimeSpan ResumeAll()
     {
         foreach (var thread in _stopped)
             Native.Ptrace(Native.PTRACE_DETACH, thread.Tid, 0, thread.PendingSignal);
-        var pause = Stopwatch.GetElapsedTime(_firstStopTicks);
+        var pause = _firstStopAt is { } stoppedAt ? Stopwatch.GetElapsedTime(stoppedAt) : TimeSpan.Zero;
+        _firstStopAt = null;
         _stopped.Clear();
         _indexByTid.Clear();
         return pause;

@@ -1,0 +1,17 @@
+namespace Snapper.Sampling.Linux;
+
+/// <summary>
+/// What the kernel says about a thread, read without stopping it: running, or blocked in system call
+/// <see cref="Syscall"/> (-1: stopped outside one) with that stack pointer and pc.
+/// </summary>
+/// <param name="Preempted">Runnable but not on a CPU, in user code, at <paramref name="StackPointer"/> and
+/// <paramref name="ProgramCounter"/>: the registers it was interrupted with, exact until it runs again (see
+/// <see cref="BpfThreadSurvey"/>). Only a running thread is preempted.</param>
+readonly record struct ThreadActivity(bool Running, ulong StackPointer, ulong ProgramCounter, bool Gone = false, int Syscall = -1, bool Preempted = false)
+{
+    /// <summary>Nothing known: treat as running (stop and walk it).</summary>
+    public static readonly ThreadActivity Unknown = new(true, 0, 0);
+
+    /// <summary>The thread no longer exists.</summary>
+    public static readonly ThreadActivity Vanished = new(true, 0, 0, Gone: true);
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Snapper.Sampling.Linux;
+using Snapper.Tests.Infrastructure;
+
+namespace Snapper.Tests.RealProcess;
+
+/// <summary>
+/// The BPF task iterator must say what /proc says: the same threads, the same run times (read in between two /proc
+/// reads), and for a blocked thread the same syscall, stack pointer and pc as /proc/PID/task/TID/syscall.
+/// </summary>
+public sealed class ThreadSurveyTests
+{
+    [Fact]
+    public void The_task_iterator_agrees_with_proc()
+    {
+        using var target = BenchTarget(spinning: 1, blocked: 6);
+        using var bpf = OpenBpf(target.Pid);
+        if (bpf is null) return;
+        using var proc = new ProcThreadSurvey(target.Pid);
+
+        var procTids = proc.Take();
+        var before = procTids.ToDictionary(t => t, t => (RunTime: proc.RunTime(t), Activity: proc.Activity(t)));
+        var bpfTids = bpf.Take();
+        var seen = bpfTids.ToDictionary(t => t, t => (RunTime: bpf.RunTime(t), Activity: bpf.Activity(t)));
+        var after = procTids.ToDictionary(t => t, t => (RunTime: proc.RunTime(t), Activity: proc.Activity(t)));
+
+        Assert.Equal(procTids.Order(), bpfTids.Order());
+        var blockedCompared = 0;
+        foreach (var tid in procTids)
+        {
+            Assert.InRange(seen[tid].RunTime!.Value, before[tid].RunTime!.Value, after[tid].RunTime!.Value);
+            // A thread that did not run across both /proc reads was where it was all along: the iterator must agree exactly.
+            if (before[tid].RunTime != after[tid].RunTime || before[tid].Activity != after[tid].Activity || before[tid].Activity.Running) continue;
+            Assert.Equal(before[tid].Activity, seen[tid].Activity);
+            blockedCompared++;
+        }
+        Assert.True(blockedCompared >= 6, $"only {blockedCompared} blocked threads held still for the comparison");
+        Assert.Contains(bpfTids, t => bpf.Activity(t).Running); // the spinner
+        Assert.Equal(bpfTids, bpf.Take()); // the same set comes back as the same array
+    }
+
+    [Fact]
+    public void A_process_that_exited_has_no_threads()
+    {
+        using var target = BenchTarget(spinning: 0, blocked: 2);
+        using var bpf = OpenBpf(target.Pid);
+        if (bpf is null) return;
+        Assert.NotEmpty(bpf.Take());
+        target.Process.Kill();
+        target.Process.WaitForExit();
+        Assert.Empty(bpf.Take());
+    }
+
+    /// <summary>The iterator, or null outside CI when this kernel or user cannot have one (in CI that fails the test).</summary>
+    static BpfThreadSurvey? OpenBpf(int pid)
+    {
+        if (TaskIterator.TryOpen(pid, out var whyNot) is { } iterator) return new BpfThreadSurvey(pid, iterator);
+        Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"CI runs as root on a kernel with BTF: {whyNot}");
+        return null;
+    }
+
+    /// <summary>The benchmark's target, its standard input kept open (it exits at the end of its input).</summary>
+    internal static RunningTarget BenchTarget(int spinning, int blocked) =>
+        RunningTarget.StartAndWait(new ProcessStartInfo(Dotnet.Host,
+            [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "bench", spinning.ToString(), blocked.ToString()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        });
+}

@@ -1,0 +1,115 @@
+using System.Buffers.Binary;
+using System.Text;
+using Snapper.Sampling.Linux;
+
+namespace Snapper.Tests.Unit;
+
+public sealed class BtfTests
+{
+    [Fact]
+    public void Members_are_found_through_typedefs_anonymous_unions_and_nested_structs_and_bit_fields_are_refused()
+    {
+        var blob = new BtfBlob();
+        var intType = blob.Add("int", Btf.KindInt, 0, 4, extra: [32]); // 1
+        var u32 = blob.Add("u32", Btf.KindTypedef, 0, (uint)intType); // 2
+        var inner = blob.Add("inner", Btf.KindStruct, 2, 16, members: [("a", intType, 0), ("b", u32, 64)]); // 3
+        var anonymous = blob.Add("", Btf.KindUnion, 2, 16, members: [("c", intType, 0), ("d", inner, 0)]); // 4
+        var outer = blob.Add("outer", Btf.KindStruct, 4, 48, bitFields: true,
+            members: [("flags", intType, 3u << 24), ("x", intType, 32), ("", anonymous, 64), ("in", inner, 192)]); // 5
+        blob.Add("bpf_iter_task", Btf.KindFunc, 0, 0); // 6
+        var btf = Btf.Parse(blob.Build())!;
+
+        Assert.Equal(outer, btf.FindId(Btf.KindStruct, "outer"));
+        Assert.Equal(6, btf.FindId(Btf.KindFunc, "bpf_iter_task"));
+        Assert.Null(btf.FindId(Btf.KindStruct, "bpf_iter_task"));
+        Assert.Equal<(int, int)?>((4, 4), btf.Member(outer, "x"));
+        Assert.Equal<(int, int)?>((8, 4), btf.Member(outer, "c")); // inside the anonymous union at byte 8
+        Assert.Null(btf.Member(outer, "b")); // "d" has a name: its members are reached through it only
+        Assert.Equal<(int, int)?>((24 + 8, 4), btf.Member(outer, "in", "b")); // u32 resolves to int's size
+        Assert.Equal<(int, int)?>((24, 16), btf.Member(outer, "in"));
+        Assert.Null(btf.Member(outer, "flags")); // a bit field cannot be loaded on its own
+        Assert.Null(btf.Member(outer, "missing"));
+    }
+
+    [Fact]
+    public void A_record_of_an_unknown_kind_makes_the_file_unusable()
+    {
+        var blob = new BtfBlob();
+        blob.Add("int", Btf.KindInt, 0, 4, extra: [32]);
+        blob.Add("future", 31, 0, 0);
+        Assert.Null(Btf.Parse(blob.Build()));
+        Assert.Null(Btf.Parse([1, 2, 3]));
+    }
+
+    [Fact]
+    public void The_running_kernel_has_what_the_task_iterator_program_reads()
+    {
+        if (Btf.LoadKernel() is not { } btf)
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"CI machines have kernel BTF ({Btf.VmlinuxPath})");
+            return;
+        }
+        var layout = TaskIteratorProgram.Layout.Of(btf);
+        Assert.NotNull(layout);
+        var task = btf.FindId(Btf.KindStruct, "task_struct")!.Value;
+        Assert.True(btf.Member(task, "se")!.Value.Offset < layout.RunTime.Offset);
+        Assert.Equal(8, layout.RunTime.Size);
+        Assert.Equal(4, layout.Pid.Size);
+        var program = TaskIteratorProgram.Build(layout);
+        Assert.Equal(0x95ul, program[^1] & 0xff); // ends with exit
+    }
+
+    /// <summary>Writes a BTF file: header, type records, string section.</summary>
+    sealed class BtfBlob
+    {
+        readonly MemoryStream _types = new();
+        readonly MemoryStream _strings = new();
+        int _count;
+
+        public BtfBlob() => _strings.WriteByte(0); // offset 0 is the empty name
+
+        public int Add(string name, int kind, int vlen, uint sizeOrType, uint[]? extra = null,
+            (string Name, int Type, uint Offset)[]? members = null, bool bitFields = false)
+        {
+            U32(_types, Name(name));
+            U32(_types, (uint)kind << 24 | (uint)(members?.Length ?? vlen) | (bitFields ? 1u << 31 : 0));
+            U32(_types, sizeOrType);
+            foreach (var value in extra ?? []) U32(_types, value);
+            foreach (var (member, type, offset) in members ?? [])
+            {
+                U32(_types, Name(member));
+                U32(_types, (uint)type);
+                U32(_types, offset);
+            }
+            return ++_count;
+        }
+
+        uint Name(string name)
+        {
+            if (name.Length == 0) return 0;
+            var at = (uint)_strings.Position;
+            _strings.Write(Encoding.ASCII.GetBytes(name + "\0"));
+            return at;
+        }
+
+        public byte[] Build()
+        {
+            var header = new byte[24];
+            BinaryPrimitives.WriteUInt16LittleEndian(header, 0xEB9F);
+            header[2] = 1;
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), 24);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), 0);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), (int)_types.Length);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(16), (int)_types.Length);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(20), (int)_strings.Length);
+            return [.. header, .. _types.ToArray(), .. _strings.ToArray()];
+        }
+
+        static void U32(Stream stream, uint value)
+        {
+            Span<byte> bytes = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes, value);
+            stream.Write(bytes);
+        }
+    }
+}
