@@ -166,8 +166,11 @@ public static class SampleCommand
     /// </summary>
     static TargetProcess LaunchAndWaitForRuntime(ParseResult result, string[] command)
     {
+        // Words that match no option end up here too: "--stor x" is a mistyped option, not a program to start.
+        if (command[0].StartsWith('-'))
+            throw new SnapperException(ExitCode.InvalidArguments, $"unknown option '{command[0]}' (see 'snapper sample --help')");
         if (result.GetValue(Pid) is not null || result.GetValue(Name) is not null)
-            throw new SnapperException(ExitCode.InvalidArguments, "give --pid, --name or a command after '--', not several");
+            throw new SnapperException(ExitCode.InvalidArguments, $"unexpected '{string.Join(' ', command)}': give --pid, --name or a command after '--', not several");
         int pid;
         try
         {

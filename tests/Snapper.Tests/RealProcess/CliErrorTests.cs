@@ -74,6 +74,10 @@ public sealed class CliErrorTests
     }
 
     [Fact]
+    public void A_mistyped_option_is_named_not_taken_for_a_command() =>
+        AssertError(SnapperCli.Run("sample", "--pid", "1", "--store", "x.db"), 2, "unknown option '--store'");
+
+    [Fact]
     public void Rate_and_interval_together() =>
         AssertError(SnapperCli.Run("sample", "--pid", "1", "--rate", "10", "--interval", "10ms"), 2, "either --rate or --interval");
 

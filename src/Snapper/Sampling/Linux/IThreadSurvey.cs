@@ -33,9 +33,14 @@ interface IThreadSurvey : IDisposable
     {
         if (Environment.GetEnvironmentVariable("SNAPPER_THREAD_SURVEY") != "proc")
         {
-            if (TaskIterator.TryOpen(pid, out var whyNot) is { } iterator) return new BpfThreadSurvey(pid, iterator);
-            if (Environment.GetEnvironmentVariable("SNAPPER_DEBUG") is { Length: > 0 })
-                Console.Error.WriteLine($"threads are read from /proc: no BPF task iterator ({whyNot})");
+            var debug = Environment.GetEnvironmentVariable("SNAPPER_DEBUG") is { Length: > 0 };
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var iterator = TaskIterator.TryOpen(pid, out var whyNot);
+            if (debug)
+                Console.Error.WriteLine(iterator is null
+                    ? $"threads are read from /proc: no BPF task iterator ({whyNot})"
+                    : $"threads are read by a BPF task iterator (set up in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms)");
+            if (iterator is not null) return new BpfThreadSurvey(pid, iterator);
         }
         return new ProcThreadSurvey(pid);
     }
