@@ -29,6 +29,8 @@ sealed class PtraceStackSource : IStackSource
     readonly List<RawThread> _reusedRunning = new();
     readonly List<RawThread> _reusedUnstopped = new();
     readonly List<(int Tid, ThreadActivity Activity)> _preempted = new();
+    readonly List<RawThread?> _preemptedReused = new();
+    readonly Dictionary<int, ThreadStack> _lastIdle = new();
     readonly ThreadIdentities _identities;
     readonly ThreadClock _clock = new();
     readonly SyscallHistory _syscallHistory = new();
@@ -245,7 +247,7 @@ sealed class PtraceStackSource : IStackSource
         _reusedRunning.Clear();
         foreach (var thread in _stopper.Stopped)
             if (RunningStackReuse.Enabled && thread.HaveRegisters
-                && _running.TryReuse(thread.Tid, thread.Registers.Rip, thread.Registers.Rsp, stopped: true) is { } same)
+                && _running.TryReuse(thread.Tid, thread.Registers.Rip, thread.Registers.Rsp) is { } same)
             {
                 _reusedRunning.Add(same);
                 _stoppedTids.Remove((uint)thread.Tid);
@@ -317,8 +319,7 @@ sealed class PtraceStackSource : IStackSource
             var cpu = _clock.CpuSinceLastSample(tid, runTime);
             if (_reuse.TryReuseIdle(tid, runTime) is { } idle)
             {
-                // It has not run: same stack, same syscall, no CPU.
-                threads.Add(idle with { Identity = _identities.Of(tid), Syscall = _syscallHistory.Resolve(tid, idle.Syscall), CpuNs = 0 });
+                threads.Add(IdleStack(tid, idle));
                 continue;
             }
             // Reading /proc, a thread that was on a CPU for half the time since the last sample or more is stopped
@@ -361,9 +362,12 @@ sealed class PtraceStackSource : IStackSource
     /// </summary>
     void ReusePreempted(bool interruptOthers)
     {
-        foreach (var (tid, activity) in _preempted)
+        if (_preempted.Count == 0) return;
+        _running.TryReuseUnstopped(_preempted, _preemptedReused);
+        for (var i = 0; i < _preempted.Count; i++)
         {
-            if (_running.TryReuse(tid, activity.ProgramCounter, activity.StackPointer, stopped: false) is { } same)
+            var tid = _preempted[i].Tid;
+            if (_preemptedReused[i] is { } same)
                 _reusedUnstopped.Add(same);
             else if (interruptOthers)
                 _stopper.Interrupt(tid);
@@ -384,6 +388,20 @@ sealed class PtraceStackSource : IStackSource
         _reusedUnstopped.Clear();
     }
 
+    /// <summary>
+    /// A thread that has not run: the same stack and syscall, no CPU. While its identity and syscall stay put this is the
+    /// very same object as at the last sample: most threads of a process just wait, and each sample allocated one for each.
+    /// </summary>
+    ThreadStack IdleStack(int tid, ThreadStack remembered)
+    {
+        var identity = _identities.Of(tid);
+        var syscall = _syscallHistory.Resolve(tid, remembered.Syscall);
+        if (_lastIdle.TryGetValue(tid, out var last) && ReferenceEquals(last.Frames, remembered.Frames) && ReferenceEquals(last.Identity, identity)
+            && last.Syscall == syscall && last.Activity == remembered.Activity)
+            return last;
+        return _lastIdle[tid] = remembered with { Identity = identity, Syscall = syscall, CpuNs = 0 };
+    }
+
     /// <summary>Forgets what belonged to threads that are gone; ClrMD's thread list is read again at the next walk.</summary>
     void ThreadSetChanged(int[] tids)
     {
@@ -402,6 +420,7 @@ sealed class PtraceStackSource : IStackSource
         _syscallHistory.Retain(_live);
         _nativeThreads.IntersectWith(_live);
         _resolved.KeepOnly(_live);
+        _lastIdle.KeepOnly(_live);
     }
 
     void NameAndRemember(List<RawThread> raw, List<ThreadStack> threads)

@@ -25,28 +25,71 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
     const int PerThread = 4;
     const int MaxHashedBytes = 256 * 1024;
 
-    sealed record Walk(ulong LeafStackPointer, ulong CodeStart, ulong CodeEnd, ulong HashedFrom, int Extent, int Hash, RawThread Thread);
+    sealed record Walk(ulong LeafStackPointer, ulong CodeStart, ulong CodeEnd, ulong HashedFrom, int Extent, int Hash, RawThread Thread)
+    {
+        /// <summary>
+        /// The stack last handed out from this walk. A pc on the same line gives this very object back, so its frames are
+        /// named once and the store knows the stack by reference.
+        /// </summary>
+        public RawThread? LastReused { get; set; }
+    }
 
     readonly Dictionary<int, List<Walk>> _threads = new();
+    readonly List<Walk?> _matches = new();
+    readonly List<(ulong From, int Extent)> _ranges = new();
+    readonly List<int> _hashes = new();
 
     /// <summary>The thread's stack, from an earlier walk with the innermost frame moved to the pc; null when it must be walked.</summary>
-    /// <param name="stopped">The thread is stopped (its stack memory is read through the snapshot's page cache, flushed
-    /// at the stop), or not (read straight from the target).</param>
-    public RawThread? TryReuse(int tid, ulong pc, ulong sp, bool stopped)
+    /// <remarks>The thread is stopped: its stack memory is read through the snapshot's page cache, flushed at the stop.</remarks>
+    public RawThread? TryReuse(int tid, ulong pc, ulong sp) =>
+        Match(tid, pc, sp) is { } walk && stackHash.Of(walk.HashedFrom, walk.Extent, cached: true) == walk.Hash ? Reuse(walk, pc) : null;
+
+    /// <summary>
+    /// <see cref="TryReuse"/> for threads that are not stopped (see <see cref="ThreadActivity.Preempted"/>), their stack
+    /// memory read straight from the target, all in one system call. <paramref name="reused"/> gets one entry per thread.
+    /// </summary>
+    public void TryReuseUnstopped(List<(int Tid, ThreadActivity Activity)> threads, List<RawThread?> reused)
+    {
+        _matches.Clear();
+        _ranges.Clear();
+        foreach (var (tid, activity) in threads)
+        {
+            var walk = Match(tid, activity.ProgramCounter, activity.StackPointer);
+            _matches.Add(walk);
+            if (walk is not null) _ranges.Add((walk.HashedFrom, walk.Extent));
+        }
+        stackHash.OfUncached(_ranges, _hashes);
+        reused.Clear();
+        var next = 0;
+        for (var i = 0; i < threads.Count; i++)
+        {
+            var walk = _matches[i];
+            reused.Add(walk is not null && _hashes[next++] == walk.Hash ? Reuse(walk, threads[i].Activity.ProgramCounter) : null);
+        }
+    }
+
+    /// <summary>The walk at this stack pointer whose innermost method's code holds the pc (at most one: see <see cref="Remember"/>).</summary>
+    Walk? Match(int tid, ulong pc, ulong sp)
     {
         if (!_threads.TryGetValue(tid, out var walks)) return null;
         for (var i = 0; i < walks.Count; i++)
         {
             var walk = walks[i];
             if (walk.LeafStackPointer != sp || pc < walk.CodeStart || pc > walk.CodeEnd) continue;
-            if (stackHash.Of(walk.HashedFrom, walk.Extent, cached: stopped) != walk.Hash) continue;
             if (i > 0) (walks[0], walks[i]) = (walks[i], walks[0]); // most recently used first
-            var frames = (RawFrame[])walk.Thread.Frames.Clone();
-            var leaf = frames[0];
-            frames[0] = leaf with { InstructionPointer = pc, ILOffset = ilOffsets.Find(leaf.Method!, pc) };
-            return walk.Thread with { Frames = frames };
+            return walk;
         }
         return null;
+    }
+
+    RawThread Reuse(Walk walk, ulong pc)
+    {
+        var leaf = walk.Thread.Frames[0];
+        var ilOffset = ilOffsets.Find(leaf.Method!, pc);
+        if (walk.LastReused is { } last && last.Frames[0].ILOffset == ilOffset) return last;
+        var frames = (RawFrame[])walk.Thread.Frames.Clone();
+        frames[0] = leaf with { InstructionPointer = pc, ILOffset = ilOffset };
+        return walk.LastReused = walk.Thread with { Frames = frames };
     }
 
     /// <summary>After a walk of a thread stopped with <paramref name="registers"/>: keep it if it qualifies.</summary>

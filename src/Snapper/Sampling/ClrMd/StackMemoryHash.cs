@@ -14,9 +14,38 @@ sealed class StackMemoryHash(ProcessMemory memory)
         if (_buffer.Length < extent) _buffer = new byte[Math.Max(extent, _buffer.Length * 2)];
         var span = _buffer.AsSpan(0, extent);
         var read = cached ? memory.Read(from, span) : memory.ReadUncached(from, span);
+        return HashOf(span[..read]);
+    }
+
+    /// <summary>
+    /// The hashes of several ranges of a running target's memory (uncached), read in one system call. Should that
+    /// read come up short (a range unmapped meanwhile), each range is read on its own, as <see cref="Of"/> would.
+    /// </summary>
+    public void OfUncached(List<(ulong From, int Extent)> ranges, List<int> hashes)
+    {
+        hashes.Clear();
+        var total = 0;
+        foreach (var range in ranges) total += range.Extent;
+        if (total == 0) return;
+        if (_buffer.Length < total) _buffer = new byte[Math.Max(total, _buffer.Length * 2)];
+        if (memory.ReadUncached(ranges, _buffer.AsSpan(0, total)) == total)
+        {
+            var at = 0;
+            foreach (var range in ranges)
+            {
+                hashes.Add(HashOf(_buffer.AsSpan(at, range.Extent)));
+                at += range.Extent;
+            }
+            return;
+        }
+        foreach (var range in ranges) hashes.Add(Of(range.From, range.Extent, cached: false));
+    }
+
+    static int HashOf(ReadOnlySpan<byte> bytes)
+    {
         var hash = new HashCode();
-        hash.AddBytes(span[..read]);
-        hash.Add(read);
+        hash.AddBytes(bytes);
+        hash.Add(bytes.Length);
         return hash.ToHashCode();
     }
 }

@@ -64,6 +64,25 @@ sealed unsafe class ProcessMemory : IDisposable
     /// <summary>A read that bypasses the per-snapshot cache (for memory read while the target runs).</summary>
     public int ReadUncached(ulong address, Span<byte> buffer) => ReadDirect(address, buffer);
 
+    /// <summary>
+    /// Several ranges read uncached, one after another into <paramref name="buffer"/>, in one system call; returns the
+    /// bytes read, which stop short at the first range that is not fully mapped.
+    /// </summary>
+    public int ReadUncached(List<(ulong From, int Extent)> ranges, Span<byte> buffer)
+    {
+        if (buffer.IsEmpty || ranges.Count == 0) return 0;
+        var remote = ranges.Count <= 64 ? stackalloc Native.IoVec[ranges.Count] : new Native.IoVec[ranges.Count];
+        for (var i = 0; i < ranges.Count; i++) remote[i] = new Native.IoVec { Base = (nint)ranges[i].From, Length = (nuint)ranges[i].Extent };
+        fixed (byte* p = buffer)
+        fixed (Native.IoVec* remoteVectors = remote)
+        {
+            var local = new Native.IoVec { Base = (nint)p, Length = (nuint)buffer.Length };
+            SyscallCount++;
+            var n = Native.ProcessVmReadv(_pid, &local, 1, remoteVectors, (nuint)ranges.Count, 0);
+            return n < 0 ? 0 : (int)n;
+        }
+    }
+
     /// <summary>One uncached read; a partly mapped range returns what could be read.</summary>
     int ReadDirect(ulong address, Span<byte> buffer)
     {
