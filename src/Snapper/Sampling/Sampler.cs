@@ -89,9 +89,16 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
     }
 
     /// <summary>
-    /// WaitOne takes whole milliseconds and truncates: round up, or the loop would spin through the last
-    /// fraction of a millisecond before every sample, burning the CPU the target needs.
+    /// Sleeps (at most <see cref="CancelCheckEveryUs"/> µs at a time: the loop calls again until the moment is due),
+    /// then says whether the token was cancelled. A plain nanosleep: waiting on the token's handle, or Thread.Sleep,
+    /// goes through the runtime's wait machinery, two futex calls and more code every sample.
     /// </summary>
-    static bool WaitOnToken(TimeSpan delay, CancellationToken cancel) =>
-        cancel.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds)));
+    static bool WaitOnToken(TimeSpan delay, CancellationToken cancel)
+    {
+        if (!cancel.IsCancellationRequested) Linux.Native.USleep((uint)Math.Clamp(Math.Ceiling(delay.TotalMicroseconds), 1, CancelCheckEveryUs));
+        return cancel.IsCancellationRequested;
+    }
+
+    /// <summary>How soon Ctrl+C (a cancelled token) ends a long wait between samples.</summary>
+    const int CancelCheckEveryUs = 50_000;
 }

@@ -40,9 +40,12 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
     readonly List<int> _hashes = new();
 
     /// <summary>The thread's stack, from an earlier walk with the innermost frame moved to the pc; null when it must be walked.</summary>
-    /// <remarks>The thread is stopped: its stack memory is read through the snapshot's page cache, flushed at the stop.</remarks>
+    /// <remarks>
+    /// The thread is stopped. Its stack memory is read in one system call rather than page by page through the
+    /// snapshot's cache: when the stack is reused (the common case) nothing else reads those pages.
+    /// </remarks>
     public RawThread? TryReuse(int tid, ulong pc, ulong sp) =>
-        Match(tid, pc, sp) is { } walk && stackHash.Of(walk.HashedFrom, walk.Extent, cached: true) == walk.Hash ? Reuse(walk, pc) : null;
+        Match(tid, pc, sp) is { } walk && stackHash.Of(walk.HashedFrom, walk.Extent, cached: false) == walk.Hash ? Reuse(walk, pc) : null;
 
     /// <summary>
     /// <see cref="TryReuse"/> for threads that are not stopped (see <see cref="ThreadActivity.Preempted"/>), their stack
