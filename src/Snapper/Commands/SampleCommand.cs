@@ -249,7 +249,7 @@ public static class SampleCommand
         return [TargetProcess.Inspect(matches[0].Pid)];
     }
 
-    /// <summary>"per sample: list threads 0.12 ms, stop 0.20 ms, ...; 4.1 threads stopped, 100 memory reads".</summary>
+    /// <summary>"per sample: survey threads 0.02 ms, choose 0.05 ms, stop 0.20 ms, ...; 4.1 threads stopped, 100 memory reads".</summary>
     static string Describe(PhaseTimings timings)
     {
         var phases = string.Join(", ", timings.Means().Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Phase} {p.Ms:0.00} ms")));

@@ -8,7 +8,7 @@ namespace Snapper.Sampling;
 /// </summary>
 public sealed class PhaseTimings
 {
-    public static readonly string[] Names = ["list threads", "stop", "flush", "walk", "native unwind", "resume", "name"];
+    public static readonly string[] Names = ["survey threads", "choose", "stop", "flush", "walk", "native unwind", "resume", "name"];
 
     readonly long[] _ticks = new long[Names.Length];
     long _last;

@@ -58,7 +58,7 @@ public sealed class HistoryCommandTests
         Assert.Equal(target.Pid, ProfileQueries.LoadLatest(db).Session.Target.Pid);
 
         var verbose = SnapperCli.Run("sample", "--name", name, "--count", "5", "--db", db, "--no-report", "--verbose");
-        Assert.Contains("Per sample: list threads", verbose.Stdout);
+        Assert.Contains("Per sample: survey threads", verbose.Stdout);
         CliErrorTests.AssertError(SnapperCli.Run("sample", "--name", name, "--db", db, "--quiet", "--verbose"), 2, "give one");
 
         CliErrorTests.AssertError(SnapperCli.Run("sample", "--name", "NoSuch" + name, "--db", db), 11, "no .NET process named");

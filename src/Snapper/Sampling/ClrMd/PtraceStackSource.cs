@@ -168,12 +168,13 @@ sealed class PtraceStackSource : IStackSource
     {
         Timings.Start();
         var tids = _survey.Take();
+        Timings.Mark(0);
         if (tids.Length == 0)
             throw new TargetExitedException($"process {_process.Pid} exited");
         var threads = new List<ThreadStack>(tids.Length);
         ChooseThreadsToStop(tids, threads);
         if (_toStop.Count == 0) ReusePreempted(interruptOthers: false);
-        Timings.Mark(0);
+        Timings.Mark(1);
         var start = Stopwatch.GetTimestamp();
         var pause = TimeSpan.Zero;
         var raw = _toStop.Count > 0 ? StopAndWalk(ref start, out pause) : [];
@@ -184,7 +185,7 @@ sealed class PtraceStackSource : IStackSource
             _identities.Update(_runtime, raw);
             NameAndRemember(raw, threads);
         }
-        Timings.Mark(6);
+        Timings.Mark(7);
         Timings.MemoryReads = _memory.SyscallCount - _memoryReadsBefore;
         Timings.EndSnapshot();
         return new CapturedSnapshot(start, pause, threads);
@@ -216,11 +217,11 @@ sealed class PtraceStackSource : IStackSource
                 // orig_rax holds the syscall a thread was stopped in, and is negative when it was in user code.
                 if (thread.HaveRegisters) _stoppedSyscall[thread.Tid] = (long)thread.Registers.OrigRax;
             }
-            Timings.Mark(1);
+            Timings.Mark(2);
             _memory.Flush();
             raw = WalkStopped();
             if (_unwinder is not null) UnwindNative(raw, _unwinder);
-            Timings.Mark(4);
+            Timings.Mark(5);
         }
         catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException)
         {
@@ -234,7 +235,7 @@ sealed class PtraceStackSource : IStackSource
             pause = _stopper.ResumeAll();
             realTime.Dispose();
         }
-        Timings.Mark(5);
+        Timings.Mark(6);
         return raw;
     }
 
@@ -257,15 +258,15 @@ sealed class PtraceStackSource : IStackSource
         if (_stoppedTids.Count > 0)
         {
             _runtime.FlushCachedData();
-            Timings.Mark(2);
+            Timings.Mark(3);
             walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery);
             if (RunningStackReuse.Enabled)
                 foreach (var thread in walked)
                     if (_stopper.TryGetRegisters(thread.OsThreadId, out var registers)) _running.Remember(thread, registers);
                     else _running.Forget(thread.OsThreadId);
         }
-        else Timings.Mark(2);
-        Timings.Mark(3);
+        else Timings.Mark(3);
+        Timings.Mark(4);
         foreach (var thread in _reusedRunning) _stoppedTids.Add((uint)thread.OsThreadId); // still to be named, below
         walked.AddRange(_reusedRunning);
         return walked;
