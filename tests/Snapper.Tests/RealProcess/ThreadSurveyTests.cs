@@ -51,6 +51,17 @@ public sealed class ThreadSurveyTests
         Assert.Empty(bpf.Take());
     }
 
+    [Fact]
+    public void Hundreds_of_threads_are_read_over_several_reads()
+    {
+        // 56 bytes a thread: 700 threads are more than the kernel hands over in one read (32 KiB) and than the first buffer.
+        using var target = BenchTarget(spinning: 0, blocked: 700);
+        using var bpf = OpenBpf(target.Pid);
+        if (bpf is null) return;
+        using var proc = new ProcThreadSurvey(target.Pid);
+        Assert.Equal(proc.Take().Order(), bpf.Take().Order());
+    }
+
     /// <summary>The iterator, or null outside CI when this kernel or user cannot have one (in CI that fails the test).</summary>
     static BpfThreadSurvey? OpenBpf(int pid)
     {

@@ -49,13 +49,15 @@ sealed unsafe class TaskIterator : IDisposable
             return null;
         }
         var iterator = new TaskIterator(program, link);
-        if (iterator.Read().IsEmpty && iterator.Failed) // a first pass proves it works before anyone relies on it
-        {
-            whyNot = "the iterator could not be read";
-            iterator.Dispose();
-            return null;
-        }
-        return iterator;
+        // A first pass proves it works before anyone relies on it. The kernel writes thread ids as the initial PID
+        // namespace numbers them: from inside a container's namespace they are not the ones ptrace and /proc use here.
+        var first = iterator.Read();
+        whyNot = iterator.Failed ? "the iterator could not be read"
+            : !SameThreads(first, pid, ProcFs.ListThreads(pid)) ? "its thread ids are not this PID namespace's (is Snapper in a container?)"
+            : null;
+        if (whyNot is null) return iterator;
+        iterator.Dispose();
+        return null;
     }
 
     /// <summary>
@@ -99,6 +101,22 @@ sealed unsafe class TaskIterator : IDisposable
         {
             Native.Close(fd);
         }
+    }
+
+    /// <summary>
+    /// Whether a pass names the threads /proc lists: the process's own id among them, and most of the rest (threads may
+    /// start or end between the two reads).
+    /// </summary>
+    static bool SameThreads(ReadOnlySpan<TaskRecord> records, int pid, int[] listed)
+    {
+        var common = 0;
+        var sawProcess = false;
+        foreach (ref readonly var record in records)
+        {
+            if (Array.IndexOf(listed, record.Tid) >= 0) common++;
+            sawProcess |= record.Tid == pid;
+        }
+        return sawProcess && common * 2 > listed.Length;
     }
 
     /// <summary>True when the last <see cref="Read"/> failed (rather than found no thread).</summary>
