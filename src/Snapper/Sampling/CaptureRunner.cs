@@ -59,7 +59,8 @@ public static class CaptureRunner
                     FocusCountReached = () => { focusDone = true; stop.Cancel(); },
                 };
                 if (options.Focus is { } focus) writer.RecordFocus(new FocusCounts(focus.Pattern, 0, 0)); // a focused capture says so from its start
-                storing = Task.Run(() => snapshots.RunAsync(channel.Reader, samplingEnded.Token));
+                storing = Task.Factory.StartNew(() => snapshots.Run(channel.Reader, samplingEnded.Token), CancellationToken.None,
+                    TaskCreationOptions.LongRunning, TaskScheduler.Default); // a thread of its own: Run blocks
                 // A store that fails (disk full, say) must stop the sampling too, or the channel would fill up.
                 storing.ContinueWith(_ => { channel.Writer.TryComplete(); stop.Cancel(); }, TaskContinuationOptions.OnlyOnFaulted);
                 var sampler = new Sampler(source, options.Plan, TimeProvider.System, Random.Shared) { Progress = progress };

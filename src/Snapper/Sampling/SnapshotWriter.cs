@@ -37,12 +37,16 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
     /// </summary>
     public TimeSpan DrainInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Writes until the channel completes, committing at the end of every drain.</summary>
+    /// <summary>
+    /// Writes until the channel completes, committing at the end of every drain. Blocks: run it on a thread of its own.
+    /// Between drains it sleeps on that thread, where an awaited delay cost the runtime's timer thread and a
+    /// thread-pool hand-off at each drain.
+    /// </summary>
     /// <param name="samplingEnded">Cancelled when the sampler stops: the last snapshots are then written at once,
     /// not after the rest of a drain interval.</param>
-    public async Task RunAsync(ChannelReader<TimedSnapshot> input, CancellationToken samplingEnded = default)
+    public void Run(ChannelReader<TimedSnapshot> input, CancellationToken samplingEnded = default)
     {
-        while (await input.WaitToReadAsync().ConfigureAwait(false))
+        while (WaitToRead(input))
         {
             var sinceCommit = 0;
             while (input.TryRead(out var item))
@@ -54,8 +58,15 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
             }
             writer.Commit();
             if (!input.Completion.IsCompleted && !FocusDone && !samplingEnded.IsCancellationRequested)
-                await Task.Delay(DrainInterval, samplingEnded).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                samplingEnded.WaitHandle.WaitOne(DrainInterval);
         }
+    }
+
+    /// <summary>True when a snapshot is there to read, after waiting for one if need be; false once the channel is done.</summary>
+    static bool WaitToRead(ChannelReader<TimedSnapshot> input)
+    {
+        var ready = input.WaitToReadAsync();
+        return ready.IsCompletedSuccessfully ? ready.Result : ready.AsTask().GetAwaiter().GetResult();
     }
 
     void Write(TimedSnapshot item)

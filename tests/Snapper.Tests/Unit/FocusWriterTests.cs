@@ -21,7 +21,7 @@ public sealed class FocusWriterTests
             }).ToList()));
 
     [Fact]
-    public async Task Only_matching_samples_are_stored_and_the_count_stops_at_its_limit()
+    public void Only_matching_samples_are_stored_and_the_count_stops_at_its_limit()
     {
         using var dir = new TempDirectory();
         using var db = SnapperDatabase.Open(dir.File("f.db"));
@@ -37,8 +37,8 @@ public sealed class FocusWriterTests
             for (var seq = 0; seq < 4; seq++)
                 channel.Writer.TryWrite(Snapshot(seq, [Start, Search], [Start, Checkout], [Start]));
             channel.Writer.Complete();
-            await new SnapshotWriter(writer, SyscallNames.CurrentArchitecture, focus: focus, focusCount: 3) { FocusCountReached = () => reached++ }
-                .RunAsync(channel.Reader);
+            new SnapshotWriter(writer, SyscallNames.CurrentArchitecture, focus: focus, focusCount: 3) { FocusCountReached = () => reached++ }
+                .Run(channel.Reader);
             writer.End(SessionEndReason.FocusCountReached, null, DateTime.UtcNow, 0);
         }
 

@@ -25,7 +25,8 @@ public sealed class SharedStoreWriterTests
         using var db = SnapperDatabase.Open(path);
         using var writer = SessionWriter.Begin(db, Target, DateTime.UtcNow);
         var channel = Channel.CreateBounded<TimedSnapshot>(1024);
-        var storing = Task.Run(() => new SnapshotWriter(writer, SyscallNames.CurrentArchitecture).RunAsync(channel.Reader));
+        var storing = Task.Factory.StartNew(() => new SnapshotWriter(writer, SyscallNames.CurrentArchitecture).Run(channel.Reader),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         // The sampler's side: a snapshot every 5 ms for as long as the other writer keeps trying.
         using var done = new CancellationTokenSource();
         var producing = Task.Run(async () =>
