@@ -50,7 +50,6 @@ sealed class PtraceStackSource : IStackSource
     long _lastChoiceTicks;
     bool _warmingUp;
     long _memoryReadsBefore;
-    bool? _realTime; // null until the first stop asks for real-time scheduling (see SamplerPriority)
     int[]? _lastTids; // ThreadList hands back the same array while the set of threads is unchanged
     readonly string? _executable;
     System.Collections.Immutable.ImmutableArray<ClrThread> _clrThreads;
@@ -196,7 +195,7 @@ sealed class PtraceStackSource : IStackSource
     List<RawThread> StopAndWalk(ref long start, out TimeSpan pause)
     {
         List<RawThread> raw;
-        if (_realTime is null) _realTime = SamplerPriority.TryEnterRealTime(); // at the first stop, for the rest of the capture
+        var realTime = SamplerPriority.TryEnterRealTime();
         try
         {
             start = Stopwatch.GetTimestamp();
@@ -234,6 +233,7 @@ sealed class PtraceStackSource : IStackSource
         {
             // Resume no matter what happened above (a second call is a no-op: the stopped list is empty).
             pause = _stopper.ResumeAll();
+            if (realTime) SamplerPriority.LeaveRealTime();
         }
         Timings.Mark(6);
         return raw;
@@ -460,7 +460,6 @@ sealed class PtraceStackSource : IStackSource
     public void Dispose()
     {
         _stopper.ReleaseAll();
-        if (_realTime == true) SamplerPriority.LeaveRealTime();
         _resolver.Dispose();
         _unwinder?.Dispose();
         _survey.Dispose();

@@ -7,16 +7,15 @@ namespace Snapper.Sampling.Linux;
 /// under one. The thread sleeps between samples, so the raised priority costs other processes nothing then.
 /// Needs root or CAP_SYS_NICE; without it the capture runs unchanged.
 /// <para>
-/// From its first stop of the target to the end of the capture, the thread also runs as a real-time thread
-/// (SCHED_FIFO, the lowest real-time priority). A raised nice value is not enough while it holds threads stopped:
-/// right after start-up, having just used a lot of CPU (loading the DAC, compiling), the sampler is not let to preempt
-/// the target's running threads and waits for the next scheduler tick, 4 ms, while the target's other threads stay
-/// stopped; the first samples' pauses were 4-13 ms instead of 0.2. It stays real-time between samples: switching
-/// there and back cost two system calls a sample, and at nice -15 the sampler already takes nearly all of a CPU it
-/// shares with a busy thread of the target, so the work it does after a resume (naming, now and then reading thread
-/// names from the heap) weighs on the target the same either way. Start-up (before the first stop) stays at normal
-/// priority: it is long, and would otherwise shut the target out of a CPU for its whole length. The kernel's real-time
-/// throttling (95% of each second at most) bounds what a runaway real-time thread could take.
+/// While it holds the target stopped, the thread also runs as a real-time thread (SCHED_FIFO, the lowest real-time
+/// priority), and goes back to normal scheduling as soon as the target runs again. A raised nice value is not enough
+/// then: right after start-up, having just used a lot of CPU (loading the DAC, compiling), the sampler is not let to
+/// preempt the target's running threads and waits for the next scheduler tick, 4 ms, while the target's other threads
+/// stay stopped; the first samples' pauses were 4-6 ms instead of 0.2. Staying real-time between samples saves two
+/// system calls a sample but was measured worse: at 200 threads the pause p99 went from 1-5 ms to 15-19 ms and the CPU
+/// per sample up by half (likely because the other threads of Snapper, the store's and the runtime's, then only get a
+/// CPU the target's running threads also want). The kernel's real-time throttling (95% of each second at most) bounds what a runaway
+/// real-time thread could take.
 /// </para>
 /// </summary>
 static unsafe class SamplerPriority
@@ -25,7 +24,7 @@ static unsafe class SamplerPriority
 
     public static bool TryRaise() => Native.SetPriority(Native.PRIO_PROCESS, Native.GetTid(), Nice) == 0;
 
-    /// <summary>Real-time scheduling for the calling thread; false without the privilege.</summary>
+    /// <summary>Real-time scheduling for the calling thread, while it holds the target; false without the privilege.</summary>
     public static bool TryEnterRealTime()
     {
         var priority = 1;
