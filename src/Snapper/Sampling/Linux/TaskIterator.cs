@@ -25,7 +25,6 @@ sealed unsafe class TaskIterator : IDisposable
     readonly int _programFd;
     readonly int _linkFd;
     byte[] _buffer = GC.AllocateUninitializedArray<byte>(TaskRecord.Size * 256, pinned: true);
-    bool _failed;
 
     TaskIterator(int programFd, int linkFd)
     {
@@ -66,14 +65,14 @@ sealed unsafe class TaskIterator : IDisposable
     /// </summary>
     public ReadOnlySpan<TaskRecord> Read()
     {
-        _failed = false;
+        Failed = false;
         var attributes = stackalloc byte[AttributesSize];
         new Span<byte>(attributes, AttributesSize).Clear();
         *(int*)attributes = _linkFd;
         var fd = (int)Native.Syscall(Native.SYS_bpf, Native.BPF_ITER_CREATE, attributes, AttributesSize);
         if (fd < 0)
         {
-            _failed = true;
+            Failed = true;
             return default;
         }
         try
@@ -87,7 +86,7 @@ sealed unsafe class TaskIterator : IDisposable
                 if (read < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == Native.EINTR) continue;
-                    _failed = true;
+                    Failed = true;
                     return default;
                 }
                 length += (int)read;
@@ -120,7 +119,7 @@ sealed unsafe class TaskIterator : IDisposable
     }
 
     /// <summary>True when the last <see cref="Read"/> failed (rather than found no thread).</summary>
-    public bool Failed => _failed;
+    public bool Failed { get; private set; }
 
     bool EndsWithEmptyRecord(int length) => MemoryMarshal.Read<int>(_buffer.AsSpan(length - TaskRecord.Size)) == 0;
 

@@ -46,7 +46,7 @@ sealed unsafe class ThreadStopper
         return WaitForStops();
     }
 
-    /// <summary>Starts a snapshot's stop: forgets the last one, and counts the pause from now.</summary>
+    /// <summary>Starts a snapshot's stop: forgets the last one; the stop deadline runs from now (the pause, from the first thread stopped).</summary>
     public void Begin()
     {
         _stopped.Clear();
