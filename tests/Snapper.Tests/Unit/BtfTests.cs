@@ -42,21 +42,25 @@ public sealed class BtfTests
     }
 
     [Fact]
-    public void The_running_kernel_has_what_the_task_iterator_program_reads()
+    public void The_running_kernel_has_what_the_bpf_programs_read()
     {
         if (Btf.LoadKernel() is not { } btf)
         {
             Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"CI machines have kernel BTF ({Btf.VmlinuxPath})");
             return;
         }
-        var layout = TaskIteratorProgram.Layout.Of(btf);
-        Assert.NotNull(layout);
+        var writer = TaskRecordWriter.Of(btf);
+        Assert.NotNull(writer);
         var task = btf.FindId(Btf.KindStruct, "task_struct")!.Value;
-        Assert.True(btf.Member(task, "se")!.Value.Offset < layout.RunTime.Offset);
-        Assert.Equal(8, layout.RunTime.Size);
-        Assert.Equal(4, layout.Pid.Size);
-        var program = TaskIteratorProgram.Build(layout);
-        Assert.Equal(0x95ul, program[^1] & 0xff); // ends with exit
+        Assert.True(btf.Member(task, "se")!.Value.Offset < writer.RunTime.Offset);
+        Assert.Equal(8, writer.RunTime.Size);
+        Assert.Equal(4, writer.Pid.Size);
+        Assert.Equal(0x95ul, TaskIteratorProgram.Build(writer)[^1] & 0xff); // ends with exit
+        if (Environment.OSVersion.Version < new Version(6, 7)) return;
+        var kernel = TaskSnapshotProgram.KernelFunctions.Of(btf);
+        Assert.NotNull(kernel);
+        Assert.Equal(24, kernel.IteratorSize); // struct bpf_iter_task { __u64 __opaque[3]; }
+        Assert.Equal(0x95ul, TaskSnapshotProgram.Build(writer, kernel, pid: 1, mapFd: 3, capacity: 16)[^1] & 0xff);
     }
 
     /// <summary>Writes a BTF file: header, type records, string section.</summary>

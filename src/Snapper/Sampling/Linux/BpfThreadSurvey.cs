@@ -1,17 +1,17 @@
 namespace Snapper.Sampling.Linux;
 
 /// <summary>
-/// The survey in one pass of a BPF task iterator (see <see cref="TaskIterator"/>): every thread's id, run time,
+/// The survey in one pass of a BPF program (see <see cref="ITaskReader"/>): every thread's id, run time,
 /// scheduling state and saved user registers at once. A thread asleep in the kernel is blocked in the syscall its
 /// registers name, as /proc/PID/task/TID/syscall would say. A thread that is runnable but not on a CPU, interrupted
 /// in user code, is <see cref="ThreadActivity.Preempted"/>: its registers are exactly where it is, and stay so until
 /// it next runs. Should a pass ever fail, the survey goes on from /proc for the rest of the capture.
 /// </summary>
-sealed class BpfThreadSurvey(int pid, TaskIterator iterator) : IThreadSurvey
+sealed class BpfThreadSurvey(int pid, ITaskReader reader) : IThreadSurvey
 {
     static readonly bool Debug = Environment.GetEnvironmentVariable("SNAPPER_DEBUG") is { Length: > 0 };
 
-    TaskIterator? _iterator = iterator;
+    ITaskReader? _reader = reader;
     ProcThreadSurvey? _fallback;
     int[] _tids = [];
     TaskRecord[] _records = [];
@@ -21,12 +21,12 @@ sealed class BpfThreadSurvey(int pid, TaskIterator iterator) : IThreadSurvey
     public int[] Take()
     {
         if (_fallback is not null) return _fallback.Take();
-        var pass = _iterator!.Read();
-        if (_iterator.Failed)
+        var pass = _reader!.Read();
+        if (_reader.Failed)
         {
-            if (Debug) Console.Error.WriteLine("the BPF task iterator failed; threads are read from /proc from now on");
-            _iterator.Dispose();
-            _iterator = null;
+            if (Debug) Console.Error.WriteLine($"{_reader.Description} failed; threads are read from /proc from now on");
+            _reader.Dispose();
+            _reader = null;
             _fallback = new ProcThreadSurvey(pid);
             return _fallback.Take();
         }
@@ -94,7 +94,7 @@ sealed class BpfThreadSurvey(int pid, TaskIterator iterator) : IThreadSurvey
 
     public void Dispose()
     {
-        _iterator?.Dispose();
+        _reader?.Dispose();
         _fallback?.Dispose();
     }
 }

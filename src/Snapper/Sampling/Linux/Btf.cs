@@ -131,7 +131,7 @@ sealed class Btf
     }
 
     /// <summary>The size in bytes of a type, through typedefs and qualifiers; null for what has none (functions, void).</summary>
-    int? SizeOf(int typeId)
+    public int? SizeOf(int typeId)
     {
         var id = Resolve(typeId);
         if (id <= 0 || id >= _typeOffsets.Length) return null;

@@ -26,21 +26,23 @@ interface IThreadSurvey : IDisposable
     void Retain(HashSet<int> live);
 
     /// <summary>
-    /// A BPF task iterator where the kernel allows it (see <see cref="TaskIterator"/>), else /proc. SNAPPER_THREAD_SURVEY=proc
-    /// forces /proc: for comparing the two and as a way out should the iterator misbehave on some kernel.
+    /// A BPF program where the kernel allows it (see <see cref="ITaskReader.Open"/>), else /proc. SNAPPER_THREAD_SURVEY=proc
+    /// forces /proc, and =iterator the older BPF task iterator: for comparing them, and as a way out should one
+    /// misbehave on some kernel.
     /// </summary>
     static IThreadSurvey Open(int pid)
     {
-        if (Environment.GetEnvironmentVariable("SNAPPER_THREAD_SURVEY") != "proc")
+        var forced = Environment.GetEnvironmentVariable("SNAPPER_THREAD_SURVEY");
+        if (forced != "proc")
         {
             var debug = Environment.GetEnvironmentVariable("SNAPPER_DEBUG") is { Length: > 0 };
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var iterator = TaskIterator.TryOpen(pid, out var whyNot);
+            var reader = ITaskReader.Open(pid, iteratorOnly: forced == "iterator", out var whyNot);
             if (debug)
-                Console.Error.WriteLine(iterator is null
-                    ? $"threads are read from /proc: no BPF task iterator ({whyNot})"
-                    : $"threads are read by a BPF task iterator (set up in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms)");
-            if (iterator is not null) return new BpfThreadSurvey(pid, iterator);
+                Console.Error.WriteLine(reader is null
+                    ? $"threads are read from /proc: {whyNot}"
+                    : $"threads are read by {reader.Description} (set up in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.0} ms)");
+            if (reader is not null) return new BpfThreadSurvey(pid, reader);
         }
         return new ProcThreadSurvey(pid);
     }

@@ -82,8 +82,15 @@ static unsafe partial class Native
 
     /// <summary>The bpf(2) system call's number on x86_64 (the only architecture whose registers Snapper reads).</summary>
     public const long SYS_bpf = 321;
-    public const int BPF_PROG_LOAD = 5, BPF_LINK_CREATE = 28, BPF_ITER_CREATE = 33;
-    public const int BPF_PROG_TYPE_TRACING = 26, BPF_TRACE_ITER = 28;
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    public static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap")]
+    public static partial int Munmap(nint address, nuint length);
+
+    public const int PROT_READ = 1, MAP_SHARED = 1;
+    public static readonly nint MAP_FAILED = -1;
 
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, byte* buffer, nuint count);
