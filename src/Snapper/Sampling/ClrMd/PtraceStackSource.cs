@@ -49,6 +49,7 @@ sealed class PtraceStackSource : IStackSource
     long _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
     long _lastChoiceTicks;
     bool _warmingUp;
+    bool _realTime; // see HoldAsRealTime
     long _memoryReadsBefore;
     int[]? _lastTids; // ThreadList hands back the same array while the set of threads is unchanged
     readonly string? _executable;
@@ -195,14 +196,13 @@ sealed class PtraceStackSource : IStackSource
     List<RawThread> StopAndWalk(ref long start, out TimeSpan pause)
     {
         List<RawThread> raw;
-        var realTime = SamplerPriority.TryEnterRealTime();
         try
         {
             start = Stopwatch.GetTimestamp();
             _stopper.Begin();
             foreach (var tid in _toStop) _stopper.Interrupt(tid);
             ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
-            if (_stopper.WaitForStops(whenSlow: StopReusedToo) == 0)
+            if (_stopper.WaitForStops(beforeSleep: HoldAsRealTime, whenSlow: StopReusedToo) == 0)
                 throw ProcFs.ProcessExists(_process.Pid)
                     ? new SnapshotFailedException("no thread could be stopped")
                     : new TargetExitedException($"process {_process.Pid} exited");
@@ -233,7 +233,8 @@ sealed class PtraceStackSource : IStackSource
         {
             // Resume no matter what happened above (a second call is a no-op: the stopped list is empty).
             pause = _stopper.ResumeAll();
-            if (realTime) SamplerPriority.LeaveRealTime();
+            if (_realTime) SamplerPriority.LeaveRealTime();
+            _realTime = false;
         }
         Timings.Mark(6);
         return raw;
@@ -257,6 +258,7 @@ sealed class PtraceStackSource : IStackSource
         List<RawThread> walked = [];
         if (_stoppedTids.Count > 0)
         {
+            HoldAsRealTime();
             _runtime.FlushCachedData();
             Timings.Mark(3);
             walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery);
@@ -270,6 +272,17 @@ sealed class PtraceStackSource : IStackSource
         foreach (var thread in _reusedRunning) _stoppedTids.Add((uint)thread.OsThreadId); // still to be named, below
         walked.AddRange(_reusedRunning);
         return walked;
+    }
+
+    /// <summary>
+    /// Makes the sampler a real-time thread until the resume (see <see cref="SamplerPriority"/>) before what could keep
+    /// threads held long: a sleep while waiting for stops (a thread stopped meanwhile waits for the sampler to wake up),
+    /// or a walk. A stop that needs neither (the thread stopped by the first poll, its stack reused: most samples of a
+    /// looping thread) is over in tens of microseconds, too soon to be preempted, and spares the two system calls.
+    /// </summary>
+    void HoldAsRealTime()
+    {
+        if (!_realTime) _realTime = SamplerPriority.TryEnterRealTime();
     }
 
     /// <summary>

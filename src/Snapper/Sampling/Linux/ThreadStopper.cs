@@ -76,9 +76,11 @@ sealed unsafe class ThreadStopper
     }
 
     /// <summary>Waits until every interrupted thread has stopped (or is left as a laggard); returns how many are stopped.</summary>
+    /// <param name="beforeSleep">Called before each sleep between polls: threads may be held meanwhile, and the caller
+    /// may want to be sure of waking on time (see PtraceStackSource).</param>
     /// <param name="whenSlow">Called once if some thread has not stopped after <see cref="SlowStop"/> while others are
     /// held: it is waiting for a CPU, and the caller may free one (see PtraceStackSource).</param>
-    public int WaitForStops(Action? whenSlow = null)
+    public int WaitForStops(Action? beforeSleep = null, Action? whenSlow = null)
     {
         var sleepUs = FirstPollSleepUs;
         var notYetStoppedAt = _interruptedAt; // when the last round of polls found the pending threads still on their way
@@ -112,6 +114,7 @@ sealed unsafe class ThreadStopper
             // Sleep, don't spin: on a small machine the threads we wait for need the CPU to reach their stop. A thread
             // on a CPU stops within tens of microseconds; one that must first wait for a CPU can take milliseconds,
             // and is then polled less often, up to a bound that keeps the others from being held long after it stops.
+            beforeSleep?.Invoke();
             Native.USleep((uint)sleepUs);
             sleepUs = Math.Min(2 * sleepUs, LastPollSleepUs);
         }
