@@ -53,6 +53,7 @@ sealed class PtraceStackSource : IStackSource
     long _memoryReadsBefore;
     int[]? _lastTids; // ThreadList hands back the same array while the set of threads is unchanged
     readonly string? _executable;
+    bool _checkExecutableAgain; // see CheckExecutable
     System.Collections.Immutable.ImmutableArray<ClrThread> _clrThreads;
 
     public string RuntimeVersion { get; }
@@ -316,6 +317,11 @@ sealed class PtraceStackSource : IStackSource
         _beforeStop.Clear();
         _reusedUnstopped.Clear();
         if (!ReferenceEquals(tids, _lastTids)) ThreadSetChanged(tids);
+        else if (_checkExecutableAgain)
+        {
+            _checkExecutableAgain = false;
+            CheckExecutable();
+        }
         if (Stopwatch.GetElapsedTime(_nativeThreadsCheckedAt) > NativeThreadRecheck)
         {
             // A native thread can become managed (a callback into .NET): look at every thread again now and then.
@@ -419,9 +425,8 @@ sealed class PtraceStackSource : IStackSource
     /// <summary>Forgets what belonged to threads that are gone; ClrMD's thread list is read again at the next walk.</summary>
     void ThreadSetChanged(int[] tids)
     {
-        // exec() replaces every thread with one running another program: the .NET process Snapper sampled is gone.
-        if (_executable is not null && ProcFs.ReadExecutable(_process.Pid) is { } now && now != _executable)
-            throw new TargetExitedException($"process {_process.Pid} exec'd {now}: it is no longer the .NET program that was sampled");
+        CheckExecutable();
+        _checkExecutableAgain = true;
         _lastTids = tids;
         _clrThreads = default;
         _live.Clear();
@@ -435,6 +440,18 @@ sealed class PtraceStackSource : IStackSource
         _nativeThreads.IntersectWith(_live);
         _resolved.KeepOnly(_live);
         _lastIdle.KeepOnly(_live);
+    }
+
+    /// <summary>
+    /// exec() replaces every thread with one running another program: the .NET process Snapper sampled is gone. The
+    /// other threads are gone a moment before the program is replaced (exec ends them first), so a change in the set
+    /// of threads is followed by a second look at the next sample: at 500 Hz a sample fell in between, and the lone
+    /// thread of the new program, asleep, went on being sampled as the old one's.
+    /// </summary>
+    void CheckExecutable()
+    {
+        if (_executable is not null && ProcFs.ReadExecutable(_process.Pid) is { } now && now != _executable)
+            throw new TargetExitedException($"process {_process.Pid} exec'd {now}: it is no longer the .NET program that was sampled");
     }
 
     void NameAndRemember(List<RawThread> raw, List<ThreadStack> threads)
