@@ -50,6 +50,7 @@ sealed class PtraceStackSource : IStackSource
     long _lastChoiceTicks;
     bool _warmingUp;
     bool _realTime; // see HoldAsRealTime
+    readonly Action _holdAsRealTime, _stopReusedToo; // made once: a method group passed as a delegate is a new object each time
     long _memoryReadsBefore;
     int[]? _lastTids; // ThreadList hands back the same array while the set of threads is unchanged
     readonly string? _executable;
@@ -63,6 +64,8 @@ sealed class PtraceStackSource : IStackSource
     {
         _process = process;
         _maxFrames = maxFrames;
+        _holdAsRealTime = HoldAsRealTime;
+        _stopReusedToo = StopReusedToo;
         _stopper = new ThreadStopper(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? new Unwind.NativeFrameNames() : null);
         // Asked for at the first frame in recompiled code, long after the runtime below is created.
@@ -203,7 +206,7 @@ sealed class PtraceStackSource : IStackSource
             _stopper.Begin();
             foreach (var tid in _toStop) _stopper.Interrupt(tid);
             ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
-            if (_stopper.WaitForStops(beforeSleep: HoldAsRealTime, whenSlow: StopReusedToo) == 0)
+            if (_stopper.WaitForStops(_holdAsRealTime, _stopReusedToo) == 0)
                 throw ProcFs.ProcessExists(_process.Pid)
                     ? new SnapshotFailedException("no thread could be stopped")
                     : new TargetExitedException($"process {_process.Pid} exited");
