@@ -16,6 +16,8 @@
 //   die-after <ms> <how>
 //                    "mixed", then the process ends abruptly after <ms>: how = exception (unhandled), failfast,
 //                    kill (SIGKILL to itself) or exec (becomes /bin/sleep, no longer .NET)
+//   bursts           threads that wake briefly and spin, each kind measuring its own share of wall time (see
+//                    Bursts); stdin "SHARES" is answered "SHARES <dedicated> <pool> <timer>", "RESET" restarts them
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
@@ -64,6 +66,11 @@ switch (scenario)
         Stress.Start();
         Ready();
         Stress.AnswerQueries();
+        return 0;
+    case "bursts":
+        Bursts.Start();
+        Ready();
+        Bursts.AnswerQueries();
         return 0;
     case "bench":
         Bench.Start(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));

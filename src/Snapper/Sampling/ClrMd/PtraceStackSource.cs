@@ -47,7 +47,6 @@ sealed class PtraceStackSource : IStackSource
     readonly List<int> _toStop = new();
     readonly Dictionary<int, (RawThread Raw, IReadOnlyList<FrameInfo> Frames)> _resolved = new();
     long _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
-    long _lastChoiceTicks;
     bool _warmingUp;
     bool _realTime; // see HoldAsRealTime
     readonly Action _holdAsRealTime, _stopReusedToo; // made once: a method group passed as a delegate is a new object each time
@@ -332,23 +331,20 @@ sealed class PtraceStackSource : IStackSource
             _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
             _clrThreads = default;
         }
-        var now = Stopwatch.GetTimestamp();
-        var sinceLastNs = _lastChoiceTicks == 0 ? long.MaxValue : (long)Stopwatch.GetElapsedTime(_lastChoiceTicks, now).TotalNanoseconds;
-        _lastChoiceTicks = now;
         foreach (var tid in tids)
         {
             if (_nativeThreads.Contains(tid)) continue;
             var runTime = _survey.RunTime(tid);
             var cpu = _clock.CpuSinceLastSample(tid, runTime);
-            if (_reuse.TryReuseIdle(tid, runTime) is { } idle)
+            // Asked of every thread, even one whose run time has not moved: the kernel brings a thread's run time up to
+            // date at ticks and deschedules, not while a freshly woken thread runs, so only its state and syscall tell
+            // that it moved (see StackReuse.TryReuseIdle).
+            var activity = _survey.Activity(tid);
+            if (_reuse.TryReuseIdle(tid, runTime, activity) is { } idle)
             {
                 threads.Add(IdleStack(tid, idle));
                 continue;
             }
-            // Reading /proc, a thread that was on a CPU for half the time since the last sample or more is stopped
-            // without asking whether it is in a syscall: it almost always is not, and that read costs a permission
-            // check each time. Should it be blocked after all, the stop's registers say in which syscall.
-            var activity = _survey.ActivityIsFree || cpu < sinceLastNs / 2 ? _survey.Activity(tid) : ThreadActivity.Unknown;
             if (activity.Gone)
             {
                 _survey.Invalidate(); // and perhaps another started: list again next time

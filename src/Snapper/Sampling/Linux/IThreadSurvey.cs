@@ -16,9 +16,6 @@ interface IThreadSurvey : IDisposable
     /// <summary>Running or blocked, as of this survey (or of this call, for a survey that reads per thread).</summary>
     ThreadActivity Activity(int tid);
 
-    /// <summary>True when <see cref="Activity"/> costs nothing more: it came with the survey.</summary>
-    bool ActivityIsFree { get; }
-
     /// <summary>A thread of the last survey turned out to be gone: look afresh next time.</summary>
     void Invalidate();
 

@@ -2,7 +2,7 @@ namespace Snapper.Sampling.Linux;
 
 /// <summary>
 /// The survey from /proc: the thread list (<see cref="ThreadList"/>), then one schedstat read per thread for its run
-/// time and one syscall-file read per thread that has run, each asked for separately.
+/// time and one syscall-file read per thread, each asked for separately.
 /// </summary>
 sealed class ProcThreadSurvey(int pid) : IThreadSurvey
 {
@@ -15,8 +15,6 @@ sealed class ProcThreadSurvey(int pid) : IThreadSurvey
     public ulong? RunTime(int tid) => _runTimes.Read(tid);
 
     public ThreadActivity Activity(int tid) => _syscalls.Read(tid);
-
-    public bool ActivityIsFree => false;
 
     public void Invalidate() => _threads.Invalidate();
 
