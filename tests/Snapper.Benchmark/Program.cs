@@ -5,6 +5,8 @@
 //   dotnet run -c Release --project tests/Snapper.Benchmark [-- --rounds 3 --window 4 --quick]
 //   dotnet run -c Release --project tests/Snapper.Benchmark -- --native   (13 threads, 100 Hz, ptrace with and without --native)
 //   dotnet run -c Release --project tests/Snapper.Benchmark -- --soak 30     (a 30-minute soak instead: see Soak)
+//   dotnet run -c Release --project tests/Snapper.Benchmark -- --web [--rounds 3 --window 10]
+//                                            (ShopService under wrk: unsampled, Snapper, dotnet-trace: see WebBench)
 using System.Diagnostics;
 using System.Globalization;
 using Snapper.Benchmark;
@@ -18,6 +20,12 @@ if (Arg("--soak", 0) is > 0 and var minutes)
     return 0;
 }
 var rounds = Arg("--rounds", 3);
+if (args.Contains("--web"))
+{
+    using var webDir = new TempDir();
+    Report.PrintWeb(WebBench.Run(rounds, TimeSpan.FromSeconds(Arg("--window", 10)), webDir.Db), Console.Out);
+    return 0;
+}
 var window = TimeSpan.FromSeconds(Arg("--window", 4));
 var native = args.Contains("--native"); // what unwinding native frames costs: the ptrace engine with and without it
 var quick = native || args.Contains("--quick"); // 13 threads, 100 Hz only

@@ -30,6 +30,40 @@ static class Report
         }
     }
 
+    /// <summary>The web benchmark's table: per profiler the median of the rounds and their spread (min-max).</summary>
+    public static void PrintWeb(List<WebMeasurement> results, TextWriter output)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine($"Machine: {Environment.ProcessorCount} vCPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        output.WriteLine($"ShopService under wrk -t2 -c16, {results[0].Loads.Count} rounds; ratios against each round's unsampled window: median (min-max)");
+        output.WriteLine();
+        output.WriteLine("| profiler | requests/s | vs unsampled | p99 latency | p99 vs unsampled | achieved | pause p50 | pause p99 | Snapper CPU / sample | threads stopped / sample |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in results)
+        {
+            var row = string.Create(c, $"| {m.Profiler} | {Median(m.Loads.Select(l => l.RequestsPerSecond)):F0} | {Spread(m.Ratios, "F3")} | {Median(m.Loads.Select(l => l.P99Ms)):F1} ms | {Spread(m.P99Ratios, "F2")} |");
+            row += m.Snapper.Count == 0
+                ? " | | | | |"
+                : string.Create(c, $" {Median(m.Snapper.Select(s => s.AchievedHz)):F1} Hz | {Spread(m.Snapper.Select(s => s.PauseP50Ms), "F2")} ms | {Spread(m.Snapper.Select(s => s.PauseP99Ms), "F2")} ms | {Spread(m.Snapper.Select(s => s.CpuMsPerSample), "F3")} ms | {Median(m.Snapper.Select(s => s.ThreadsStopped)):F1} of {Median(m.Snapper.Select(s => s.ThreadsPerSnapshot)):F1} |");
+            output.WriteLine(row);
+        }
+        foreach (var m in results.Where(m => m.Snapper.Count > 0))
+            foreach (var s in m.Snapper)
+                output.WriteLine($"- {m.Profiler} phases (ms/sample): {s.Phases}");
+    }
+
+    static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    static string Spread(IEnumerable<double> values, string format)
+    {
+        var list = values.ToList();
+        return $"{Median(list).ToString(format, CultureInfo.InvariantCulture)} ({list.Min().ToString(format, CultureInfo.InvariantCulture)}-{list.Max().ToString(format, CultureInfo.InvariantCulture)})";
+    }
+
     /// <summary>"+0.012" or "-0.003": a difference with its sign, never "-+0.000" for a tiny negative one.</summary>
     static string Signed(double value) =>
         (Math.Round(value, 3) < 0 ? "-" : "+") + Math.Abs(value).ToString("0.000", CultureInfo.InvariantCulture);

@@ -206,9 +206,7 @@ sealed class PtraceStackSource : IStackSource
             foreach (var tid in _toStop) _stopper.Interrupt(tid);
             ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
             if (_stopper.WaitForStops(_holdAsRealTime, _stopReusedToo) == 0)
-                throw ProcFs.ProcessExists(_process.Pid)
-                    ? new SnapshotFailedException("no thread could be stopped")
-                    : new TargetExitedException($"process {_process.Pid} exited");
+                throw FailedOrGone("no thread could be stopped", null);
             Timings.CountStopped(_stopper.Stopped.Count);
             _stoppedTids.Clear();
             _stoppedSp.Clear();
@@ -228,9 +226,7 @@ sealed class PtraceStackSource : IStackSource
         }
         catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException)
         {
-            throw ProcFs.ProcessExists(_process.Pid)
-                ? new SnapshotFailedException(e.Message, e)
-                : new TargetExitedException($"process {_process.Pid} exited");
+            throw FailedOrGone(e.Message, e);
         }
         finally
         {
@@ -451,6 +447,18 @@ sealed class PtraceStackSource : IStackSource
     {
         if (_executable is not null && ProcFs.ReadExecutable(_process.Pid) is { } now && now != _executable)
             throw new TargetExitedException($"process {_process.Pid} exec'd {now}: it is no longer the .NET program that was sampled");
+    }
+
+    /// <summary>
+    /// A snapshot that could not be taken: the target is gone, or became another program (exec, seen here too: the
+    /// thread-set check can run while /proc/pid/exe is still unreadable mid-exec, and then every later walk fails on a
+    /// process that is not .NET any more), or this one snapshot failed and the next may not.
+    /// </summary>
+    Exception FailedOrGone(string message, Exception? cause)
+    {
+        if (!ProcFs.ProcessExists(_process.Pid)) return new TargetExitedException($"process {_process.Pid} exited");
+        CheckExecutable();
+        return new SnapshotFailedException(message, cause);
     }
 
     void NameAndRemember(List<RawThread> raw, List<ThreadStack> threads)
