@@ -30,6 +30,11 @@ public sealed class PhaseTimings
 
     public void CountUnstopped(int threads) => RunningUnstopped += threads;
 
+    /// <summary>Threads walked by the DAC (the others were walked fast, or reused), summed over snapshots.</summary>
+    public long DacWalks { get; private set; }
+
+    public void CountDacWalks(int threads) => DacWalks += threads;
+
     /// <summary>process_vm_readv calls, summed over snapshots: each is a page the walk found cold.</summary>
     public long MemoryReads { get; set; }
 
@@ -43,6 +48,7 @@ public sealed class PhaseTimings
         ThreadsStopped = 0;
         RunningReused = 0;
         RunningUnstopped = 0;
+        DacWalks = 0;
         MemoryReads = 0;
     }
 

@@ -9,28 +9,77 @@ static class ClrStackWalker
     /// <param name="ilOffsets">Gives each managed frame its IL offset, for source lines.</param>
     /// <param name="recovery">When given, a walk that finds no managed frame is retried from the managed caller of
     /// the native code the thread is in.</param>
+    /// <param name="fast">When given, each thread is first walked without the DAC (see <see cref="FastWalk.FastWalking"/>).</param>
+    /// <param name="beforeDac">Runs before the DAC is first used (the fast walk may make that never).</param>
     public static List<RawThread> Walk(IEnumerable<ClrThread> candidates, Func<uint, bool> isStopped, int maxFrames, ILOffsets ilOffsets,
-        NativeLeafRecovery? recovery = null)
+        NativeLeafRecovery? recovery = null, FastWalk.FastWalking? fast = null, Action? beforeDac = null)
     {
         var threads = new List<RawThread>();
         foreach (var thread in candidates)
         {
             if (!thread.IsAlive || thread.OSThreadId == 0 || !isStopped(thread.OSThreadId)) continue;
-            var (frames, outermost) = WalkOne(thread, maxFrames);
-            string? nativeModule = null;
-            if (recovery is not null && !frames.Any(f => f.Kind == ClrStackFrameKind.ManagedMethod)
-                && recovery.TryRedirect(thread.OSThreadId) is { } module)
-            {
-                var (recovered, recoveredOutermost) = WalkOne(thread, maxFrames);
-                recovery.Clear(thread.OSThreadId);
-                if (recovered.Any(f => f.Kind == ClrStackFrameKind.ManagedMethod))
-                    (frames, outermost, nativeModule) = (recovered, recoveredOutermost, module);
-            }
+            FastWalk.FastWalking.FastTime.Start();
+            var f = fast is null ? null : WalkFast(thread, maxFrames, recovery, fast, beforeDac);
+            FastWalk.FastWalking.FastTime.Stop();
+            FastWalk.FastWalking.DacTime.Start();
+            var (frames, outermost, nativeModule) = f ?? WalkWithDac(thread, maxFrames, recovery, fast, beforeDac);
+            FastWalk.FastWalking.DacTime.Stop();
             var located = WithILOffsets(frames, leafIsExecuting: nativeModule is null, ilOffsets);
             threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, outermost, nativeModule, FlagsOf(thread)));
         }
         return threads;
     }
+
+    /// <summary>The fast walk, from where the thread stopped or, in native code without a transition frame, from its
+    /// managed caller (as <see cref="WalkWithDac"/> recovers it); null when the DAC must walk the thread.</summary>
+    static (List<RawFrame>, ulong, string?)? WalkFast(ClrThread thread, int maxFrames, NativeLeafRecovery? recovery, FastWalk.FastWalking fast,
+        Action? beforeDac)
+    {
+        if (fast.TryWalk(thread, maxFrames) is not { } walked) return null;
+        string? nativeModule = null;
+        if (!HasManagedFrame(walked.Frames) && recovery?.MayApply(thread.OSThreadId) == true)
+        {
+            // Nothing managed below the native code either: a runtime thread in its own code (the DAC finds nothing too).
+            if (recovery.FindCaller(thread.OSThreadId, fast.IsManagedCode) is { } found)
+            {
+                if (fast.TryWalkFrom(thread, found.Caller, maxFrames) is not { } recovered || !HasManagedFrame(recovered.Frames))
+                {
+                    fast.NoteRefusal("no walk from the managed caller of the native code it is in");
+                    return null;
+                }
+                (walked, nativeModule) = (recovered, found.Module);
+            }
+        }
+        if (FastWalk.FastWalking.Verify)
+        {
+            beforeDac?.Invoke();
+            if (nativeModule is not null) recovery!.TryRedirect(thread.OSThreadId);
+            fast.Compare(thread, walked.Frames, WalkOne(thread, maxFrames).Frames);
+            recovery?.Clear(thread.OSThreadId);
+        }
+        return (walked.Frames, walked.Outermost, nativeModule);
+    }
+
+    static (List<RawFrame>, ulong, string?) WalkWithDac(ClrThread thread, int maxFrames, NativeLeafRecovery? recovery, FastWalk.FastWalking? fast,
+        Action? beforeDac)
+    {
+        beforeDac?.Invoke();
+        var (frames, outermost) = WalkOne(thread, maxFrames);
+        fast?.Learn(thread, frames);
+        string? nativeModule = null;
+        if (recovery is not null && !HasManagedFrame(frames) && recovery.TryRedirect(thread.OSThreadId) is { } module)
+        {
+            var (recovered, recoveredOutermost) = WalkOne(thread, maxFrames);
+            recovery.Clear(thread.OSThreadId);
+            if (HasManagedFrame(recovered)) (frames, outermost, nativeModule) = (recovered, recoveredOutermost, module);
+        }
+        return (frames, outermost, nativeModule);
+    }
+
+    static bool OnStackOf(ClrThread thread, ulong sp) =>
+        thread.StackBase == 0 || thread.StackLimit == 0 || (thread.StackLimit <= sp && sp <= thread.StackBase);
+
+    static bool HasManagedFrame(List<RawFrame> frames) => frames.Exists(f => f.Kind == ClrStackFrameKind.ManagedMethod);
 
     /// <param name="leafIsExecuting">The innermost frame's instruction pointer is the instruction being executed; for
     /// every caller (and a managed frame below the native code the thread was stopped in) it is a return address, and
@@ -68,12 +117,15 @@ static class ClrStackWalker
         // maxFrames bounds the walk: a corrupt stack can otherwise loop forever.
         foreach (var frame in thread.EnumerateStackTrace(includeContext: false, maxFrames))
         {
-            outermost = Math.Max(outermost, frame.StackPointer);
             var raw = new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName, frame.InstructionPointer,
                 StackPointer: frame.StackPointer);
+            // On a thread with no managed code (no frame chain), the DAC can yield "managed" frames whose stack pointer
+            // lies on another thread's stack, some naming no method: nothing real (the fast walk rightly finds nothing).
+            if (raw.Kind == ClrStackFrameKind.ManagedMethod && (raw.Method is null || !OnStackOf(thread, raw.StackPointer))) break;
             // ClrMD yields each explicit runtime frame (InlinedCallFrame, ...) twice in a row: keep one.
             if (raw.Kind != ClrStackFrameKind.ManagedMethod && frames.Count > 0 && frames[^1].SameFrameAs(raw)) continue;
             frames.Add(raw);
+            outermost = Math.Max(outermost, frame.StackPointer);
         }
         return (frames, outermost);
     }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.Diagnostics.Runtime;
 
 namespace Snapper.Sampling.ClrMd;
@@ -24,7 +23,7 @@ sealed unsafe class CodeVersionILOffsets
 
     /// <summary>Null when ClrMD's DAC interface cannot be found (another ClrMD version).</summary>
     public static CodeVersionILOffsets? TryCreate(ClrRuntime runtime) =>
-        FindDataProcess(runtime) is { } process and not 0 ? new CodeVersionILOffsets(process) : null;
+        DacInterfaces.Find(runtime, "ClrDataProcess") is { } process and not 0 ? new CodeVersionILOffsets(process) : null;
 
     /// <summary>The IL offset of the statement the code at <paramref name="address"/> belongs to, or -1.</summary>
     public int Find(ulong address)
@@ -54,45 +53,5 @@ sealed unsafe class CodeVersionILOffsets
             ((delegate* unmanaged<nint, ulong, int>)vtable[EndEnumMethodInstancesByAddress])(_process, handle);
         }
         return found;
-    }
-
-    /// <summary>
-    /// ClrMD's ClrDataProcess wrapper (internal) hangs off the runtime's DAC services; its Self is the interface
-    /// pointer. Searched through ClrMD's own objects only, a few levels deep.
-    /// </summary>
-    static nint? FindDataProcess(ClrRuntime runtime)
-    {
-        try
-        {
-            var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
-            var level = new List<object> { runtime };
-            for (var depth = 0; depth < 4 && level.Count > 0; depth++)
-            {
-                var next = new List<object>();
-                foreach (var item in level)
-                {
-                    if (!seen.Add(item)) continue;
-                    if (item.GetType().Name == "ClrDataProcess") return SelfOf(item);
-                    for (var type = item.GetType(); type is not null; type = type.BaseType)
-                        foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly))
-                            if (!field.FieldType.IsValueType && field.GetValue(item) is { } value && value.GetType().Assembly == typeof(ClrRuntime).Assembly)
-                                next.Add(value);
-                }
-                level = next;
-            }
-        }
-        catch (Exception e) when (e is TargetInvocationException or FieldAccessException or MemberAccessException or InvalidCastException)
-        {
-        }
-        return null;
-    }
-
-    /// <summary>The interface pointer, a property of the wrapper's base class.</summary>
-    static nint? SelfOf(object wrapper)
-    {
-        for (var type = wrapper.GetType(); type is not null; type = type.BaseType)
-            if (type.GetProperty("Self", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly) is { } self)
-                return self.GetValue(wrapper) as nint?;
-        return null;
     }
 }

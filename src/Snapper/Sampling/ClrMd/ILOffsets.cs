@@ -16,7 +16,8 @@ namespace Snapper.Sampling.ClrMd;
 /// </summary>
 /// <param name="mayHaveLines">Whether a method can have source lines (null: not known yet, ask again later).</param>
 /// <param name="codeVersions">For addresses in code compiled after a method's first version; null when unavailable.</param>
-sealed class ILOffsets(Func<ClrMethod, bool?> mayHaveLines, Func<CodeVersionILOffsets?> codeVersions)
+/// <param name="beforeDac">Runs before the DAC is asked anything: its caches must be fresh (see PtraceStackSource).</param>
+sealed class ILOffsets(Func<ClrMethod, bool?> mayHaveLines, Func<CodeVersionILOffsets?> codeVersions, Action? beforeDac = null)
 {
     CodeVersionILOffsets? _codeVersions;
     bool _codeVersionsLooked;
@@ -36,6 +37,7 @@ sealed class ILOffsets(Func<ClrMethod, bool?> mayHaveLines, Func<CodeVersionILOf
         if (methodDesc == 0 || address == 0) return -1;
         if (_offsets.TryGetValue((methodDesc, address), out var known)) return known;
         if (mayHaveLines(method) != true) return -1;
+        beforeDac?.Invoke();
         if (!_maps.TryGetValue(methodDesc, out var maps)) _maps[methodDesc] = maps = [];
         if (Lookup(maps, address) is not { } offset)
         {

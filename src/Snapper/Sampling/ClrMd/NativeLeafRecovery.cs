@@ -28,13 +28,25 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
     /// </summary>
     public string? TryRedirect(uint tid)
     {
-        if (!stopper.TryGetRegisters((int)tid, out var regs) || regs.OrigRax != NotInSyscall) return null;
-        if (regions.MayBeManagedCode(regs.Rip) && runtime.GetMethodByInstructionPointer(regs.Rip) is not null) return null;
+        if (FindCaller(tid, address => runtime.GetMethodByInstructionPointer(address) is not null) is not { } found) return null;
+        reader.OverrideContext(tid, found.Caller);
+        return found.Module;
+    }
+
+    /// <summary>
+    /// The registers of the managed caller of the native code <paramref name="tid"/> is in, and that code's module;
+    /// null when the thread is not in user-mode native code or no return address into managed code is found.
+    /// </summary>
+    /// <param name="isManagedCode">Whether an address is in managed code (asked of the runtime, or of a map of it).</param>
+    public (Native.UserRegs Caller, string Module)? FindCaller(uint tid, Func<ulong, bool> isManagedCode)
+    {
+        if (!MayApply(tid, out var regs)) return null;
+        if (regions.MayBeManagedCode(regs.Rip) && isManagedCode(regs.Rip)) return null;
         var read = memory.Read(regs.Rsp, _stack) / 8;
         for (var i = 0; i < read; i++)
         {
             var word = BitConverter.ToUInt64(_stack, i * 8);
-            if (!regions.MayBeManagedCode(word) || runtime.GetMethodByInstructionPointer(word) is null) continue;
+            if (!regions.MayBeManagedCode(word) || !isManagedCode(word)) continue;
             var slot = regs.Rsp + (ulong)i * 8;
             var caller = regs;
             caller.Rip = word;
@@ -43,11 +55,15 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
             // whose prologue pushed the managed rbp just under the return address.
             if (caller.Rbp <= slot && i > 0)
                 caller.Rbp = BitConverter.ToUInt64(_stack, (i - 1) * 8);
-            reader.OverrideContext(tid, caller);
-            return regions.ModuleOf(regs.Rip) ?? "unknown";
+            return (caller, regions.ModuleOf(regs.Rip) ?? "unknown");
         }
         return null;
     }
+
+    /// <summary>Whether the thread was stopped in user mode, where there can be something to recover.</summary>
+    public bool MayApply(uint tid) => MayApply(tid, out _);
+
+    bool MayApply(uint tid, out Native.UserRegs regs) => stopper.TryGetRegisters((int)tid, out regs) && regs.OrigRax == NotInSyscall;
 
     public void Clear(uint tid) => reader.ClearOverride(tid);
 }

@@ -37,6 +37,9 @@ sealed class PtraceStackSource : IStackSource
     readonly IThreadSurvey _survey;
     readonly StackReuse _reuse;
     readonly NativeLeafRecovery _recovery;
+    readonly FastWalk.FastWalking? _fast;
+    readonly Action _ensureDacFresh;
+    bool _dacFresh; // see EnsureDacFresh
     readonly Unwind.NativeUnwinder? _unwinder;
     readonly HashSet<uint> _stoppedTids = new();
     readonly Dictionary<int, ulong> _stoppedSp = new();
@@ -64,11 +67,12 @@ sealed class PtraceStackSource : IStackSource
         _process = process;
         _maxFrames = maxFrames;
         _holdAsRealTime = HoldAsRealTime;
+        _ensureDacFresh = EnsureDacFresh;
         _stopReusedToo = StopReusedToo;
         _stopper = new ThreadStopper(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? new Unwind.NativeFrameNames() : null);
         // Asked for at the first frame in recompiled code, long after the runtime below is created.
-        _ilOffsets = new ILOffsets(_resolver.MayHaveLines, () => CodeVersionILOffsets.TryCreate(_runtime!));
+        _ilOffsets = new ILOffsets(_resolver.MayHaveLines, () => CodeVersionILOffsets.TryCreate(_runtime!), () => _ensureDacFresh());
         SamplerPriority.TryRaise();
         ChildStopSignals.Silence();
         _identities = new ThreadIdentities(process.Pid);
@@ -89,6 +93,7 @@ sealed class PtraceStackSource : IStackSource
             RuntimeVersion = version;
             var regions = new ExecutableRegions(process.Pid);
             _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, regions);
+            _fast = FastWalk.FastWalking.TryCreate(_runtime, _stopper, _memory, regions, _ensureDacFresh);
             if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, process.HostPathOf, maxFrames);
         }
         catch
@@ -258,9 +263,11 @@ sealed class PtraceStackSource : IStackSource
         if (_stoppedTids.Count > 0)
         {
             HoldAsRealTime();
-            _runtime.FlushCachedData();
+            _dacFresh = false;
             Timings.Mark(3);
-            walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery);
+            var dacWalksBefore = _fast?.DacWalks ?? 0;
+            walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery, _fast, _ensureDacFresh);
+            Timings.CountDacWalks(_fast is null ? walked.Count : (int)(_fast.DacWalks - dacWalksBefore));
             if (RunningStackReuse.Enabled)
                 foreach (var thread in walked)
                     if (_stopper.TryGetRegisters(thread.OsThreadId, out var registers)) _running.Remember(thread, registers);
@@ -271,6 +278,20 @@ sealed class PtraceStackSource : IStackSource
         foreach (var thread in _reusedRunning) _stoppedTids.Add((uint)thread.OsThreadId); // still to be named, below
         walked.AddRange(_reusedRunning);
         return walked;
+    }
+
+    /// <summary>
+    /// The DAC caches what it read of the target; once the target has run, that is stale. The flush is costly (ClrMD
+    /// drops and rebuilds its own caches), so it is done once a snapshot, and only when the DAC is about to be used:
+    /// a snapshot the fast walk covers entirely does without it.
+    /// </summary>
+    void EnsureDacFresh()
+    {
+        if (_dacFresh) return;
+        FastWalk.FastWalking.Flushes++; FastWalk.FastWalking.FlushTime.Start();
+        _runtime.FlushCachedData();
+        FastWalk.FastWalking.FlushTime.Stop();
+        _dacFresh = true;
     }
 
     /// <summary>
@@ -304,7 +325,11 @@ sealed class PtraceStackSource : IStackSource
     /// </summary>
     IEnumerable<ClrThread> ClrThreads()
     {
-        if (_clrThreads.IsDefault) _clrThreads = _runtime.Threads;
+        if (_clrThreads.IsDefault)
+        {
+            EnsureDacFresh();
+            _clrThreads = _runtime.Threads;
+        }
         return _clrThreads;
     }
 
@@ -496,6 +521,8 @@ sealed class PtraceStackSource : IStackSource
 
     public void Dispose()
     {
+        if (Environment.GetEnvironmentVariable("SNAPPER_WALK_STATS") == "1")
+            Console.Error.WriteLine($"stats: fast {FastWalk.FastWalking.FastTime.Elapsed.TotalMilliseconds:F0} ms, dac {FastWalk.FastWalking.DacTime.Elapsed.TotalMilliseconds:F0} ms, flush {FastWalk.FastWalking.FlushTime.Elapsed.TotalMilliseconds:F0} ms x{FastWalk.FastWalking.Flushes}, miss {FastWalk.FastWalking.MissTime.Elapsed.TotalMilliseconds:F0} ms x{FastWalk.FastWalking.Misses}; " + string.Join("; ", FastWalk.FastWalking.Refusals.OrderByDescending(r => r.Value).Take(12).Select(r => $"{r.Value} {r.Key}")));
         _stopper.ReleaseAll();
         _resolver.Dispose();
         _unwinder?.Dispose();

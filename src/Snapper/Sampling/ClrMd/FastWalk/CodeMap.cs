@@ -1,0 +1,153 @@
+using System.Buffers.Binary;
+using Microsoft.Diagnostics.Runtime;
+using Snapper.Sampling.Linux;
+
+namespace Snapper.Sampling.ClrMd.FastWalk;
+
+/// <summary>
+/// Maps an instruction pointer to the compiled code holding it, across samples: the runtime is asked once per code
+/// version (SOS's code header), the unwind info is found and parsed once, and then every later frame in that code
+/// costs a binary search. Code does not move while it lives; code of an unloaded collectible assembly could be
+/// replaced at the same address, so the map is cleared when the runtime reports an unload (see <see cref="Clear"/>).
+/// Addresses found to be in no managed code are remembered too, for a while: stubs and native code called often.
+/// </summary>
+/// <param name="regions">Tells native libraries apart without asking the runtime: most addresses that are not managed code.</param>
+sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions regions, Action ensureDacFresh)
+{
+    const int MaxNotManaged = 4096;
+    static readonly TimeSpan NotManagedLifetime = TimeSpan.FromSeconds(10);
+
+    readonly List<CompiledCode> _codes = []; // sorted by Start, not overlapping
+    readonly HashSet<ulong> _notManaged = [];
+    readonly Dictionary<ulong, ClrMethod?> _methods = new();
+    readonly ReadyToRunImages _images = new(runtime);
+    long _notManagedSince = Environment.TickCount64;
+
+    public int Count => _codes.Count;
+
+    /// <summary>The code holding <paramref name="address"/>, or null when it is not managed code.</summary>
+    public CompiledCode? Find(ulong address, IWalkMemory memory)
+    {
+        if (Search(address) is { } known) return known;
+        if (!regions.MayBeManagedCode(address)) return null;
+        if (Environment.TickCount64 - _notManagedSince > NotManagedLifetime.TotalMilliseconds || _notManaged.Count > MaxNotManaged)
+        {
+            _notManaged.Clear();
+            _notManagedSince = Environment.TickCount64;
+        }
+        if (_notManaged.Contains(address)) return null;
+        FastWalking.Misses++; FastWalking.MissTime.Start();
+        try {
+        ensureDacFresh();
+        if (sos.Find(address) is not { } header || header.Start > address || address - header.Start >= Math.Max(header.Size, 1))
+        {
+            _notManaged.Add(address);
+            return null;
+        }
+        var code = Describe(header, address, memory);
+        Insert(code);
+        return code;
+        } finally { FastWalking.MissTime.Stop(); }
+    }
+
+    public void Clear()
+    {
+        _codes.Clear();
+        _notManaged.Clear();
+        _methods.Clear();
+    }
+
+    CompiledCode? Search(ulong address)
+    {
+        int lo = 0, hi = _codes.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) / 2;
+            var code = _codes[mid];
+            if (address < code.Start) hi = mid - 1;
+            else if (address >= code.End) lo = mid + 1;
+            else return code;
+        }
+        return null;
+    }
+
+    void Insert(CompiledCode code)
+    {
+        int lo = 0, hi = _codes.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (_codes[mid].Start < code.Start) lo = mid + 1;
+            else hi = mid;
+        }
+        // Code replaced at an address (a collectible assembly unloaded): drop what overlaps.
+        while (lo < _codes.Count && _codes[lo].Start < code.End) _codes.RemoveAt(lo);
+        while (lo > 0 && _codes[lo - 1].End > code.Start) _codes.RemoveAt(--lo);
+        _codes.Insert(lo, code);
+    }
+
+    CompiledCode Describe(CodeHeader header, ulong address, IWalkMemory memory)
+    {
+        var end = header.Start + header.Size;
+        var functions = header.Kind == CodeHeader.ReadyToRun
+            ? _images.Find(address, header.Start, header.Size, memory)
+            : JitFunctions(header, memory);
+        var method = MethodOf(header.MethodDesc);
+        if (functions is not { Functions.Length: > 0 } found) return new CompiledCode(header.Start, end, header.Start, method, null);
+        var body = found.Functions[0];
+        var bodyEnd = found.Base + body.End;
+        if (found.Base + body.Begin != header.Start || bodyEnd > end || bodyEnd <= header.Start)
+            return new CompiledCode(header.Start, end, header.Start, method, null);
+        return new CompiledCode(header.Start, end, bodyEnd, method, ReadUnwindInfo(found.Base + body.UnwindData, memory));
+    }
+
+    /// <summary>
+    /// A JIT-compiled method's function table, in its RealCodeHeader (whose address precedes the code): after the
+    /// MethodDesc come the count and the entries. The header's earlier fields vary across runtime versions, so the
+    /// MethodDesc is looked for; the entries' base is the code heap's, found from the body's entry (the first).
+    /// </summary>
+    static (ulong Base, RuntimeFunction[] Functions)? JitFunctions(CodeHeader header, IWalkMemory memory)
+    {
+        if (!memory.TryReadPointer(header.Start - 8, out var realHeader) || realHeader == 0) return null;
+        Span<byte> fields = stackalloc byte[8 * 8];
+        if (memory.Read(realHeader, fields) != fields.Length) return null;
+        for (var i = 0; i < 7; i++)
+        {
+            if (BinaryPrimitives.ReadUInt64LittleEndian(fields[(i * 8)..]) != header.MethodDesc) continue;
+            var countAt = realHeader + (ulong)(i + 1) * 8;
+            Span<byte> count = stackalloc byte[4];
+            if (memory.Read(countAt, count) != 4) return null;
+            var n = BinaryPrimitives.ReadUInt32LittleEndian(count);
+            if (n is 0 or > 256) return null;
+            var entries = new byte[n * RuntimeFunction.Size];
+            if (memory.Read(countAt + 4, entries) != entries.Length) return null;
+            var functions = new RuntimeFunction[n];
+            for (var f = 0; f < n; f++) functions[f] = RuntimeFunction.Read(entries.AsSpan(f * RuntimeFunction.Size));
+            if (functions[0].Begin > header.Start) return null;
+            return (header.Start - functions[0].Begin, functions);
+        }
+        return null;
+    }
+
+    static X64UnwindInfo? ReadUnwindInfo(ulong address, IWalkMemory memory)
+    {
+        Span<byte> head = stackalloc byte[4];
+        if (memory.Read(address, head) != 4) return null;
+        var all = new byte[X64UnwindInfo.SizeOf(head)];
+        return memory.Read(address, all) == all.Length ? X64UnwindInfo.Parse(all) : null;
+    }
+
+    ClrMethod? MethodOf(ulong methodDesc)
+    {
+        if (_methods.TryGetValue(methodDesc, out var method)) return method;
+        try
+        {
+            method = runtime.GetMethodByHandle(methodDesc);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or ClrDiagnosticsException)
+        {
+            method = null;
+        }
+        return _methods[methodDesc] = method;
+    }
+}

@@ -1,0 +1,102 @@
+using Microsoft.Diagnostics.Runtime;
+
+namespace Snapper.Sampling.ClrMd.FastWalk;
+
+/// <summary>
+/// Walks a stopped thread's managed stack without the DAC, producing exactly the frames the DAC walk would: each
+/// managed frame is unwound with its method's own unwind info (<see cref="X64UnwindInfo"/>, found through
+/// <see cref="CodeMap"/>), and the runtime's explicit frames are followed where the thread is in native code
+/// (<see cref="ExplicitFrames"/>). Everything is read from the stopped thread's registers and stack in one stop.
+/// Whatever it cannot prove (a frame in a funclet, code without unwind info, a Frame type it has not learned) makes it
+/// give up on that thread, which the DAC then walks: the result is the DAC's or the same as the DAC's, never a guess.
+/// </summary>
+sealed class FastStackWalker(CodeMap code, ExplicitFrames explicitFrames)
+{
+    const int CodeBytes = 32; // enough for an epilog: stack adjustment, pops, return
+
+    readonly byte[] _code = new byte[CodeBytes];
+
+    public ExplicitFrames ExplicitFrames => explicitFrames;
+
+    public bool IsManagedCode(ulong address, IWalkMemory memory) => code.Find(address, memory) is { Method: not null };
+
+    /// <summary>Why the last walk gave up (for the verification mode's report).</summary>
+    public string? Refusal { get; private set; }
+
+    (List<RawFrame>, ulong)? Refuse(string why)
+    {
+        Refusal = why;
+        return null;
+    }
+
+    /// <summary>The frames, innermost first, and the highest stack pointer among them; null when the DAC must walk it.</summary>
+    public (List<RawFrame> Frames, ulong Outermost)? TryWalk(ulong thread, UnwindContext registers, int maxFrames, IWalkMemory memory)
+    {
+        Refusal = null;
+        if (!explicitFrames.TryHead(thread, memory, out var frame)) return Refuse("thread's frame chain not learned");
+        var frames = new List<RawFrame>();
+        var context = registers;
+        var innermost = true;
+        while (frames.Count < maxFrames)
+        {
+            if (code.Find(context.Ip, memory) is { } compiled)
+            {
+                if (!compiled.InBody(context.Ip)) return Refuse($"funclet of {compiled.Method?.Name}");
+                if (compiled.Unwind is null || compiled.Method is null) return Refuse($"no unwind info or method for {compiled.Method?.Name} at {context.Ip:x}");
+                var caller = context;
+                var codeBytes = innermost ? _code.AsSpan(0, memory.Read(context.Ip, _code)) : default;
+                var around = (context.Ip - compiled.Start, compiled.BodyEnd - context.Ip);
+                if (!compiled.Unwind.TryUnwind(ref caller, context.Ip - compiled.Start, innermost, codeBytes, around, memory)) return Refuse("unwind read failed");
+                if (caller.Sp <= context.Sp) return Refuse("no progress"); // a corrupt stack
+                // Explicit frames live in the stack of the managed frame that pushed them, and come before it.
+                while (frame != ExplicitFrames.Top && frame < caller.Sp)
+                {
+                    var (kind, name) = explicitFrames.Classify(frame, memory);
+                    ClrMethod? named = null;
+                    // A P/Invoke that has just returned: its frame is still linked and names its target until the
+                    // caller unlinks it.
+                    if (kind == ExplicitFrames.Kind.InlinedCall && explicitFrames.InlinedCallOf(frame, memory) is { } returned) named = returned.Target;
+                    else if (kind != ExplicitFrames.Kind.Marker) return Refuse($"frame {name ?? "unknown"} inside a managed frame");
+                    frames.Add(new RawFrame(ClrStackFrameKind.Runtime, named, name, context.Ip, StackPointer: frame));
+                    if (!ExplicitFrames.TryNext(frame, memory, out frame)) return Refuse("frame chain unreadable");
+                }
+                frames.Add(new RawFrame(ClrStackFrameKind.ManagedMethod, compiled.Method, null, context.Ip, StackPointer: context.Sp));
+                context = caller;
+                innermost = false;
+                continue;
+            }
+            // Native code: the managed stack resumes at the next explicit frame, if any.
+            if (frame == ExplicitFrames.Top) break;
+            var (frameKind, frameName) = explicitFrames.Classify(frame, memory);
+            switch (frameKind)
+            {
+                case ExplicitFrames.Kind.InlinedCall when explicitFrames.InlinedCallOf(frame, memory) is { } call:
+                    frames.Add(new RawFrame(ClrStackFrameKind.Runtime, call.Target, frameName, context.Ip, StackPointer: frame));
+                    context = call.Caller;
+                    innermost = false;
+                    break;
+                case ExplicitFrames.Kind.Marker:
+                    // The DAC ends the walk here: from native code it reports such a frame (the entry from native code at
+                    // the base of a thread), but never one after it (a thread can hold two, nested).
+                    frames.Add(new RawFrame(ClrStackFrameKind.Runtime, null, frameName, context.Ip, StackPointer: frame));
+                    return Walked(frames);
+                case ExplicitFrames.Kind.Transition when explicitFrames.TransitionOf(frame, frameName!, memory) is { } transition:
+                    frames.Add(new RawFrame(ClrStackFrameKind.Runtime, transition.Method, frameName, context.Ip, StackPointer: frame));
+                    context = transition.Caller;
+                    innermost = transition.Interrupted; // a thread interrupted there may be in a prolog or an epilog
+                    break;
+                default:
+                    return Refuse($"frame {frameName ?? "unknown"} from native code");
+            }
+            if (!ExplicitFrames.TryNext(frame, memory, out frame)) return Refuse("frame chain unreadable");
+        }
+        return Walked(frames);
+    }
+
+    static (List<RawFrame>, ulong) Walked(List<RawFrame> frames)
+    {
+        ulong outermost = 0;
+        foreach (var walked in frames) outermost = Math.Max(outermost, walked.StackPointer);
+        return (frames, outermost);
+    }
+}
