@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Snapper.Benchmark;
 
-/// <summary>The benchmark target process (Snapper.TestTarget "bench"): asks it how much work it has done.</summary>
+/// <summary>A benchmark target process (a Snapper.TestTarget scenario that answers "WORK n"): asks it how much work it has done.</summary>
 sealed class BenchTarget : IDisposable
 {
     readonly Snapper.Sampling.Linux.DetachedProcess _process;
@@ -16,11 +16,12 @@ sealed class BenchTarget : IDisposable
         Threads = threads;
     }
 
-    public static BenchTarget Start(int spinning, int blocked)
+    /// <param name="scenario">The TestTarget scenario and its arguments: "bench 4 9", "churn 8", "crunch".</param>
+    public static BenchTarget Start(string[] scenario)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll");
         // Not a tracked child of this process: see DetachedProcess for why that matters when tracing it.
-        var process = Snapper.Sampling.Linux.DetachedProcess.Start(Snapper.Cli.DotnetHost.Path, [dll, "bench", spinning.ToString(), blocked.ToString()]);
+        var process = Snapper.Sampling.Linux.DetachedProcess.Start(Snapper.Cli.DotnetHost.Path, [dll, .. scenario]);
         var ready = process.Output.ReadLine();
         if (ready?.StartsWith("READY", StringComparison.Ordinal) != true)
             throw new InvalidOperationException($"benchmark target did not start: {ready}");

@@ -11,6 +11,11 @@ sealed class Measurement(string target, string engine, double rate)
     public int Samples { get; set; }
     public double SampledSeconds { get; set; }
     public List<double> ThroughputRatios { get; } = new();
+    public List<double> CpuPerSampleMsByRound { get; } = new();
+
+    /// <summary>The lowest and highest of the rounds' values: the spread a difference must exceed to count.</summary>
+    public static string Spread(List<double> rounds, string format) =>
+        rounds.Count == 0 ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{rounds.Min().ToString(format, System.Globalization.CultureInfo.InvariantCulture)}-{rounds.Max().ToString(format, System.Globalization.CultureInfo.InvariantCulture)}");
 
     public double PauseMs(double percentile)
     {

@@ -1,8 +1,10 @@
-// Snapper's overhead benchmark (issue "A sampling engine fit for production"). For each target (13 and 200
-// threads) it alternates windows without sampling and with sampling, for both engines at 10, 50 and 100 Hz, in
-// one invocation, and prints pause per sample, sampler CPU per sample, achieved rate and the target's throughput
-// relative to the neighbouring unsampled windows. Usage:
-//   dotnet run -c Release --project tests/Snapper.Benchmark [-- --rounds 3 --window 4 --quick]
+// Snapper's overhead benchmark. For each target (13 and 200 threads, most blocked; 8 workers whose stacks change all
+// the time; one thread whose callers' locals change) it alternates windows without sampling and with sampling, for
+// the ptrace engine with its fast walk and with the DAC walking every thread (the previous engine: a same-run A/B)
+// at 10 and 100 Hz, in one invocation, and prints pause per sample, sampler CPU per sample, achieved rate and the
+// target's throughput relative to the neighbouring unsampled windows. Usage:
+//   dotnet run -c Release --project tests/Snapper.Benchmark [-- --rounds 3 --window 4 --quick --attach]
+//                                            (--attach adds ClrMD's attach engine; --quick: 13 threads, 100 Hz)
 //   dotnet run -c Release --project tests/Snapper.Benchmark -- --native   (13 threads, 100 Hz, ptrace with and without --native)
 //   dotnet run -c Release --project tests/Snapper.Benchmark -- --soak 30     (a 30-minute soak instead: see Soak)
 //   dotnet run -c Release --project tests/Snapper.Benchmark -- --web [--rounds 3 --window 10]
@@ -29,24 +31,31 @@ if (args.Contains("--web"))
 var window = TimeSpan.FromSeconds(Arg("--window", 4));
 var native = args.Contains("--native"); // what unwinding native frames costs: the ptrace engine with and without it
 var quick = native || args.Contains("--quick"); // 13 threads, 100 Hz only
-var rates = quick ? new[] { 100.0 } : new[] { 10.0, 50.0, 100.0 };
-var only = Arg("--threads", 0);
-var targets = (quick ? new[] { ("13 threads", 4, 9) } : new[] { ("13 threads", 4, 9), ("200 threads", 4, 196) })
-    .Where(t => only == 0 || t.Item2 + t.Item3 == only).ToArray();
+var rates = quick ? new[] { 100.0 } : new[] { 10.0, 100.0 };
+var only = args.Contains("--target") ? args[Array.IndexOf(args, "--target") + 1] : null;
+(string Label, string[] Scenario)[] allTargets =
+[
+    ("13 threads", ["bench", "4", "9"]),
+    ("200 threads", ["bench", "4", "196"]),
+    ("8 workers changing stacks", ["churn", "8"]),
+    ("1 thread, callers' locals changing", ["crunch"]),
+];
+var targets = (quick ? allTargets[..1] : allTargets).Where(t => only is null || t.Scenario[0] == only || t.Label.StartsWith(only, StringComparison.Ordinal)).ToArray();
 // Each configuration by the label the table shows.
 var engines = native
     ? new Dictionary<string, (Engine Engine, bool Native)> { ["ptrace"] = (Engine.Ptrace, false), ["ptrace --native"] = (Engine.Ptrace, true) }
-    : new Dictionary<string, (Engine Engine, bool Native)> { ["ptrace"] = (Engine.Ptrace, false), ["attach"] = (Engine.Attach, false) };
+    : new Dictionary<string, (Engine Engine, bool Native)> { ["ptrace"] = (Engine.Ptrace, false), ["ptrace, DAC walk"] = (Engine.Dac, false) };
+if (args.Contains("--attach")) engines["attach"] = (Engine.Attach, false);
 
 using var dir = new TempDir();
 var results = new List<Measurement>();
-foreach (var (label, spinning, blocked) in targets)
+foreach (var (label, scenario) in targets)
 {
-    using var target = BenchTarget.Start(spinning, blocked);
-    Console.Error.WriteLine($"# {label}: pid {target.Pid}, {target.Threads} threads in all ({spinning} spinning, {blocked} blocked)");
+    using var target = BenchTarget.Start(scenario);
+    Console.Error.WriteLine($"# {label}: pid {target.Pid}, {target.Threads} threads in all ({string.Join(' ', scenario)})");
     // Warm up: the DAC load and Snapper's own JIT (tiered compilation settles after a few seconds of sampling).
     Capture(target, Engine.Ptrace, native, 100, TimeSpan.FromSeconds(4), dir.Db);
-    if (!native) Capture(target, Engine.Attach, false, 10, TimeSpan.FromSeconds(1), dir.Db);
+    if (engines.ContainsKey("attach")) Capture(target, Engine.Attach, false, 10, TimeSpan.FromSeconds(1), dir.Db);
     var configs = engines.Keys.SelectMany(e => rates.Select(r => new Measurement(label, e, r))).ToList();
     for (var round = 0; round < rounds; round++)
     {
@@ -57,6 +66,7 @@ foreach (var (label, spinning, blocked) in targets)
             var (ratioRate, samples, seconds, cpu, pauses) = Capture(target, engine, unwind, m.Rate, window, dir.Db);
             var after = Baseline(target, window);
             m.ThroughputRatios.Add(ratioRate / ((before + after) / 2));
+            m.CpuPerSampleMsByRound.Add(cpu * 1000 / Math.Max(1, samples));
             m.Samples += samples;
             m.SampledSeconds += seconds;
             m.CpuSeconds += cpu;

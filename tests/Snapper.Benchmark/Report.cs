@@ -10,11 +10,11 @@ static class Report
         var c = CultureInfo.InvariantCulture;
         output.WriteLine($"Machine: {Environment.ProcessorCount} vCPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         output.WriteLine();
-        output.WriteLine("| target | engine | requested | achieved | pause p50 | pause p99 | pause max | sampler CPU / sample | target throughput |");
+        output.WriteLine("| target | engine | requested | achieved | pause p50 | pause p99 | pause max | sampler CPU / sample (rounds) | target throughput (rounds) |");
         output.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var m in results)
             output.WriteLine(string.Create(c,
-                $"| {m.Target} | {m.Engine} | {m.Rate:0} Hz | {m.AchievedRate:F1} Hz | {m.PauseMs(0.5):F2} ms | {m.PauseMs(0.99):F2} ms | {m.PauseMs(1):F2} ms | {m.CpuPerSampleMs:F3} ms | {m.ThroughputRatio:F3} ({(m.ThroughputRatio - 1) * 100:+0.0;-0.0}%) |"));
+                $"| {m.Target} | {m.Engine} | {m.Rate:0} Hz | {m.AchievedRate:F1} Hz | {m.PauseMs(0.5):F2} ms | {m.PauseMs(0.99):F2} ms | {m.PauseMs(1):F2} ms | {m.CpuPerSampleMs:F3} ms ({Measurement.Spread(m.CpuPerSampleMsByRound, "F3")}) | {m.ThroughputRatio:F3} ({Measurement.Spread(m.ThroughputRatios, "F3")}) |"));
         output.WriteLine();
         foreach (var group in results.GroupBy(m => (m.Target, m.Rate)))
         {
@@ -23,6 +23,10 @@ static class Report
             if (fast is not null && withNative is not null)
                 output.WriteLine(string.Create(c,
                     $"- {group.Key.Target} at {group.Key.Rate:0} Hz: --native changes sampler CPU per sample by {Signed(withNative.CpuPerSampleMs - fast.CpuPerSampleMs)} ms ({withNative.CpuPerSampleMs:F3} vs {fast.CpuPerSampleMs:F3}), pause p50 {withNative.PauseMs(0.5):F2} vs {fast.PauseMs(0.5):F2} ms"));
+            var dac = group.FirstOrDefault(m => m.Engine == "ptrace, DAC walk");
+            if (fast is not null && dac is not null && fast.CpuPerSampleMs > 0 && fast.PauseMs(0.5) > 0)
+                output.WriteLine(string.Create(c,
+                    $"- {group.Key.Target} at {group.Key.Rate:0} Hz: the DAC walk costs {dac.CpuPerSampleMs / fast.CpuPerSampleMs:F1}x the fast walk's CPU per sample, {dac.PauseMs(0.5) / fast.PauseMs(0.5):F1}x its pause p50; throughput {fast.ThroughputRatio:F3} vs {dac.ThroughputRatio:F3}"));
             var attach = group.FirstOrDefault(m => m.Engine == "attach");
             if (fast is null || attach is null || fast.PauseMs(0.5) == 0) continue;
             output.WriteLine(string.Create(c,

@@ -13,7 +13,7 @@ static class Soak
 {
     public static void Run(TimeSpan length, string dbPath)
     {
-        using var target = BenchTarget.Start(4, 9);
+        using var target = BenchTarget.Start(["bench", "4", "9"]);
         var before = Unsampled(target, TimeSpan.FromSeconds(10));
         var snapper = Process.Start(new ProcessStartInfo(Snapper.Cli.DotnetHost.Path,
             [Path.Combine(AppContext.BaseDirectory, "snapper.dll"), "sample", "--pid", target.Pid.ToString(CultureInfo.InvariantCulture),

@@ -18,6 +18,11 @@
 //                    kill (SIGKILL to itself) or exec (becomes /bin/sleep, no longer .NET)
 //   bursts           threads that wake briefly and spin, each kind measuring its own share of wall time (see
 //                    Bursts); stdin "SHARES" is answered "SHARES <dedicated> <pool> <timer>", "RESET" restarts them
+//   churn [<workers>]
+//                    worker threads (default 8) whose stacks change all the time: recursion, P/Invokes, exceptions,
+//                    shared generics, interface calls, allocation (see Churn); each stdin line is answered "WORK <units>"
+//   crunch           one thread computing in two methods by turns, its loop counter in the caller (see Crunch);
+//                    each stdin line is answered "WORK <units>"
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
@@ -56,6 +61,16 @@ switch (scenario)
     case "hostile":
         Scenarios.Hostile();
         break;
+    case "crunch":
+        Crunch.Start();
+        Ready();
+        while (Console.ReadLine() is not null) Console.WriteLine($"WORK {Crunch.Units}");
+        return 0;
+    case "churn":
+        Churn.Start(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8);
+        Ready();
+        while (Console.ReadLine() is not null) Console.WriteLine($"WORK {Churn.Units}");
+        return 0;
     case "alternating":
         Alternating.Start();
         break;

@@ -37,7 +37,7 @@ public static class DemoCommand
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
         ReportFiles.EnsureWritable(reportPath);
         var nativeFrames = result.GetValue(NativeFrames);
-        if (nativeFrames && result.GetValue(EngineOption) != Engine.Ptrace)
+        if (nativeFrames && result.GetValue(EngineOption) == Engine.Attach)
             throw new SnapperException(ExitCode.InvalidArguments, "--native needs the ptrace engine (--engine ptrace, the default)");
 
         using var target = StartTarget();

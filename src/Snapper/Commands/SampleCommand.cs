@@ -56,7 +56,7 @@ public static class SampleCommand
     };
     static readonly Option<string?> LayersFile = CommonOptions.LayersFile();
     static readonly Option<Engine> EngineOption = CommonOptions.Choice("--engine",
-        "ptrace: Snapper's own low-overhead session (default). attach: ClrMD attach per sample, slow; the reference.", Engine.Ptrace);
+        "ptrace: Snapper's own low-overhead session (default). dac: the same session, every thread walked by the runtime's DAC (slower; a reference for ptrace's own walk). attach: ClrMD attach per sample, slow; the first reference.", Engine.Ptrace);
 
     static readonly Option<bool> NativeFrames = CommonOptions.NativeFrames();
 
@@ -100,8 +100,8 @@ public static class SampleCommand
         if (maxFrames is < 1 or > 65536)
             throw new SnapperException(ExitCode.InvalidArguments, $"--max-frames must be between 1 and 65536, not {maxFrames}");
         var nativeFrames = result.GetValue(NativeFrames);
-        if (nativeFrames && result.GetValue(EngineOption) != Engine.Ptrace)
-            throw new SnapperException(ExitCode.InvalidArguments, "--native needs the ptrace engine (--engine ptrace, the default)");
+        if (nativeFrames && result.GetValue(EngineOption) == Engine.Attach)
+            throw new SnapperException(ExitCode.InvalidArguments, "--native needs the ptrace engine (--engine ptrace, the default, or dac)");
         var focus = result.GetValue(Focus);
         var focusCount = result.GetValue(FocusCount);
         if (focusCount is not null && focus is null)

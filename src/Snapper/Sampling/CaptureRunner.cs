@@ -13,11 +13,16 @@ namespace Snapper.Sampling;
 public sealed record CaptureOptions(TargetProcess Target, SamplingPlan Plan, Engine Engine, int MaxFrames, string SnapperCommandLine,
     ThreadSelection? Threads = null, FocusPattern? Focus = null, long? FocusCount = null, bool NativeFrames = false);
 
-/// <summary>The two ways to read the target: Snapper's own ptrace session, or ClrMD's attach for every sample.</summary>
+/// <summary>
+/// The ways to read the target: Snapper's own ptrace session with its fast walk (the DAC walks only what it cannot
+/// prove); the same session with every thread walked by the DAC (the previous engine, a reference); or ClrMD's attach
+/// for every sample (slow; the first reference).
+/// </summary>
 public enum Engine
 {
     Ptrace,
     Attach,
+    Dac,
 }
 
 public sealed record CaptureResult(long SessionId, SamplerResult Sampler, PhaseTimings Timings);
@@ -117,6 +122,7 @@ public static class CaptureRunner
     static IStackSource Open(CaptureOptions options) => options.Engine switch
     {
         Engine.Attach => AttachStackSource.Open(options.Target, options.MaxFrames),
+        Engine.Dac => PtraceStackSource.Open(options.Target, options.MaxFrames, options.NativeFrames, fastWalk: false),
         _ => PtraceStackSource.Open(options.Target, options.MaxFrames, options.NativeFrames),
     };
 

@@ -22,7 +22,8 @@ public sealed class RunningTarget : IDisposable
 
     public static RunningTarget Start(string dll, string[] args)
     {
-        var info = new ProcessStartInfo(Dotnet.Host, [dll, .. args]) { RedirectStandardOutput = true, UseShellExecute = false };
+        // stdin is a pipe kept open: targets that answer queries on stdin end when it closes.
+        var info = new ProcessStartInfo(Dotnet.Host, [dll, .. args]) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
         return StartAndWait(info);
     }
 

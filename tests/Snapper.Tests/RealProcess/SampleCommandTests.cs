@@ -89,7 +89,7 @@ public sealed class SampleCommandTests
     public void Target_exit_mid_capture_keeps_the_samples_and_says_so()
     {
         using var dir = new TempDirectory();
-        using var target = RunningTarget.StartTestTarget("exit-after", "1500");
+        using var target = RunningTarget.StartTestTarget("exit-after", "4000");
         var db = dir.File("s.db");
 
         var result = SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--duration", "60s", "--db", db, "--no-report");

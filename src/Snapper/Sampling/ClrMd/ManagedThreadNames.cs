@@ -26,7 +26,8 @@ sealed class ManagedThreadNames
     /// <summary>
     /// Re-reads the names when they may be stale; true when it did. Call while the ClrMD objects are valid.
     /// </summary>
-    public bool Update(ClrRuntime runtime, IReadOnlyList<RawThread> walked, bool osNameChanged)
+    /// <param name="beforeDac">Runs before the DAC is asked: its caches must be fresh (see PtraceStackSource).</param>
+    public bool Update(ClrRuntime runtime, IReadOnlyList<RawThread> walked, bool osNameChanged, Action? beforeDac = null)
     {
         var age = _readAt is { } at ? Environment.TickCount64 - at : long.MaxValue;
         var unseen = walked.Any(t => !_seen.Contains(t.ThreadAddress));
@@ -34,6 +35,7 @@ sealed class ManagedThreadNames
         if (!due) return false;
         _readAt = Environment.TickCount64;
         foreach (var thread in walked) _seen.Add(thread.ThreadAddress);
+        beforeDac?.Invoke();
         var names = new Dictionary<ulong, string>();
         try
         {

@@ -26,9 +26,11 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
     /// Points the reader's context for <paramref name="tid"/> at the managed caller of the native code it is in.
     /// Returns the native module's name, or null when there is nothing to recover from.
     /// </summary>
-    public string? TryRedirect(uint tid)
+    /// <param name="isManagedCode">Whether an address is in managed code; by default the DAC is asked, which also
+    /// names the method of a precode stub (not code a frame can return into), so the fast walk's map is better.</param>
+    public string? TryRedirect(uint tid, Func<ulong, bool>? isManagedCode = null)
     {
-        if (FindCaller(tid, address => runtime.GetMethodByInstructionPointer(address) is not null) is not { } found) return null;
+        if (FindCaller(tid, isManagedCode ?? (address => runtime.GetMethodByInstructionPointer(address) is not null)) is not { } found) return null;
         reader.OverrideContext(tid, found.Caller);
         return found.Module;
     }
@@ -41,7 +43,7 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
     public (Native.UserRegs Caller, string Module)? FindCaller(uint tid, Func<ulong, bool> isManagedCode)
     {
         if (!MayApply(tid, out var regs)) return null;
-        if (regions.MayBeManagedCode(regs.Rip) && isManagedCode(regs.Rip)) return null;
+        if (!regions.InNativeLibrary(regs.Rip) && isManagedCode(regs.Rip)) return null;
         var read = memory.Read(regs.Rsp, _stack) / 8;
         for (var i = 0; i < read; i++)
         {

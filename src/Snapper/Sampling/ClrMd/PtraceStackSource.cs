@@ -40,6 +40,8 @@ sealed class PtraceStackSource : IStackSource
     readonly FastWalk.FastWalking? _fast;
     readonly Action _ensureDacFresh;
     bool _dacFresh; // see EnsureDacFresh
+    readonly ThreadStacks _threadStacks;
+    readonly Func<ClrThread, ulong> _stackTop;
     readonly Unwind.NativeUnwinder? _unwinder;
     readonly HashSet<uint> _stoppedTids = new();
     readonly Dictionary<int, ulong> _stoppedSp = new();
@@ -62,12 +64,14 @@ sealed class PtraceStackSource : IStackSource
     public string RuntimeVersion { get; }
     public PhaseTimings Timings { get; } = new();
 
-    PtraceStackSource(TargetProcess process, int maxFrames, bool nativeFrames)
+    PtraceStackSource(TargetProcess process, int maxFrames, bool nativeFrames, bool fastWalk)
     {
         _process = process;
         _maxFrames = maxFrames;
         _holdAsRealTime = HoldAsRealTime;
         _ensureDacFresh = EnsureDacFresh;
+        _threadStacks = new ThreadStacks(process.Pid);
+        _stackTop = StackTop;
         _stopReusedToo = StopReusedToo;
         _stopper = new ThreadStopper(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? new Unwind.NativeFrameNames() : null);
@@ -93,7 +97,8 @@ sealed class PtraceStackSource : IStackSource
             RuntimeVersion = version;
             var regions = new ExecutableRegions(process.Pid);
             _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, regions);
-            _fast = FastWalk.FastWalking.TryCreate(_runtime, _stopper, _memory, regions, _ensureDacFresh);
+            if (fastWalk) _fast = FastWalk.FastWalking.TryCreate(_runtime, _stopper, _memory, regions, _ensureDacFresh);
+            stackHash.Stopped = _fast?.Memory;
             if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, process.HostPathOf, maxFrames);
         }
         catch
@@ -105,9 +110,10 @@ sealed class PtraceStackSource : IStackSource
 
     /// <summary>Opens a session on the calling thread, which must make every later call.</summary>
     /// <param name="nativeFrames">Also unwind the native frames above the managed ones (see <see cref="Unwind.NativeUnwinder"/>).</param>
-    public static PtraceStackSource Open(TargetProcess process, int maxFrames, bool nativeFrames = false)
+    /// <param name="fastWalk">Walk without the DAC where that is proven to give the DAC's frames (see FastWalk).</param>
+    public static PtraceStackSource Open(TargetProcess process, int maxFrames, bool nativeFrames = false, bool fastWalk = true)
     {
-        var source = new PtraceStackSource(process, maxFrames, nativeFrames);
+        var source = new PtraceStackSource(process, maxFrames, nativeFrames, fastWalk);
         try
         {
             source.WarmUp();
@@ -191,7 +197,7 @@ sealed class PtraceStackSource : IStackSource
         raw.AddRange(_reusedUnstopped);
         if (raw.Count > 0)
         {
-            _identities.Update(_runtime, raw);
+            _identities.Update(_runtime, raw, _ensureDacFresh);
             NameAndRemember(raw, threads);
         }
         Timings.Mark(7);
@@ -266,7 +272,7 @@ sealed class PtraceStackSource : IStackSource
             _dacFresh = false;
             Timings.Mark(3);
             var dacWalksBefore = _fast?.DacWalks ?? 0;
-            walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery, _fast, _ensureDacFresh);
+            walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery, _fast, _ensureDacFresh, _stackTop);
             Timings.CountDacWalks(_fast is null ? walked.Count : (int)(_fast.DacWalks - dacWalksBefore));
             if (RunningStackReuse.Enabled)
                 foreach (var thread in walked)
@@ -285,12 +291,17 @@ sealed class PtraceStackSource : IStackSource
     /// drops and rebuilds its own caches), so it is done once a snapshot, and only when the DAC is about to be used:
     /// a snapshot the fast walk covers entirely does without it.
     /// </summary>
+    /// <summary>Where a thread's stack ends: as the runtime knows it, or else from the mapping its stack pointer is in.</summary>
+    ulong StackTop(ClrThread thread)
+    {
+        if (thread.StackBase != 0) return thread.StackBase;
+        return _stopper.TryGetRegisters((int)thread.OSThreadId, out var registers) ? _threadStacks.TopOf((int)thread.OSThreadId, registers.Rsp) ?? 0 : 0;
+    }
+
     void EnsureDacFresh()
     {
         if (_dacFresh) return;
-        FastWalk.FastWalking.Flushes++; FastWalk.FastWalking.FlushTime.Start();
         _runtime.FlushCachedData();
-        FastWalk.FastWalking.FlushTime.Stop();
         _dacFresh = true;
     }
 
@@ -452,6 +463,7 @@ sealed class PtraceStackSource : IStackSource
         _live.Clear();
         _live.UnionWith(tids);
         _survey.Retain(_live);
+        _threadStacks.Retain(_live);
         _reuse.Retain(_live);
         _running.Retain(_live);
         _identities.Retain(_live);
@@ -460,6 +472,7 @@ sealed class PtraceStackSource : IStackSource
         _nativeThreads.IntersectWith(_live);
         _resolved.KeepOnly(_live);
         _lastIdle.KeepOnly(_live);
+        _fast?.Retain(_live);
     }
 
     /// <summary>
@@ -521,8 +534,7 @@ sealed class PtraceStackSource : IStackSource
 
     public void Dispose()
     {
-        if (Environment.GetEnvironmentVariable("SNAPPER_WALK_STATS") == "1")
-            Console.Error.WriteLine($"stats: fast {FastWalk.FastWalking.FastTime.Elapsed.TotalMilliseconds:F0} ms, dac {FastWalk.FastWalking.DacTime.Elapsed.TotalMilliseconds:F0} ms, flush {FastWalk.FastWalking.FlushTime.Elapsed.TotalMilliseconds:F0} ms x{FastWalk.FastWalking.Flushes}, miss {FastWalk.FastWalking.MissTime.Elapsed.TotalMilliseconds:F0} ms x{FastWalk.FastWalking.Misses}; " + string.Join("; ", FastWalk.FastWalking.Refusals.OrderByDescending(r => r.Value).Take(12).Select(r => $"{r.Value} {r.Key}")));
+        if (FastWalk.FastWalking.Verify && _fast is not null) Console.Error.WriteLine(_fast.Summary());
         _stopper.ReleaseAll();
         _resolver.Dispose();
         _unwinder?.Dispose();

@@ -7,13 +7,17 @@ sealed class StackMemoryHash(ProcessMemory memory)
 {
     byte[] _buffer = new byte[16 * 1024];
 
+    /// <summary>What the stopped threads' stacks were read into for the walk (see FastWalk.WalkMemory): reading them
+    /// again page by page cost a system call a page.</summary>
+    public FastWalk.IWalkMemory? Stopped { get; set; }
+
     /// <param name="cached">Read through the snapshot's page cache (the thread is stopped now), or straight from the
     /// target (a thread not stopped: a cached page could be from before it ran).</param>
     public int Of(ulong from, int extent, bool cached)
     {
         if (_buffer.Length < extent) _buffer = new byte[Math.Max(extent, _buffer.Length * 2)];
         var span = _buffer.AsSpan(0, extent);
-        var read = cached ? memory.Read(from, span) : memory.ReadUncached(from, span);
+        var read = cached ? (Stopped?.Read(from, span) ?? memory.Read(from, span)) : memory.ReadUncached(from, span);
         return HashOf(span[..read]);
     }
 

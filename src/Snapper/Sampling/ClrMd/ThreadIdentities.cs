@@ -23,7 +23,7 @@ sealed class ThreadIdentities(int pid) : IDisposable
     bool _renamePending;
 
     /// <summary>Learns the walked threads and refreshes names when due. Call after the resume, while ClrMD's objects are valid.</summary>
-    public void Update(ClrRuntime runtime, IReadOnlyList<RawThread> walked)
+    public void Update(ClrRuntime runtime, IReadOnlyList<RawThread> walked, Action? beforeDac = null)
     {
         foreach (var thread in walked)
         {
@@ -34,7 +34,7 @@ sealed class ThreadIdentities(int pid) : IDisposable
         // A rename seen in the OS name is pending until the managed names have been read again (at most every second).
         var renamed = _osNames.RecheckSome();
         _renamePending |= renamed;
-        var reread = _managed.Update(runtime, walked, _renamePending);
+        var reread = _managed.Update(runtime, walked, _renamePending, beforeDac);
         if (reread) _renamePending = false;
         if (reread || renamed) _version++;
     }

@@ -24,9 +24,18 @@ sealed class ExecutableRegions(int pid)
     public string? ModuleOf(ulong address) => Find(address) is { } region ? region.File ?? "anonymous memory" : null;
 
     /// <summary>True when the address is executable memory that can hold managed code.</summary>
-    public bool MayBeManagedCode(ulong address) =>
-        Find(address) is { } region && (region.File is null || region.File.StartsWith("memfd:", StringComparison.Ordinal)
-            || region.File.EndsWith(".dll", StringComparison.OrdinalIgnoreCase));
+    public bool MayBeManagedCode(ulong address) => Find(address) is { } region && MayHoldManagedCode(region);
+
+    /// <summary>
+    /// True when the address is in a native library's code as last read, without reading the mappings again. An
+    /// address in no known mapping is not native: the code heap may have grown since (with W^X, each newly committed
+    /// page of code is a new mapping), and a miss here must not make new managed code look native.
+    /// </summary>
+    public bool InNativeLibrary(ulong address) => Search(address) is { } region && !MayHoldManagedCode(region);
+
+    static bool MayHoldManagedCode(Region region) =>
+        region.File is null || region.File.StartsWith("memfd:", StringComparison.Ordinal)
+        || region.File.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The file-backed executable mapping holding <paramref name="address"/>; null for anonymous or unmapped memory.</summary>
     public FileMapping? FileMappingOf(ulong address) =>

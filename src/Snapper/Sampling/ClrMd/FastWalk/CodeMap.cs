@@ -11,7 +11,8 @@ namespace Snapper.Sampling.ClrMd.FastWalk;
 /// replaced at the same address, so the map is cleared when the runtime reports an unload (see <see cref="Clear"/>).
 /// Addresses found to be in no managed code are remembered too, for a while: stubs and native code called often.
 /// </summary>
-/// <param name="regions">Tells native libraries apart without asking the runtime: most addresses that are not managed code.</param>
+/// <param name="regions">Tells native libraries apart without asking the runtime: most addresses that are not managed code.
+/// Anything else (anonymous or unknown memory) is asked of the runtime.</param>
 sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions regions, Action ensureDacFresh)
 {
     const int MaxNotManaged = 4096;
@@ -29,15 +30,13 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
     public CompiledCode? Find(ulong address, IWalkMemory memory)
     {
         if (Search(address) is { } known) return known;
-        if (!regions.MayBeManagedCode(address)) return null;
+        if (regions.InNativeLibrary(address)) return null;
         if (Environment.TickCount64 - _notManagedSince > NotManagedLifetime.TotalMilliseconds || _notManaged.Count > MaxNotManaged)
         {
             _notManaged.Clear();
             _notManagedSince = Environment.TickCount64;
         }
         if (_notManaged.Contains(address)) return null;
-        FastWalking.Misses++; FastWalking.MissTime.Start();
-        try {
         ensureDacFresh();
         if (sos.Find(address) is not { } header || header.Start > address || address - header.Start >= Math.Max(header.Size, 1))
         {
@@ -47,7 +46,6 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
         var code = Describe(header, address, memory);
         Insert(code);
         return code;
-        } finally { FastWalking.MissTime.Stop(); }
     }
 
     public void Clear()
@@ -80,6 +78,9 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
             if (_codes[mid].Start < code.Start) lo = mid + 1;
             else hi = mid;
         }
+        // An address found in no code before may be in this new code (a stack word read before the code was written
+        // there, or code freed and reused): what was not managed is asked again.
+        _notManaged.Clear();
         // Code replaced at an address (a collectible assembly unloaded): drop what overlaps.
         while (lo < _codes.Count && _codes[lo].Start < code.End) _codes.RemoveAt(lo);
         while (lo > 0 && _codes[lo - 1].End > code.Start) _codes.RemoveAt(--lo);

@@ -88,6 +88,9 @@ sealed class FastStackWalker(CodeMap code, ExplicitFrames explicitFrames)
                 default:
                     return Refuse($"frame {frameName ?? "unknown"} from native code");
             }
+            // A P/Invoke or a stub is called from managed code: a caller that is not means a layout learned wrong for
+            // this frame (or code not yet known), and the DAC is asked rather than ending the walk there.
+            if (code.Find(context.Ip, memory) is not { Method: not null }) return Refuse($"caller of {frameName} not in managed code");
             if (!ExplicitFrames.TryNext(frame, memory, out frame)) return Refuse("frame chain unreadable");
         }
         return Walked(frames);

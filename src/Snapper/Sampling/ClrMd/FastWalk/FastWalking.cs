@@ -16,9 +16,27 @@ sealed class FastWalking
     readonly ThreadStopper _stopper;
     readonly WalkMemory _memory;
 
+    /// <summary>The stopped threads' stacks as copied for this snapshot's walks.</summary>
+    public IWalkMemory Memory => _memory;
+
     public long FastWalks { get; private set; }
     public long DacWalks { get; private set; }
     public long Differences { get; private set; }
+    public long Compared { get; private set; }
+    readonly Dictionary<string, int> _refusals = new(StringComparer.Ordinal);
+
+    void Count(string refusal)
+    {
+        if (_refusals.Count < 1000) _refusals[refusal] = _refusals.GetValueOrDefault(refusal) + 1;
+    }
+
+    /// <summary>How the threads were walked, and why some were left to the DAC (the verification mode's report).</summary>
+    public string Summary()
+    {
+        var reasons = string.Join("; ", _refusals.OrderByDescending(r => r.Value).Take(8).Select(r => $"{r.Value}x {r.Key}"));
+        return $"walk verification: {Compared} threads walked both ways, {Differences} differences; {FastWalks} walked fast, {DacWalks} by the DAC"
+            + (reasons.Length > 0 ? $" ({reasons})" : "");
+    }
     string? _refusal;
 
     FastWalking(FastStackWalker walker, ThreadStopper stopper, WalkMemory memory)
@@ -31,14 +49,40 @@ sealed class FastWalking
     /// <param name="ensureDacFresh">Flushes the DAC's caches, once a snapshot, before its first use.</param>
     public static FastWalking? TryCreate(ClrRuntime runtime, ThreadStopper stopper, ProcessMemory memory, ExecutableRegions regions, Action ensureDacFresh)
     {
-        if (Environment.GetEnvironmentVariable("SNAPPER_FAST_WALK") == "0") return null;
         if (SosCodeHeaders.TryCreate(runtime) is not { } sos) return null;
         return new FastWalking(new FastStackWalker(new CodeMap(runtime, sos, regions, ensureDacFresh), new ExplicitFrames()), stopper, new WalkMemory(memory));
     }
 
-    public static readonly System.Diagnostics.Stopwatch FastTime = new(), DacTime = new(), FlushTime = new(), MissTime = new();
-    public static readonly Dictionary<string, int> Refusals = new();
-    public static long Flushes, Misses, FastReads, DacReads;
+    const int DefaultStackCopy = 16 * 1024, MaxStackCopy = 256 * 1024, StackCopySlack = 512;
+    readonly Dictionary<int, int> _stackExtents = new();
+    readonly List<(ulong From, int Extent)> _stackRanges = [];
+
+    /// <summary>
+    /// Copies the stacks of the threads about to be walked, all in one system call, each as deep as its last walk went
+    /// (a deeper one is read on demand): a walk read them page by page, a system call each.
+    /// </summary>
+    public void CopyStacks(IEnumerable<ClrThread> threads)
+    {
+        _stackRanges.Clear();
+        foreach (var thread in threads)
+        {
+            if (!_stopper.TryGetRegisters((int)thread.OSThreadId, out var regs) || regs.Rsp == 0) continue;
+            var extent = (ulong)_stackExtents.GetValueOrDefault((int)thread.OSThreadId, DefaultStackCopy);
+            if (thread.StackBase > regs.Rsp) extent = Math.Min(extent, thread.StackBase - regs.Rsp);
+            else if (thread.StackBase != 0) continue;
+            if (extent > 0) _stackRanges.Add((regs.Rsp, (int)extent));
+        }
+        _memory.CopyStacks(_stackRanges);
+    }
+
+    void RememberExtent(ClrThread thread, Native.UserRegs regs, ulong outermost)
+    {
+        if (outermost <= regs.Rsp) return;
+        _stackExtents[(int)thread.OSThreadId] = (int)Math.Min(outermost - regs.Rsp + StackCopySlack, MaxStackCopy);
+    }
+
+    /// <summary>Forgets what belonged to threads that are gone.</summary>
+    public void Retain(HashSet<int> live) => _stackExtents.KeepOnly(live);
 
     public (List<RawFrame> Frames, ulong Outermost)? TryWalk(ClrThread thread, int maxFrames) =>
         _stopper.TryGetRegisters((int)thread.OSThreadId, out var regs) ? TryWalkFrom(thread, regs, maxFrames) : null;
@@ -47,32 +91,31 @@ sealed class FastWalking
     public (List<RawFrame> Frames, ulong Outermost)? TryWalkFrom(ClrThread thread, Native.UserRegs regs, int maxFrames)
     {
         var walked = _walker.TryWalk(thread.Address, new UnwindContext(regs.Rip, regs.Rsp, regs.Rbp), maxFrames, _memory);
-        if (walked is not null) FastWalks++;
+        if (walked is { } done)
+        {
+            FastWalks++;
+            RememberExtent(thread, regs, done.Outermost);
+        }
         else
         {
             _refusal = _walker.Refusal;
-            var key = System.Text.RegularExpressions.Regex.Replace(_refusal ?? "?", "[0-9a-f]{8,}", "X");
-            Refusals[key] = Refusals.GetValueOrDefault(key) + 1;
+            Count(_refusal ?? "unknown");
         }
         return walked;
     }
-
-    public string? LastRefusal => _refusal;
 
     public bool IsManagedCode(ulong address) => _walker.IsManagedCode(address, _memory);
 
     public void NoteRefusal(string why)
     {
         _refusal = why;
-        Refusals[why] = Refusals.GetValueOrDefault(why) + 1;
+        Count(why);
     }
 
     /// <summary>After a DAC walk of a thread still stopped: what it shows about the runtime's frames is learned.</summary>
     public void Learn(ClrThread thread, List<RawFrame> dacFrames)
     {
         DacWalks++;
-        if (Verify && _refusal is not null)
-            Console.Error.WriteLine($"fast walk refused, thread {thread.OSThreadId}: {_refusal}; the DAC's: {string.Join(" < ", dacFrames.Select(f => Describe(f)))}");
         _refusal = null;
         _walker.ExplicitFrames.Learn(thread.Address, dacFrames, _memory);
     }
@@ -80,6 +123,7 @@ sealed class FastWalking
     /// <summary>Compares a fast walk with the DAC's of the same stop; writes the first difference.</summary>
     public void Compare(ClrThread thread, List<RawFrame> fast, List<RawFrame> dac)
     {
+        Compared++;
         var n = Math.Max(fast.Count, dac.Count);
         for (var i = 0; i < n; i++)
         {

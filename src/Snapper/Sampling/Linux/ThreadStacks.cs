@@ -1,0 +1,48 @@
+using System.Globalization;
+
+namespace Snapper.Sampling.Linux;
+
+/// <summary>
+/// Where each thread's stack ends (its highest address), from the mapping that holds its stack pointer: for threads
+/// whose runtime Thread does not know its own stack (one not fully started, or not the runtime's), to tell frames on
+/// the thread's own stack from frames the DAC finds on another's. A thread's stack mapping does not move while it lives,
+/// so /proc/PID/maps is read only for a thread not met yet (or whose stack pointer left the mapping remembered).
+/// </summary>
+sealed class ThreadStacks(int pid)
+{
+    readonly Dictionary<int, (ulong Start, ulong End)> _stacks = new();
+
+    /// <summary>The end of the mapping holding <paramref name="sp"/>; null when it cannot be read.</summary>
+    public ulong? TopOf(int tid, ulong sp)
+    {
+        if (_stacks.TryGetValue(tid, out var known) && known.Start <= sp && sp < known.End) return known.End;
+        if (Find(sp) is not { } mapping) return null;
+        _stacks[tid] = mapping;
+        return mapping.End;
+    }
+
+    /// <summary>Forgets threads that are gone.</summary>
+    public void Retain(HashSet<int> live) => _stacks.KeepOnly(live);
+
+    (ulong Start, ulong End)? Find(ulong address)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/maps"))
+            {
+                var dash = line.IndexOf('-');
+                var space = line.IndexOf(' ');
+                if (dash < 0 || space < dash) continue;
+                var start = ulong.Parse(line.AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                var end = ulong.Parse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                if (start <= address && address < end) return (start, end);
+                if (start > address) return null; // the lines are sorted by address
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The target is going away; the next sample finds out.
+        }
+        return null;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Snapper.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Snapper.Tests.RealProcess;
+
+/// <summary>
+/// The fast walk yields the DAC's frames: with SNAPPER_VERIFY_WALK=1 every thread the fast walk covers is walked by
+/// the DAC too, from the same stop, and the two are compared frame by frame (kind, method, frame type, stack pointer,
+/// instruction pointer). Targets whose threads change stacks all the time (so that they are walked, not reused), stop
+/// in prologs, epilogs, funclets, P/Invokes, stubs, runtime helpers and GC suspensions, and a web service under load.
+/// </summary>
+public sealed partial class FastWalkVerificationTests(ShopServiceFixture shop, ITestOutputHelper output) : IClassFixture<ShopServiceFixture>
+{
+    [GeneratedRegex(@"walk verification: (\d+) threads walked both ways, (\d+) differences")]
+    private static partial Regex Verification();
+
+    [Theory]
+    [InlineData("churn", 300)]
+    [InlineData("stress", 50)]
+    [InlineData("native-leaf", 50)]
+    [InlineData("mixed", 1)]
+    [InlineData("states", 1)]
+    [InlineData("alternating", 1)]
+    public void The_fast_walk_equals_the_DACs_walk_of_the_same_stop(string scenario, int atLeast)
+    {
+        using var target = RunningTarget.StartTestTarget(scenario);
+        var (compared, differences, stderr) = CaptureVerified(target.Pid, "4s");
+        Assert.True(differences == 0, stderr);
+        Assert.True(compared >= atLeast, $"only {compared} threads walked both ways\n{stderr}");
+    }
+
+    [Fact]
+    public async Task The_fast_walk_equals_the_DACs_walk_on_a_web_service_under_load()
+    {
+        await using var load = new HttpLoad(shop.BaseAddress, ["orders/search", "catalog", "report", "inventory", "prices", "recommend"], perPath: 2);
+        await Task.Delay(1000);
+        var (compared, differences, stderr) = CaptureVerified(shop.Target.Pid, "5s");
+        Assert.True(differences == 0, stderr);
+        Assert.True(compared >= 100, $"only {compared} threads walked both ways\n{stderr}");
+        Assert.True(load.Ok > 10, $"load: {load.Ok} answered");
+    }
+
+    (long Compared, long Differences, string Stderr) CaptureVerified(int pid, string duration)
+    {
+        using var dir = new TempDirectory();
+        var info = SnapperCli.StartInfo("sample", "--pid", pid.ToString(), "--rate", "200", "--duration", duration, "--db", dir.File("v.db"), "--no-report");
+        info.Environment["SNAPPER_VERIFY_WALK"] = "1";
+        using var process = Process.Start(info)!;
+        var result = SnapperCli.Wait(process, TimeSpan.FromMinutes(2));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var match = Verification().Match(result.Stderr);
+        Assert.True(match.Success, $"no verification summary\n{result}");
+        output.WriteLine(match.Value);
+        return (long.Parse(match.Groups[1].Value), long.Parse(match.Groups[2].Value), result.Stderr);
+    }
+}
