@@ -11,19 +11,19 @@ static class ClrStackWalker
     /// the native code the thread is in.</param>
     /// <param name="fast">When given, each thread is first walked without the DAC (see <see cref="FastWalk.FastWalking"/>).</param>
     /// <param name="beforeDac">Runs before the DAC is first used (the fast walk may make that never).</param>
-    /// <param name="stackTop">The highest address of a thread's stack, 0 when not known: the DAC's frames above it
-    /// are not the thread's.</param>
+    /// <param name="stackRange">Where a thread's stack lies, from its stack pointer at the stop to its highest address
+    /// (0 when not known): the DAC's frames outside it are not the thread's.</param>
     public static List<RawThread> Walk(IEnumerable<ClrThread> candidates, Func<uint, bool> isStopped, int maxFrames, ILOffsets ilOffsets,
-        NativeLeafRecovery? recovery = null, FastWalk.FastWalking? fast = null, Action? beforeDac = null, Func<ClrThread, ulong>? stackTop = null)
+        NativeLeafRecovery? recovery = null, FastWalk.FastWalking? fast = null, Action? beforeDac = null, Func<ClrThread, (ulong Low, ulong High)>? stackRange = null)
     {
         var threads = new List<RawThread>();
         var stopped = candidates.Where(t => t.IsAlive && t.OSThreadId != 0 && isStopped(t.OSThreadId)).ToList();
         fast?.CopyStacks(stopped);
         foreach (var thread in stopped)
         {
-            var top = stackTop?.Invoke(thread) ?? thread.StackBase;
-            var (frames, outermost, nativeModule) = (fast is null ? null : WalkFast(thread, maxFrames, recovery, fast, beforeDac, top))
-                ?? WalkWithDac(thread, maxFrames, recovery, fast, beforeDac, top);
+            var range = stackRange?.Invoke(thread) ?? (thread.StackLimit, thread.StackBase);
+            var (frames, outermost, nativeModule) = (fast is null ? null : WalkFast(thread, maxFrames, recovery, fast, beforeDac, range))
+                ?? WalkWithDac(thread, maxFrames, recovery, fast, beforeDac, range);
             var located = WithILOffsets(frames, leafIsExecuting: nativeModule is null, ilOffsets);
             threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, outermost, nativeModule, FlagsOf(thread)));
         }
@@ -33,7 +33,7 @@ static class ClrStackWalker
     /// <summary>The fast walk, from where the thread stopped or, in native code without a transition frame, from its
     /// managed caller (as <see cref="WalkWithDac"/> recovers it); null when the DAC must walk the thread.</summary>
     static (List<RawFrame>, ulong, string?)? WalkFast(ClrThread thread, int maxFrames, NativeLeafRecovery? recovery, FastWalk.FastWalking fast,
-        Action? beforeDac, ulong top)
+        Action? beforeDac, (ulong Low, ulong High) range)
     {
         if (fast.TryWalk(thread, maxFrames) is not { } walked) return null;
         string? nativeModule = null;
@@ -54,30 +54,29 @@ static class ClrStackWalker
         {
             beforeDac?.Invoke();
             if (nativeModule is not null) recovery!.TryRedirect(thread.OSThreadId, fast.IsManagedCode);
-            fast.Compare(thread, walked.Frames, WalkOne(thread, maxFrames, top).Frames);
+            fast.Compare(thread, walked.Frames, WalkOne(thread, maxFrames, range).Frames);
             recovery?.Clear(thread.OSThreadId);
         }
         return (walked.Frames, walked.Outermost, nativeModule);
     }
 
     static (List<RawFrame>, ulong, string?) WalkWithDac(ClrThread thread, int maxFrames, NativeLeafRecovery? recovery, FastWalk.FastWalking? fast,
-        Action? beforeDac, ulong top)
+        Action? beforeDac, (ulong Low, ulong High) range)
     {
         beforeDac?.Invoke();
-        var (frames, outermost) = WalkOne(thread, maxFrames, top);
+        var (frames, outermost) = WalkOne(thread, maxFrames, range);
         fast?.Learn(thread, frames);
         string? nativeModule = null;
         if (recovery is not null && !HasManagedFrame(frames) && recovery.TryRedirect(thread.OSThreadId, fast is null ? null : fast.IsManagedCode) is { } module)
         {
-            var (recovered, recoveredOutermost) = WalkOne(thread, maxFrames, top);
+            var (recovered, recoveredOutermost) = WalkOne(thread, maxFrames, range);
             recovery.Clear(thread.OSThreadId);
             if (HasManagedFrame(recovered)) (frames, outermost, nativeModule) = (recovered, recoveredOutermost, module);
         }
         return (frames, outermost, nativeModule);
     }
 
-    static bool OnStackOf(ClrThread thread, ulong sp, ulong top) =>
-        (top == 0 || sp <= top) && (thread.StackBase == 0 || thread.StackLimit == 0 || thread.StackLimit <= sp);
+    static bool OnStack((ulong Low, ulong High) range, ulong sp) => range.Low <= sp && (range.High == 0 || sp <= range.High);
 
     static bool HasManagedFrame(List<RawFrame> frames) => frames.Exists(f => f.Kind == ClrStackFrameKind.ManagedMethod);
 
@@ -110,7 +109,7 @@ static class ClrStackWalker
         return flags;
     }
 
-    static (List<RawFrame> Frames, ulong Outermost) WalkOne(ClrThread thread, int maxFrames, ulong top)
+    static (List<RawFrame> Frames, ulong Outermost) WalkOne(ClrThread thread, int maxFrames, (ulong Low, ulong High) range)
     {
         var frames = new List<RawFrame>();
         ulong outermost = 0;
@@ -121,7 +120,7 @@ static class ClrStackWalker
                 StackPointer: frame.StackPointer);
             // On a thread with no managed code (no frame chain), the DAC can yield "managed" frames whose stack pointer
             // lies on another thread's stack, some naming no method: nothing real (the fast walk rightly finds nothing).
-            if (raw.Kind == ClrStackFrameKind.ManagedMethod && (raw.Method is null || !OnStackOf(thread, raw.StackPointer, top))) break;
+            if (raw.Kind == ClrStackFrameKind.ManagedMethod && (raw.Method is null || !OnStack(range, raw.StackPointer))) break;
             // ClrMD yields each explicit runtime frame (InlinedCallFrame, ...) twice in a row: keep one.
             if (raw.Kind != ClrStackFrameKind.ManagedMethod && frames.Count > 0 && frames[^1].SameFrameAs(raw)) continue;
             frames.Add(raw);

@@ -41,7 +41,7 @@ sealed class PtraceStackSource : IStackSource
     readonly Action _ensureDacFresh;
     bool _dacFresh; // see EnsureDacFresh
     readonly ThreadStacks _threadStacks;
-    readonly Func<ClrThread, ulong> _stackTop;
+    readonly Func<ClrThread, (ulong Low, ulong High)> _stackRange;
     readonly Unwind.NativeUnwinder? _unwinder;
     readonly HashSet<uint> _stoppedTids = new();
     readonly Dictionary<int, ulong> _stoppedSp = new();
@@ -71,7 +71,7 @@ sealed class PtraceStackSource : IStackSource
         _holdAsRealTime = HoldAsRealTime;
         _ensureDacFresh = EnsureDacFresh;
         _threadStacks = new ThreadStacks(process.Pid);
-        _stackTop = StackTop;
+        _stackRange = StackRange;
         _stopReusedToo = StopReusedToo;
         _stopper = new ThreadStopper(process.Pid);
         _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? new Unwind.NativeFrameNames() : null);
@@ -272,7 +272,7 @@ sealed class PtraceStackSource : IStackSource
             _dacFresh = false;
             Timings.Mark(3);
             var dacWalksBefore = _fast?.DacWalks ?? 0;
-            walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery, _fast, _ensureDacFresh, _stackTop);
+            walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery, _fast, _ensureDacFresh, _stackRange);
             Timings.CountDacWalks(_fast is null ? walked.Count : (int)(_fast.DacWalks - dacWalksBefore));
             if (RunningStackReuse.Enabled)
                 foreach (var thread in walked)
@@ -291,11 +291,13 @@ sealed class PtraceStackSource : IStackSource
     /// drops and rebuilds its own caches), so it is done once a snapshot, and only when the DAC is about to be used:
     /// a snapshot the fast walk covers entirely does without it.
     /// </summary>
-    /// <summary>Where a thread's stack ends: as the runtime knows it, or else from the mapping its stack pointer is in.</summary>
-    ulong StackTop(ClrThread thread)
+    /// <summary>Where a thread's stack lies: from its stack pointer at the stop up to its end, as the runtime knows it
+    /// or else from the mapping its stack pointer is in (0 when unknown).</summary>
+    (ulong Low, ulong High) StackRange(ClrThread thread)
     {
-        if (thread.StackBase != 0) return thread.StackBase;
-        return _stopper.TryGetRegisters((int)thread.OSThreadId, out var registers) ? _threadStacks.TopOf((int)thread.OSThreadId, registers.Rsp) ?? 0 : 0;
+        if (!_stopper.TryGetRegisters((int)thread.OSThreadId, out var registers)) return (thread.StackLimit, thread.StackBase);
+        var high = thread.StackBase != 0 ? thread.StackBase : _threadStacks.TopOf((int)thread.OSThreadId, registers.Rsp) ?? 0;
+        return (registers.Rsp, high);
     }
 
     void EnsureDacFresh()

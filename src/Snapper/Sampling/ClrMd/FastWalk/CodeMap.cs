@@ -30,6 +30,7 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
     public CompiledCode? Find(ulong address, IWalkMemory memory)
     {
         if (Search(address) is { } known) return known;
+        if (EndingAt(address) is { } before) return before;
         if (regions.InNativeLibrary(address)) return null;
         if (Environment.TickCount64 - _notManagedSince > NotManagedLifetime.TotalMilliseconds || _notManaged.Count > MaxNotManaged)
         {
@@ -38,7 +39,9 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
         }
         if (_notManaged.Contains(address)) return null;
         ensureDacFresh();
-        if (sos.Find(address) is not { } header || header.Start > address || address - header.Start >= Math.Max(header.Size, 1))
+        // Up to one past the end: a return address after a call that is the code's last instruction (to a helper
+        // that throws) is the end itself, and the runtime maps it to that code too.
+        if (sos.Find(address) is not { } header || header.Start > address || address - header.Start > header.Size)
         {
             _notManaged.Add(address);
             return null;
@@ -48,11 +51,28 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
         return code;
     }
 
+    /// <summary>True when the address is in a native library's code (not managed code, without asking the runtime).</summary>
+    public bool InNativeLibrary(ulong address) => regions.InNativeLibrary(address);
+
     public void Clear()
     {
         _codes.Clear();
         _notManaged.Clear();
         _methods.Clear();
+    }
+
+    /// <summary>The code that ends just at <paramref name="address"/> (one a return address can be in).</summary>
+    CompiledCode? EndingAt(ulong address)
+    {
+        int lo = 0, hi = _codes.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (_codes[mid].End < address) lo = mid + 1;
+            else if (_codes[mid].End > address) hi = mid - 1;
+            else return _codes[mid];
+        }
+        return null;
     }
 
     CompiledCode? Search(ulong address)

@@ -9,7 +9,8 @@ namespace Snapper.Sampling.ClrMd.FastWalk;
 /// </summary>
 sealed record CompiledCode(ulong Start, ulong End, ulong BodyEnd, ClrMethod? Method, X64UnwindInfo? Unwind)
 {
-    public bool Contains(ulong address) => Start <= address && address < End;
-
-    public bool InBody(ulong address) => Start <= address && address < BodyEnd;
+    /// <param name="returnAddress">The address follows a call (a caller's frame): one just past a body with no
+    /// funclets after it is in the body, its last instruction being that call.</param>
+    public bool InBody(ulong address, bool returnAddress) =>
+        Start <= address && (address < BodyEnd || (returnAddress && address == BodyEnd && BodyEnd == End));
 }

@@ -41,7 +41,7 @@ sealed class FastStackWalker(CodeMap code, ExplicitFrames explicitFrames)
         {
             if (code.Find(context.Ip, memory) is { } compiled)
             {
-                if (!compiled.InBody(context.Ip)) return Refuse($"funclet of {compiled.Method?.Name}");
+                if (!compiled.InBody(context.Ip, returnAddress: !innermost)) return Refuse($"funclet of {compiled.Method?.Name}");
                 if (compiled.Unwind is null || compiled.Method is null) return Refuse($"no unwind info or method for {compiled.Method?.Name} at {context.Ip:x}");
                 var caller = context;
                 var codeBytes = innermost ? _code.AsSpan(0, memory.Read(context.Ip, _code)) : default;
@@ -65,6 +65,9 @@ sealed class FastStackWalker(CodeMap code, ExplicitFrames explicitFrames)
                 innermost = false;
                 continue;
             }
+            // A managed frame returns into native code only in a library (the runtime's call into managed code); any
+            // other address (a stub, code not known yet) is left to the DAC.
+            if (!innermost && !code.InNativeLibrary(context.Ip)) return Refuse("return address in no known code");
             // Native code: the managed stack resumes at the next explicit frame, if any.
             if (frame == ExplicitFrames.Top) break;
             var (frameKind, frameName) = explicitFrames.Classify(frame, memory);
