@@ -37,7 +37,6 @@ sealed class FastWalking
         return $"walk verification: {Compared} threads walked both ways, {Differences} differences; {FastWalks} walked fast, {DacWalks} by the DAC"
             + (reasons.Length > 0 ? $" ({reasons})" : "");
     }
-    string? _refusal;
 
     FastWalking(FastStackWalker walker, ThreadStopper stopper, WalkMemory memory)
     {
@@ -98,25 +97,19 @@ sealed class FastWalking
         }
         else
         {
-            _refusal = _walker.Refusal;
-            Count(_refusal ?? "unknown");
+            Count(_walker.Refusal ?? "unknown");
         }
         return walked;
     }
 
     public bool IsManagedCode(ulong address) => _walker.IsManagedCode(address, _memory);
 
-    public void NoteRefusal(string why)
-    {
-        _refusal = why;
-        Count(why);
-    }
+    public void NoteRefusal(string why) => Count(why);
 
     /// <summary>After a DAC walk of a thread still stopped: what it shows about the runtime's frames is learned.</summary>
     public void Learn(ClrThread thread, List<RawFrame> dacFrames)
     {
         DacWalks++;
-        _refusal = null;
         _walker.ExplicitFrames.Learn(thread.Address, dacFrames, _memory);
     }
 
