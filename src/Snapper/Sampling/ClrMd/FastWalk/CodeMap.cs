@@ -30,7 +30,6 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
     public CompiledCode? Find(ulong address, IWalkMemory memory)
     {
         if (Search(address) is { } known) return known;
-        if (EndingAt(address) is { } before) return before;
         if (regions.InNativeLibrary(address)) return null;
         if (Environment.TickCount64 - _notManagedSince > NotManagedLifetime.TotalMilliseconds || _notManaged.Count > MaxNotManaged)
         {
@@ -61,32 +60,21 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
         _methods.Clear();
     }
 
-    /// <summary>The code that ends just at <paramref name="address"/> (one a return address can be in).</summary>
-    CompiledCode? EndingAt(ulong address)
-    {
-        int lo = 0, hi = _codes.Count - 1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) / 2;
-            if (_codes[mid].End < address) lo = mid + 1;
-            else if (_codes[mid].End > address) hi = mid - 1;
-            else return _codes[mid];
-        }
-        return null;
-    }
-
+    /// <summary>
+    /// The known code holding <paramref name="address"/>: the one starting last at or below it, if the address is inside
+    /// it or just at its end (a return address after the code's last instruction). A code starting at that end wins,
+    /// as the runtime maps it.
+    /// </summary>
     CompiledCode? Search(ulong address)
     {
-        int lo = 0, hi = _codes.Count - 1;
+        int lo = 0, hi = _codes.Count - 1, found = -1;
         while (lo <= hi)
         {
             var mid = (lo + hi) / 2;
-            var code = _codes[mid];
-            if (address < code.Start) hi = mid - 1;
-            else if (address >= code.End) lo = mid + 1;
-            else return code;
+            if (_codes[mid].Start <= address) (found, lo) = (mid, mid + 1);
+            else hi = mid - 1;
         }
-        return null;
+        return found >= 0 && address <= _codes[found].End ? _codes[found] : null;
     }
 
     void Insert(CompiledCode code)
