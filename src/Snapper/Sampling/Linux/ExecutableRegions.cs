@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Snapper.Sampling.Linux;
 
 /// <summary>
@@ -68,18 +66,11 @@ sealed class ExecutableRegions(int pid)
         var regions = new List<Region>();
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{pid}/maps"))
+            foreach (var mapping in ProcFs.ReadMappings(pid))
             {
-                // 7f2e67a00000-7f2e67a28000 r-xp 00000000 fe:01 1234  /usr/lib/x86_64-linux-gnu/libm.so.6
-                var parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length < 5 || parts[1].Length < 3 || parts[1][2] != 'x') continue;
-                var dash = parts[0].IndexOf('-');
-                var start = ulong.Parse(parts[0].AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                var end = ulong.Parse(parts[0].AsSpan(dash + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                var path = parts.Length == 6 ? parts[5].Trim() : "";
-                var offset = ulong.Parse(parts[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                var file = path.StartsWith('/') ? path : null;
-                regions.Add(new Region(start, end, file is null ? null : System.IO.Path.GetFileName(file), file, offset));
+                if (mapping.Permissions.Length < 3 || mapping.Permissions[2] != 'x') continue;
+                var file = mapping.Path.StartsWith('/') ? mapping.Path : null;
+                regions.Add(new Region(mapping.Start, mapping.End, file is null ? null : System.IO.Path.GetFileName(file), file, mapping.Offset));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -120,20 +120,26 @@ static class ProcFs
     }
 
     /// <summary>Executable-or-library mappings: (start address, file offset, path), in address order.</summary>
-    public static List<(ulong Start, ulong Offset, string Path)> ReadFileMappings(int pid)
+    public static List<(ulong Start, ulong Offset, string Path)> ReadFileMappings(int pid) =>
+        ReadMappings(pid).Where(m => m.Path.StartsWith('/')).Select(m => (m.Start, m.Offset, m.Path)).ToList();
+
+    /// <summary>One line of /proc/PID/maps: the range, its permissions ("r-xp"), file offset and path ("" when anonymous).</summary>
+    public readonly record struct Mapping(ulong Start, ulong End, string Permissions, ulong Offset, string Path);
+
+    /// <summary>The process's mappings, in address order, read lazily (an exception surfaces while enumerating).</summary>
+    public static IEnumerable<Mapping> ReadMappings(int pid)
     {
-        var result = new List<(ulong, ulong, string)>();
         foreach (var line in File.ReadLines($"/proc/{pid}/maps"))
         {
             // 7f2e67a00000-7f2e67a28000 r--p 00000000 fe:01 1234  /usr/lib/x86_64-linux-gnu/libc.so.6
             var parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length < 6 || !parts[5].StartsWith('/')) continue;
+            if (parts.Length < 5) continue;
             var dash = parts[0].IndexOf('-');
             var start = ulong.Parse(parts[0].AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            var end = ulong.Parse(parts[0].AsSpan(dash + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
             var offset = ulong.Parse(parts[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            result.Add((start, offset, parts[5].Trim()));
+            yield return new Mapping(start, end, parts[1], offset, parts.Length == 6 ? parts[5].Trim() : "");
         }
-        return result;
     }
 
     static string? ReadTrimmed(string path)

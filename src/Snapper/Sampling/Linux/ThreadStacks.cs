@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Snapper.Sampling.Linux;
 
 /// <summary>
@@ -28,15 +26,10 @@ sealed class ThreadStacks(int pid)
     {
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{pid}/maps"))
+            foreach (var mapping in ProcFs.ReadMappings(pid))
             {
-                var dash = line.IndexOf('-');
-                var space = line.IndexOf(' ');
-                if (dash < 0 || space < dash) continue;
-                var start = ulong.Parse(line.AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                var end = ulong.Parse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                if (start <= address && address < end) return (start, end);
-                if (start > address) return null; // the lines are sorted by address
+                if (mapping.Start <= address && address < mapping.End) return (mapping.Start, mapping.End);
+                if (mapping.Start > address) return null; // the lines are sorted by address
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
