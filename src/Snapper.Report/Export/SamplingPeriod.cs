@@ -6,7 +6,7 @@ namespace Snapper.Report.Export;
 /// The wall-clock time one sample stands for: the session's achieved interval, 1 / achieved rate (the span from the
 /// first to the last snapshot divided by the intervals in it), rounded to the nanosecond. Every sample gets the same
 /// share, so wall time is always samples × period and every ratio an exporting tool shows equals the sample-count
-/// ratio of <c>snapper report</c>. Per-snapshot gaps would mostly add the scheduler's ±10% jitter, not information,
+/// ratio of <c>snapper report</c>. Per-snapshot gaps would mostly add the sampler's random placement of each snapshot in its interval, not information,
 /// and pprof has room for one period only. A session of one snapshot has no interval; its requested one is used.
 /// </summary>
 static class SamplingPeriod

@@ -30,6 +30,11 @@ public sealed class PhaseTimings
 
     public void CountUnstopped(int threads) => RunningUnstopped += threads;
 
+    /// <summary>Threads taken without a stop that had moved by the time the others were stopped, so were stopped too (see MovedSinceSurvey), summed over snapshots.</summary>
+    public long MovedSinceSurvey { get; private set; }
+
+    public void CountMovedSinceSurvey(int threads) => MovedSinceSurvey += threads;
+
     /// <summary>Threads walked by the DAC (the others were walked fast, or reused), summed over snapshots.</summary>
     public long DacWalks { get; private set; }
 
@@ -48,6 +53,7 @@ public sealed class PhaseTimings
         ThreadsStopped = 0;
         RunningReused = 0;
         RunningUnstopped = 0;
+        MovedSinceSurvey = 0;
         DacWalks = 0;
         MemoryReads = 0;
     }

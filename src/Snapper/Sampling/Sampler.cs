@@ -6,8 +6,10 @@ namespace Snapper.Sampling;
 /// <summary>
 /// The sampling loop: waits for each scheduled moment, captures, and hands the snapshot on through a channel so
 /// that storing never delays the next stop. Runs on the calling thread, which must be the thread that opened the
-/// source. A snapshot that starts more than half an interval after its scheduled moment is taken and counted
-/// late, never skipped; the schedule then continues from that moment rather than bursting to catch up.
+/// source. Time is cut into intervals, and each snapshot is taken at a random moment within its own (see
+/// <see cref="SamplingPlan.Jitter"/>). A snapshot that starts more than half an interval after its scheduled moment
+/// is taken and counted late, never skipped; the schedule then continues from that moment rather than bursting to
+/// catch up.
 /// </summary>
 public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider time, Random random)
 {
@@ -24,6 +26,7 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
         var start = time.GetTimestamp();
         var intervalTicks = plan.Interval.TotalSeconds * time.TimestampFrequency;
         var lateThreshold = Math.Max(0.5 * intervalTicks, 0.001 * time.TimestampFrequency);
+        var slot = start; // where the interval of the next snapshot begins
         var due = start;
         int taken = 0, late = 0, failed = 0;
         var reason = SessionEndReason.Interrupted;
@@ -44,9 +47,11 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
 
                 var began = now;
                 var isLate = began - due > lateThreshold;
-                if (isLate) due = began; // go on from here instead of bursting to catch up
+                // Go on from here instead of bursting to catch up: the next moment is an interval away on average.
+                if (isLate) slot = began - (long)(intervalTicks * plan.Jitter / 2);
+                slot += (long)intervalTicks;
                 // Whole timestamp ticks: a fractional due time could leave a wait that rounds to nothing, forever.
-                due += (long)Math.Ceiling(intervalTicks * (1 + plan.Jitter * (2 * random.NextDouble() - 1)));
+                due = slot + (long)Math.Ceiling(intervalTicks * plan.Jitter * random.NextDouble());
                 CapturedSnapshot snapshot;
                 try
                 {

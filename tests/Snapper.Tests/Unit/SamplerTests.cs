@@ -61,7 +61,10 @@ public sealed class SamplerTests
         var gaps = snapshots.Zip(snapshots.Skip(1), (a, b) => b.OffsetUs - a.OffsetUs).ToList();
         Assert.InRange(gaps.Average(), 9_500, 10_500);          // the rate holds on average
         Assert.True(gaps.Distinct().Count() > 20, "no jitter"); // but not in lock-step
-        Assert.All(gaps, g => Assert.InRange(g, 8_900, 11_100));
+        // Each snapshot at a random moment of its own 10 ms interval: spread over all of it, never outside it.
+        Assert.All(snapshots, s => Assert.InRange(s.OffsetUs - 10_000 * s.Sequence, 0, 10_000));
+        var phases = snapshots.Select(s => (s.OffsetUs - 10_000 * s.Sequence) / 2_500).ToList();
+        Assert.All(Enumerable.Range(0, 4), quarter => Assert.True(phases.Count(p => p == quarter) >= 25, $"quarter {quarter} of the interval: {phases.Count(p => p == quarter)} of 200"));
     }
 
     [Fact]

@@ -29,6 +29,9 @@ sealed class PtraceStackSource : IStackSource
     readonly List<RawThread> _reusedRunning = new();
     readonly List<RawThread> _reusedUnstopped = new();
     readonly HashSet<int> _heldForCpu = new(); // see StopReusedToo
+    readonly MovedSinceSurvey _movedSinceSurvey = new();
+    readonly HashSet<int> _stoppedNow = new();
+    readonly List<int> _ranOn = new();
     readonly List<(int Tid, ThreadActivity Activity)> _preempted = new();
     readonly List<RawThread?> _preemptedReused = new();
     readonly Dictionary<int, ThreadStack> _lastIdle = new();
@@ -193,7 +196,7 @@ sealed class PtraceStackSource : IStackSource
         Timings.Mark(1);
         var start = Stopwatch.GetTimestamp();
         var pause = TimeSpan.Zero;
-        var raw = _toStop.Count > 0 ? StopAndWalk(ref start, out pause) : [];
+        var raw = _toStop.Count > 0 ? StopAndWalk(threads, ref start, out pause) : [];
         Timings.CountUnstopped(_reusedUnstopped.Count);
         raw.AddRange(_reusedUnstopped);
         if (raw.Count > 0)
@@ -208,7 +211,7 @@ sealed class PtraceStackSource : IStackSource
     }
 
     /// <summary>Stops the chosen threads, walks them and resumes them; <paramref name="pause"/> is how long they were held.</summary>
-    List<RawThread> StopAndWalk(ref long start, out TimeSpan pause)
+    List<RawThread> StopAndWalk(List<ThreadStack> threads, ref long start, out TimeSpan pause)
     {
         List<RawThread> raw;
         try
@@ -219,6 +222,7 @@ sealed class PtraceStackSource : IStackSource
             ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
             if (_stopper.WaitForStops(_holdAsRealTime, _stopReusedToo) == 0)
                 throw FailedOrGone("no thread could be stopped", null);
+            StopThreadsThatMovedSinceSurvey(threads);
             Timings.CountStopped(_stopper.Stopped.Count);
             _stoppedTids.Clear();
             _stoppedSp.Clear();
@@ -355,6 +359,7 @@ sealed class PtraceStackSource : IStackSource
         _beforeStop.Clear();
         _reusedUnstopped.Clear();
         _heldForCpu.Clear();
+        _movedSinceSurvey.Clear();
         if (!ReferenceEquals(tids, _lastTids)) ThreadSetChanged(tids);
         else if (_checkExecutableAgain)
         {
@@ -380,6 +385,7 @@ sealed class PtraceStackSource : IStackSource
             if (_reuse.TryReuseIdle(tid, runTime, activity) is { } idle)
             {
                 threads.Add(IdleStack(tid, idle));
+                _movedSinceSurvey.Note(tid, runTime, activity, cpu);
                 continue;
             }
             if (activity.Gone)
@@ -396,11 +402,13 @@ sealed class PtraceStackSource : IStackSource
                     Syscall = _syscallHistory.Resolve(tid, activity.Syscall),
                     CpuNs = cpu,
                 });
+                _movedSinceSurvey.Note(tid, runTime, activity, cpu);
             }
             else if (activity.Preempted && RunningStackReuse.Enabled && !_warmingUp)
             {
                 _preempted.Add((tid, activity)); // see ReusePreempted
                 _beforeStop[tid] = (cpu, activity);
+                _movedSinceSurvey.Note(tid, runTime, activity, cpu);
             }
             else if (!(_warmingUp && activity.Running))
             {
@@ -444,6 +452,42 @@ sealed class PtraceStackSource : IStackSource
     {
         foreach (var thread in _reusedUnstopped)
             if (_heldForCpu.Add(thread.OsThreadId)) _stopper.Interrupt(thread.OsThreadId);
+    }
+
+    /// <summary>
+    /// Once the chosen threads are stopped: stops and walks too every thread taken without a stop that has moved since
+    /// the survey (see <see cref="MovedSinceSurvey"/>), so that the snapshot is one moment. A thread stopped only to free a
+    /// CPU keeps the stack read at the survey if it is still exactly there (see <see cref="StopReusedToo"/>), else is walked.
+    /// </summary>
+    void StopThreadsThatMovedSinceSurvey(List<ThreadStack> threads)
+    {
+        _ranOn.Clear();
+        foreach (var tid in _heldForCpu)
+        {
+            var (_, then) = _beforeStop[tid];
+            if (!_stopper.TryGetRegisters(tid, out var registers) || (long)registers.OrigRax >= 0
+                || registers.Rip != then.ProgramCounter || registers.Rsp != then.StackPointer)
+                _ranOn.Add(tid);
+        }
+        foreach (var tid in _ranOn) _heldForCpu.Remove(tid);
+        if (!_movedSinceSurvey.Any) return;
+        _stoppedNow.Clear();
+        foreach (var thread in _stopper.Stopped) _stoppedNow.Add(thread.Tid);
+        _movedSinceSurvey.Check(_survey, _stoppedNow);
+        var moved = _movedSinceSurvey.Moved;
+        if (moved.Count > 0)
+        {
+            foreach (var tid in moved)
+            {
+                _stopper.Interrupt(tid);
+                _beforeStop[tid] = _movedSinceSurvey.AtSurvey(tid);
+            }
+            threads.RemoveAll(thread => moved.Contains(thread.OsThreadId));
+            _stopper.WaitForStops(_holdAsRealTime);
+        }
+        Timings.CountMovedSinceSurvey(moved.Count);
+        if (moved.Count > 0 || _ranOn.Count > 0)
+            _reusedUnstopped.RemoveAll(thread => moved.Contains(thread.OsThreadId) || _ranOn.Contains(thread.OsThreadId));
     }
 
     /// <summary>
