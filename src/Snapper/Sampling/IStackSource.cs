@@ -16,6 +16,12 @@ public interface IStackSource : IDisposable
     /// <exception cref="TargetExitedException">The target is gone.</exception>
     /// <exception cref="SnapshotFailedException">This snapshot could not be read; later ones may be.</exception>
     CapturedSnapshot Capture();
+
+    /// <summary>
+    /// Called before the last wait for a snapshot's moment (at most <see cref="Sampler"/>'s longest single wait before
+    /// it): a source may make sure its thread wakes on time. <see cref="Capture"/> follows.
+    /// </summary>
+    void CaptureDueSoon() { }
 }
 
 /// <summary>The target process exited (or was killed) during the capture.</summary>

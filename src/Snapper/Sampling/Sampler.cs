@@ -41,6 +41,7 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 if (cancel.IsCancellationRequested) break;
                 if (now < due)
                 {
+                    if (due - now <= CancelCheckEveryUs * time.TimestampFrequency / 1_000_000) source.CaptureDueSoon();
                     if (Wait(TimeSpan.FromTicks(Math.Max(1, (due - now) * TimeSpan.TicksPerSecond / time.TimestampFrequency)), cancel)) break;
                     continue; // re-check the limits: the duration may have run out while waiting
                 }

@@ -8,8 +8,10 @@ namespace Snapper.Sampling.ClrMd;
 /// them. A thread asleep at the survey that wakes before the stops are complete was then counted asleep while the
 /// running ones were counted where they had got to: a thread going back to sleep in that gap was seen asleep, one
 /// waking in it was seen asleep too, and a 1 ms burst of work was found in 11% fewer snapshots than it ran in. So once
-/// the stops are complete the threads are surveyed again, and any thread not stopped that is no longer exactly as it
-/// was (run time, state, registers) is stopped and walked too: every thread is then read as of that second survey.
+/// the stops are asked for, the threads are surveyed again, and any thread left running that is no longer exactly as
+/// it was (run time, state, registers) is stopped and walked too: every thread is then read as of the stops.
+/// Surveying again only once the stops were complete counted bursts 0.4 points too often instead: a thread held in a
+/// burst cannot end it, while the others could still begin theirs.
 /// </summary>
 sealed class MovedSinceSurvey
 {
@@ -31,16 +33,16 @@ sealed class MovedSinceSurvey
     public bool Any => _atSurvey.Count > 0;
 
     /// <summary>
-    /// Surveys again and fills <see cref="Moved"/> with the noted threads (but those in <paramref name="stopped"/>) that
+    /// Surveys again and fills <see cref="Moved"/> with the noted threads (but those in <paramref name="stopping"/>) that
     /// have run or changed state since. A thread gone meanwhile has not moved: its last stack stands.
     /// </summary>
-    public void Check(IThreadSurvey survey, IReadOnlySet<int> stopped)
+    public void Check(IThreadSurvey survey, IReadOnlySet<int> stopping)
     {
         _moved.Clear();
         if (survey.Take().Length == 0) return; // the process is gone: the stops will say so
         foreach (var (tid, then) in _atSurvey)
         {
-            if (stopped.Contains(tid)) continue;
+            if (stopping.Contains(tid)) continue;
             var now = survey.Activity(tid);
             if (now.Gone || (now == then.Activity && survey.RunTime(tid) == then.RunTime)) continue;
             _moved.Add(tid);

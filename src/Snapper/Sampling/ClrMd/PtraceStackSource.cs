@@ -30,7 +30,6 @@ sealed class PtraceStackSource : IStackSource
     readonly List<RawThread> _reusedUnstopped = new();
     readonly HashSet<int> _heldForCpu = new(); // see StopReusedToo
     readonly MovedSinceSurvey _movedSinceSurvey = new();
-    readonly HashSet<int> _stoppedNow = new();
     readonly List<int> _ranOn = new();
     readonly List<(int Tid, ThreadActivity Activity)> _preempted = new();
     readonly List<RawThread?> _preemptedReused = new();
@@ -204,6 +203,7 @@ sealed class PtraceStackSource : IStackSource
             _identities.Update(_runtime, raw, _ensureDacFresh);
             NameAndRemember(raw, threads);
         }
+        LeaveRealTime(); // when nothing was stopped: see CaptureDueSoon
         Timings.Mark(7);
         Timings.MemoryReads = _memory.SyscallCount - _memoryReadsBefore;
         Timings.EndSnapshot();
@@ -220,9 +220,10 @@ sealed class PtraceStackSource : IStackSource
             _stopper.Begin();
             foreach (var tid in _toStop) _stopper.Interrupt(tid);
             ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
+            StopThreadsThatMovedSinceSurvey(threads);
             if (_stopper.WaitForStops(_holdAsRealTime, _stopReusedToo) == 0)
                 throw FailedOrGone("no thread could be stopped", null);
-            StopThreadsThatMovedSinceSurvey(threads);
+            WalkHeldThreadsThatRanOn();
             Timings.CountStopped(_stopper.Stopped.Count);
             _stoppedTids.Clear();
             _stoppedSp.Clear();
@@ -249,8 +250,7 @@ sealed class PtraceStackSource : IStackSource
         {
             // Resume no matter what happened above (a second call is a no-op: the stopped list is empty).
             pause = _stopper.ResumeAll();
-            if (_realTime) SamplerPriority.LeaveRealTime();
-            _realTime = false;
+            LeaveRealTime();
         }
         Timings.Mark(6);
         return raw;
@@ -322,6 +322,20 @@ sealed class PtraceStackSource : IStackSource
     void HoldAsRealTime()
     {
         if (!_realTime) _realTime = SamplerPriority.TryEnterRealTime();
+    }
+
+    /// <summary>
+    /// The sampler waits for the snapshot's moment as a real-time thread, and stays one through the capture. Woken as a
+    /// normal thread, it waited for a CPU the target's running threads had, and waited longest when the target was busy:
+    /// 160 µs late at the median on the bursty target, and snapshots found its bursts 0.3-0.4 points (6%) less often
+    /// than they ran, while the moments they were due at found them in proportion.
+    /// </summary>
+    public void CaptureDueSoon() => HoldAsRealTime();
+
+    void LeaveRealTime()
+    {
+        if (_realTime) SamplerPriority.LeaveRealTime();
+        _realTime = false;
     }
 
     /// <summary>
@@ -455,12 +469,32 @@ sealed class PtraceStackSource : IStackSource
     }
 
     /// <summary>
-    /// Once the chosen threads are stopped: stops and walks too every thread taken without a stop that has moved since
-    /// the survey (see <see cref="MovedSinceSurvey"/>), so that the snapshot is one moment. A thread stopped only to free a
-    /// CPU keeps the stack read at the survey if it is still exactly there (see <see cref="StopReusedToo"/>), else is walked.
+    /// Once the chosen threads are asked to stop: asks too every thread taken without a stop that has moved since the
+    /// survey (see <see cref="MovedSinceSurvey"/>), so that the snapshot is one moment, that of the stops.
     /// </summary>
     void StopThreadsThatMovedSinceSurvey(List<ThreadStack> threads)
     {
+        if (!_movedSinceSurvey.Any) return;
+        _movedSinceSurvey.Check(_survey, _stopper.Asked);
+        var moved = _movedSinceSurvey.Moved;
+        Timings.CountMovedSinceSurvey(moved.Count);
+        if (moved.Count == 0) return;
+        foreach (var tid in moved)
+        {
+            _stopper.Interrupt(tid);
+            _beforeStop[tid] = _movedSinceSurvey.AtSurvey(tid);
+        }
+        threads.RemoveAll(thread => moved.Contains(thread.OsThreadId));
+        _reusedUnstopped.RemoveAll(thread => moved.Contains(thread.OsThreadId));
+    }
+
+    /// <summary>
+    /// A thread stopped only to free a CPU keeps the stack read at the survey if it is still exactly there (see
+    /// <see cref="StopReusedToo"/>), else is walked.
+    /// </summary>
+    void WalkHeldThreadsThatRanOn()
+    {
+        if (_heldForCpu.Count == 0) return;
         _ranOn.Clear();
         foreach (var tid in _heldForCpu)
         {
@@ -469,25 +503,9 @@ sealed class PtraceStackSource : IStackSource
                 || registers.Rip != then.ProgramCounter || registers.Rsp != then.StackPointer)
                 _ranOn.Add(tid);
         }
+        if (_ranOn.Count == 0) return;
         foreach (var tid in _ranOn) _heldForCpu.Remove(tid);
-        if (!_movedSinceSurvey.Any) return;
-        _stoppedNow.Clear();
-        foreach (var thread in _stopper.Stopped) _stoppedNow.Add(thread.Tid);
-        _movedSinceSurvey.Check(_survey, _stoppedNow);
-        var moved = _movedSinceSurvey.Moved;
-        if (moved.Count > 0)
-        {
-            foreach (var tid in moved)
-            {
-                _stopper.Interrupt(tid);
-                _beforeStop[tid] = _movedSinceSurvey.AtSurvey(tid);
-            }
-            threads.RemoveAll(thread => moved.Contains(thread.OsThreadId));
-            _stopper.WaitForStops(_holdAsRealTime);
-        }
-        Timings.CountMovedSinceSurvey(moved.Count);
-        if (moved.Count > 0 || _ranOn.Count > 0)
-            _reusedUnstopped.RemoveAll(thread => moved.Contains(thread.OsThreadId) || _ranOn.Contains(thread.OsThreadId));
+        _reusedUnstopped.RemoveAll(thread => _ranOn.Contains(thread.OsThreadId));
     }
 
     /// <summary>

@@ -7,8 +7,8 @@ namespace Snapper.Sampling.Linux;
 /// under one. The thread sleeps between samples, so the raised priority costs other processes nothing then.
 /// Needs root or CAP_SYS_NICE; without it the capture runs unchanged.
 /// <para>
-/// While it holds the target stopped and sleeps or walks (PtraceStackSource.HoldAsRealTime), the thread also runs as
-/// a real-time thread (SCHED_FIFO, the lowest real-time priority), and goes back to normal scheduling as soon as the
+/// From its last wait for a sample's moment (PtraceStackSource.CaptureDueSoon) and while it holds the target stopped and
+/// sleeps or walks (PtraceStackSource.HoldAsRealTime), the thread also runs as a real-time thread (SCHED_FIFO, the lowest real-time priority), and goes back to normal scheduling as soon as the
 /// target runs again. A raised nice value is not enough then: right after start-up, having just used a lot of CPU (loading the DAC, compiling), the sampler is not let to
 /// preempt the target's running threads and waits for the next scheduler tick, 4 ms, while the target's other threads
 /// stay stopped; the first samples' pauses were 4-6 ms instead of 0.2. Staying real-time between samples saves two

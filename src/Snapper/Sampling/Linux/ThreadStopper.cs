@@ -27,6 +27,7 @@ sealed unsafe class ThreadStopper
     readonly List<StoppedThread> _stopped = new();
     readonly Dictionary<int, int> _indexByTid = new();
     readonly List<int> _pending = new();
+    readonly HashSet<int> _asked = new();
     readonly HashSet<int> _lagging = new(); // seized, interrupted, not yet stopped: detach when they stop
     long _interruptedAt;
     long? _firstStopAt; // the earliest moment a thread of this snapshot can have entered its stop
@@ -34,6 +35,9 @@ sealed unsafe class ThreadStopper
     public ThreadStopper(int pid) => _pid = pid;
 
     public IReadOnlyList<StoppedThread> Stopped => _stopped;
+
+    /// <summary>The threads asked to stop since <see cref="Begin"/>, stopped or on their way.</summary>
+    public IReadOnlySet<int> Asked => _asked;
 
     /// <summary>The last failure to seize a thread that was not a vanished thread (errno), or 0.</summary>
     public int LastSeizeErrno { get; private set; }
@@ -52,6 +56,7 @@ sealed unsafe class ThreadStopper
         _stopped.Clear();
         _indexByTid.Clear();
         _pending.Clear();
+        _asked.Clear();
         LastSeizeErrno = 0;
         ReleaseLaggards();
         _interruptedAt = Stopwatch.GetTimestamp();
@@ -73,6 +78,7 @@ sealed unsafe class ThreadStopper
         }
         Native.Ptrace(Native.PTRACE_INTERRUPT, tid, 0, 0);
         _pending.Add(tid);
+        _asked.Add(tid);
     }
 
     /// <summary>Waits until every interrupted thread has stopped (or is left as a laggard); returns how many are stopped.</summary>
