@@ -20,6 +20,13 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
 
     readonly Dictionary<string, FrameInfo> _native = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Grows when a module is found to have a PDB. A walk reads IL offsets only for frames that can have lines, so a
+    /// stack walked before its module's PDB was found has no lines, and reusing it would keep it so for as long as the
+    /// thread stays put (SNAPPER_VERIFY_REUSE found every blocked thread of a capture without its outer lines).
+    /// </summary>
+    public int LinesGeneration => _sourceLines.PdbsFound;
+
     public IReadOnlyList<FrameInfo> Resolve(RawThread thread)
     {
         var frames = Resolve(thread.Frames);

@@ -30,6 +30,7 @@ sealed class PtraceStackSource : IStackSource
     readonly List<RawThread> _reusedUnstopped = new();
     readonly HashSet<int> _heldForCpu = new(); // see StopReusedToo
     readonly MovedSinceSurvey _movedSinceSurvey = new();
+    readonly ReuseVerification? _verification;
     readonly List<int> _ranOn = new();
     readonly List<(int Tid, ThreadActivity Activity)> _preempted = new();
     readonly List<RawThread?> _preemptedReused = new();
@@ -71,6 +72,7 @@ sealed class PtraceStackSource : IStackSource
     {
         _process = process;
         _maxFrames = maxFrames;
+        if (ReuseVerification.Enabled) _verification = new ReuseVerification(process.Pid);
         _holdAsRealTime = HoldAsRealTime;
         _ensureDacFresh = EnsureDacFresh;
         _threadStacks = new ThreadStacks(process.Pid);
@@ -185,6 +187,8 @@ sealed class PtraceStackSource : IStackSource
     public CapturedSnapshot Capture()
     {
         Timings.Start();
+        _reuse.LinesGeneration = _running.LinesGeneration = _resolver.LinesGeneration;
+        _verification?.NoteSwitches(_lastTids ?? ProcFs.ListThreads(_process.Pid));
         var tids = _survey.Take();
         Timings.Mark(0);
         if (tids.Length == 0)
@@ -195,7 +199,7 @@ sealed class PtraceStackSource : IStackSource
         Timings.Mark(1);
         var start = Stopwatch.GetTimestamp();
         var pause = TimeSpan.Zero;
-        var raw = _toStop.Count > 0 ? StopAndWalk(threads, ref start, out pause) : [];
+        var raw = _toStop.Count > 0 || _verification is not null ? StopAndWalk(threads, ref start, out pause) : [];
         Timings.CountUnstopped(_reusedUnstopped.Count);
         raw.AddRange(_reusedUnstopped);
         if (raw.Count > 0)
@@ -221,6 +225,7 @@ sealed class PtraceStackSource : IStackSource
             foreach (var tid in _toStop) _stopper.Interrupt(tid);
             ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
             StopThreadsThatMovedSinceSurvey(threads);
+            if (_verification is not null) AskReusedToStopToo(threads, _verification);
             if (_stopper.WaitForStops(_holdAsRealTime, _stopReusedToo) == 0)
                 throw FailedOrGone("no thread could be stopped", null);
             WalkHeldThreadsThatRanOn();
@@ -239,6 +244,8 @@ sealed class PtraceStackSource : IStackSource
             Timings.Mark(2);
             _memory.Flush();
             raw = WalkStopped();
+            foreach (var thread in raw) _reuse.HashWhileStopped(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId), thread.OutermostStackPointer);
+            if (_verification is not null) CompareReused(raw, _verification);
             if (_unwinder is not null) UnwindNative(raw, _unwinder);
             Timings.Mark(5);
         }
@@ -264,9 +271,15 @@ sealed class PtraceStackSource : IStackSource
     {
         _reusedRunning.Clear();
         foreach (var thread in _stopper.Stopped)
-            if (RunningStackReuse.Enabled && thread.HaveRegisters && !_heldForCpu.Contains(thread.Tid)
+            if (RunningStackReuse.Enabled && thread.HaveRegisters && !_heldForCpu.Contains(thread.Tid) && _verification?.IsPending(thread.Tid) != true
                 && _running.TryReuse(thread.Tid, thread.Registers.Rip, thread.Registers.Rsp) is { } same)
             {
+                if (_verification is not null)
+                {
+                    // Walked all the same, and compared (see ReuseVerification).
+                    _verification.Add(thread.Tid, ReuseVerification.RunningKind, null, same, default);
+                    continue;
+                }
                 _reusedRunning.Add(same);
                 _stoppedTids.Remove((uint)thread.Tid);
             }
@@ -465,7 +478,40 @@ sealed class PtraceStackSource : IStackSource
     void StopReusedToo()
     {
         foreach (var thread in _reusedUnstopped)
-            if (_heldForCpu.Add(thread.OsThreadId)) _stopper.Interrupt(thread.OsThreadId);
+            if (!_stopper.Asked.Contains(thread.OsThreadId) && _heldForCpu.Add(thread.OsThreadId)) _stopper.Interrupt(thread.OsThreadId);
+    }
+
+    /// <summary>SNAPPER_VERIFY_REUSE: stops every thread this snapshot takes without a walk, to walk it too.</summary>
+    void AskReusedToStopToo(List<ThreadStack> threads, ReuseVerification verification)
+    {
+        verification.Clear();
+        foreach (var thread in threads)
+        {
+            verification.Add(thread.OsThreadId, ReuseVerification.SleepingKind, thread.Frames, null, _movedSinceSurvey.AtSurvey(thread.OsThreadId).Activity);
+            _stopper.Interrupt(thread.OsThreadId);
+        }
+        foreach (var thread in _reusedUnstopped)
+        {
+            verification.Add(thread.OsThreadId, ReuseVerification.PreemptedKind, null, thread, _beforeStop[thread.OsThreadId].Activity);
+            _stopper.Interrupt(thread.OsThreadId);
+        }
+    }
+
+    /// <summary>
+    /// SNAPPER_VERIFY_REUSE: compares the walks of reused threads with their reused stacks. A thread asleep or waiting for
+    /// a CPU keeps its reused stack in the snapshot (its walk is dropped); a looping thread keeps its walk.
+    /// </summary>
+    void CompareReused(List<RawThread> raw, ReuseVerification verification)
+    {
+        for (var i = raw.Count - 1; i >= 0; i--)
+        {
+            var tid = raw[i].OsThreadId;
+            if (!verification.IsPending(tid)) continue;
+            if (!_stopper.TryGetRegisters(tid, out var registers)) continue;
+            if (verification.Compare(tid, raw[i], registers, Resolve) == ReuseVerification.RunningKind) continue;
+            raw.RemoveAt(i);
+            _stoppedTids.Remove((uint)tid);
+        }
     }
 
     /// <summary>
@@ -582,7 +628,7 @@ sealed class PtraceStackSource : IStackSource
                 CpuNs = cpu,
             };
             threads.Add(stack);
-            _reuse.Remember(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId), thread.OutermostStackPointer, stack);
+            _reuse.Remember(thread.OsThreadId, stack);
             _stoppedTids.Remove((uint)thread.OsThreadId);
         }
         // Stopped, but no managed thread: a native thread (the runtime's own, or the app's). Leave it alone.
@@ -604,6 +650,7 @@ sealed class PtraceStackSource : IStackSource
     public void Dispose()
     {
         if (FastWalk.FastWalking.Verify && _fast is not null) Console.Error.WriteLine(_fast.Summary());
+        if (_verification is not null) Console.Error.WriteLine(_verification.Summary());
         _stopper.ReleaseAll();
         _resolver.Dispose();
         _unwinder?.Dispose();

@@ -25,7 +25,7 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
     const int PerThread = 4;
     const int MaxHashedBytes = 256 * 1024;
 
-    sealed record Walk(ulong LeafStackPointer, ulong CodeStart, ulong CodeEnd, ulong HashedFrom, int Extent, int Hash, RawThread Thread)
+    sealed record Walk(ulong LeafStackPointer, ulong CodeStart, ulong CodeEnd, ulong HashedFrom, int Extent, int Hash, RawThread Thread, int LinesGeneration)
     {
         /// <summary>
         /// The stack last handed out from this walk. A pc on the same line gives this very object back, so its frames are
@@ -38,6 +38,9 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
     readonly List<Walk?> _matches = new();
     readonly List<(ulong From, int Extent)> _ranges = new();
     readonly List<int> _hashes = new();
+
+    /// <summary>The <see cref="FrameResolver.LinesGeneration"/> of this snapshot's walks: a walk from another is not reused.</summary>
+    public int LinesGeneration { get; set; }
 
     /// <summary>The thread's stack, from an earlier walk with the innermost frame moved to the pc; null when it must be walked.</summary>
     /// <remarks>
@@ -78,7 +81,7 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
         for (var i = 0; i < walks.Count; i++)
         {
             var walk = walks[i];
-            if (walk.LeafStackPointer != sp || pc < walk.CodeStart || pc > walk.CodeEnd) continue;
+            if (walk.LeafStackPointer != sp || pc < walk.CodeStart || pc > walk.CodeEnd || walk.LinesGeneration != LinesGeneration) continue;
             if (i > 0) (walks[0], walks[i]) = (walks[i], walks[0]); // most recently used first
             return walk;
         }
@@ -110,7 +113,7 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
         if (CodeOf(leaf.Method, registers.Rip) is not { } code) return;
         var from = caller.StackPointer - 8; // the innermost frame's return address
         var extent = (int)Math.Min(thread.OutermostStackPointer - from + 64, MaxHashedBytes);
-        var walk = new Walk(registers.Rsp, code.Start, code.End, from, extent, stackHash.Of(from, extent, cached: true), thread);
+        var walk = new Walk(registers.Rsp, code.Start, code.End, from, extent, stackHash.Of(from, extent, cached: true), thread, LinesGeneration);
         if (!_threads.TryGetValue(thread.OsThreadId, out var walks)) _threads[thread.OsThreadId] = walks = new List<Walk>(PerThread);
         walks.RemoveAll(w => w.LeafStackPointer == walk.LeafStackPointer);
         if (walks.Count == PerThread) walks.RemoveAt(walks.Count - 1);

@@ -12,6 +12,9 @@ sealed class SourceLines(Func<string, string> hostPathOf) : IDisposable
 {
     readonly Dictionary<string, MetadataReaderProvider?> _pdbs = new(StringComparer.Ordinal);
 
+    /// <summary>How many modules were found to have a PDB so far: when it grows, frames walked before can now get lines.</summary>
+    public int PdbsFound { get; private set; }
+
     /// <summary>The source position of <paramref name="ilOffset"/> in the method with <paramref name="methodToken"/>, or null.</summary>
     public (string File, int Line)? Find(string? modulePath, int methodToken, int ilOffset)
     {
@@ -62,6 +65,7 @@ sealed class SourceLines(Func<string, string> hostPathOf) : IDisposable
             provider = null;
         }
         _pdbs[modulePath] = provider;
+        if (provider is not null) PdbsFound++;
         return provider;
     }
 

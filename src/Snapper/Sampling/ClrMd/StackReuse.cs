@@ -17,7 +17,7 @@ sealed class StackReuse(StackMemoryHash stackHash)
 {
     const int MaxHashedBytes = 256 * 1024;
 
-    sealed record Remembered(ulong StackPointer, ulong ProgramCounter, int Extent, int Hash, ThreadStack Stack)
+    sealed record Remembered(ulong StackPointer, ulong ProgramCounter, int Extent, int Hash, ThreadStack Stack, int LinesGeneration)
     {
         /// <summary>The thread's CPU run time when this stack was last confirmed, or null when not yet.</summary>
         public ulong? ConfirmedAtRunTime { get; set; }
@@ -25,6 +25,10 @@ sealed class StackReuse(StackMemoryHash stackHash)
 
     readonly Dictionary<int, Remembered> _threads = new();
     readonly Dictionary<int, ThreadActivity> _seenBeforeStop = new();
+    readonly Dictionary<int, (int Extent, int Hash)> _hashedAtStop = new();
+
+    /// <summary>The <see cref="FrameResolver.LinesGeneration"/> of this snapshot's walks: a stack remembered at another is walked again.</summary>
+    public int LinesGeneration { get; set; }
 
     /// <summary>
     /// The remembered stack of a thread that has not run since its stack was last confirmed; else null. An unchanged run
@@ -35,7 +39,7 @@ sealed class StackReuse(StackMemoryHash stackHash)
     /// </summary>
     public ThreadStack? TryReuseIdle(int tid, ulong? runTime, ThreadActivity now) =>
         runTime is { } time && !now.Running && _threads.TryGetValue(tid, out var last) && last.ConfirmedAtRunTime == time
-        && last.StackPointer == now.StackPointer && last.ProgramCounter == now.ProgramCounter
+        && last.StackPointer == now.StackPointer && last.ProgramCounter == now.ProgramCounter && last.LinesGeneration == LinesGeneration
             ? last.Stack
             : null;
 
@@ -44,7 +48,8 @@ sealed class StackReuse(StackMemoryHash stackHash)
     {
         _seenBeforeStop.Remove(tid);
         if (activity.Running) return null;
-        if (!_threads.TryGetValue(tid, out var last) || last.StackPointer != activity.StackPointer || last.ProgramCounter != activity.ProgramCounter)
+        if (!_threads.TryGetValue(tid, out var last) || last.StackPointer != activity.StackPointer || last.ProgramCounter != activity.ProgramCounter
+            || last.LinesGeneration != LinesGeneration)
         {
             // Note what the thread looked like before the stop, to remember with its walk.
             _seenBeforeStop[tid] = activity;
@@ -61,25 +66,36 @@ sealed class StackReuse(StackMemoryHash stackHash)
     }
 
     /// <summary>
-    /// After a walk: remember a thread's stack if it was blocked before the stop and still at the same stack
-    /// pointer when stopped (so the walk shows that very moment). <paramref name="outermostSp"/> bounds the hash.
+    /// After a walk, while the thread is still stopped: if it was blocked before the stop and still at the same stack
+    /// pointer when stopped (so the walk shows that very moment), hashes its stack memory as the walk read it, up to
+    /// <paramref name="outermostSp"/>. Hashed after the resume instead, the memory could already be another call's:
+    /// a thread that slept in two methods by turns, at one stack pointer, was remembered with one method's walk and
+    /// the other's memory, and then given the wrong one (found by SNAPPER_VERIFY_REUSE).
     /// </summary>
-    public void Remember(int tid, ulong stoppedSp, ulong outermostSp, ThreadStack stack)
+    public void HashWhileStopped(int tid, ulong stoppedSp, ulong outermostSp)
     {
-        if (!_seenBeforeStop.TryGetValue(tid, out var seen) || seen.StackPointer != stoppedSp || outermostSp < stoppedSp)
+        _hashedAtStop.Remove(tid);
+        if (!_seenBeforeStop.TryGetValue(tid, out var seen) || seen.StackPointer != stoppedSp || outermostSp < stoppedSp) return;
+        var extent = (int)Math.Min(outermostSp - stoppedSp + 64, MaxHashedBytes);
+        _hashedAtStop[tid] = (extent, stackHash.Of(stoppedSp, extent, cached: true));
+    }
+
+    /// <summary>Once the walk is named: remembers the stack of a thread hashed by <see cref="HashWhileStopped"/>.</summary>
+    public void Remember(int tid, ThreadStack stack)
+    {
+        if (!_hashedAtStop.Remove(tid, out var hashed) || !_seenBeforeStop.TryGetValue(tid, out var seen))
         {
             _threads.Remove(tid);
             return;
         }
-        var extent = (int)Math.Min(outermostSp - stoppedSp + 64, MaxHashedBytes);
-        _threads[tid] = new Remembered(seen.StackPointer, seen.ProgramCounter, extent,
-            HashStack(stoppedSp, extent), stack);
+        _threads[tid] = new Remembered(seen.StackPointer, seen.ProgramCounter, hashed.Extent, hashed.Hash, stack, LinesGeneration);
     }
 
     /// <summary>Drops threads that are gone.</summary>
     public void Retain(HashSet<int> live)
     {
         _threads.KeepOnly(live);
+        _hashedAtStop.KeepOnly(live);
     }
 
     int HashStack(ulong sp, int extent) => stackHash.Of(sp, extent, cached: false);

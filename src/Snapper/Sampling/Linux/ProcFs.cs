@@ -110,6 +110,30 @@ static class ProcFs
     }
 
     /// <summary>The single-letter scheduler state of a thread (R, S, D, T, t, Z, ...), or '?' when unknown.</summary>
+    /// <summary>
+    /// How many times the thread has been switched off a CPU (voluntary_ctxt_switches + nonvoluntary_ctxt_switches in
+    /// /proc/PID/task/TID/status), or null when it cannot be read.
+    /// </summary>
+    public static long? ReadContextSwitches(int pid, int tid)
+    {
+        try
+        {
+            long total = 0;
+            var found = 0;
+            foreach (var line in File.ReadLines($"/proc/{pid}/task/{tid}/status"))
+                if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                {
+                    total += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                    found++;
+                }
+            return found == 2 ? total : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
     public static char ReadThreadState(int pid, int tid)
     {
         var stat = ReadTrimmed($"/proc/{pid}/task/{tid}/stat");

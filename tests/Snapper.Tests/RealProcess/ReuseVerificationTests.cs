@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Snapper.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Snapper.Tests.RealProcess;
+
+/// <summary>
+/// Every stack a snapshot takes without walking it (a thread asleep where it was, one waiting for a CPU in a loop it
+/// was walked in, one stopped in such a loop) is the stack a walk finds: with SNAPPER_VERIFY_REUSE=1 each such thread
+/// is stopped and walked too, in the same stop, and the two compared frame by frame. Threads whose registers at the
+/// stop show they ran since the survey are counted apart; a difference is a reuse that lied.
+/// </summary>
+public sealed partial class ReuseVerificationTests(ShopServiceFixture shop, ITestOutputHelper output) : IClassFixture<ShopServiceFixture>
+{
+    [GeneratedRegex(@"reuse verification: (\d+) reused stacks walked too, (\d+) differences")]
+    private static partial Regex Verification();
+
+    [Theory]
+    [InlineData("states", 100)]
+    [InlineData("bursts", 100)]
+    [InlineData("alternating", 50)]
+    [InlineData("bench", 100, "4", "9")]
+    public void A_reused_stack_equals_the_walk_of_the_same_stop(string scenario, int atLeast, params string[] arguments)
+    {
+        using var target = RunningTarget.StartTestTarget([scenario, .. arguments]);
+        var (compared, differences, stderr) = CaptureVerified(target.Pid, "4s");
+        Assert.True(differences == 0, stderr);
+        Assert.True(compared >= atLeast, $"only {compared} reused stacks walked too\n{stderr}");
+    }
+
+    [Fact]
+    public async Task A_reused_stack_equals_the_walk_on_a_web_service_under_load()
+    {
+        await using var load = new HttpLoad(shop.BaseAddress, ["orders/search", "catalog", "report", "inventory", "prices", "recommend"], perPath: 2);
+        await Task.Delay(1000);
+        var (compared, differences, stderr) = CaptureVerified(shop.Target.Pid, "5s");
+        Assert.True(differences == 0, stderr);
+        Assert.True(compared >= 100, $"only {compared} reused stacks walked too\n{stderr}");
+        Assert.True(load.Ok > 10, $"load: {load.Ok} answered");
+    }
+
+    (long Compared, long Differences, string Stderr) CaptureVerified(int pid, string duration)
+    {
+        using var dir = new TempDirectory();
+        var info = SnapperCli.StartInfo("sample", "--pid", pid.ToString(), "--rate", "100", "--duration", duration, "--db", dir.File("v.db"), "--no-report");
+        info.Environment["SNAPPER_VERIFY_REUSE"] = "1";
+        using var process = Process.Start(info)!;
+        var result = SnapperCli.Wait(process, TimeSpan.FromMinutes(2));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var match = Verification().Match(result.Stderr);
+        Assert.True(match.Success, $"no verification summary\n{result}");
+        output.WriteLine(result.Stderr[match.Index..].Split('\n')[0]);
+        return (long.Parse(match.Groups[1].Value), long.Parse(match.Groups[2].Value), result.Stderr);
+    }
+}
