@@ -208,6 +208,7 @@ sealed class PtraceStackSource : IStackSource
             NameAndRemember(raw, threads);
         }
         LeaveRealTime(); // when nothing was stopped: see CaptureDueSoon
+        _memory.RefreshLasting();
         Timings.Mark(7);
         Timings.MemoryReads = _memory.SyscallCount - _memoryReadsBefore;
         Timings.EndSnapshot();

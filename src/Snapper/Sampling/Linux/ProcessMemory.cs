@@ -5,27 +5,46 @@ namespace Snapper.Sampling.Linux;
 /// <summary>
 /// Reads another process's memory with process_vm_readv through a 4 KiB page cache that is valid for one
 /// snapshot only (<see cref="Flush"/> between snapshots): the DAC reads the same few pages over and over while
-/// it walks, so ~1,600 small reads become ~110 syscalls. Never throws: a failed read returns 0 bytes, because
+/// it walks, so ~1,600 small reads become ~110 syscalls. Pages of memory that cannot change (see
+/// <see cref="ImmutableMappings"/>) are kept across snapshots. Never throws: a failed read returns 0 bytes, because
 /// callers run inside the DAC's native callbacks.
 /// </summary>
 sealed unsafe class ProcessMemory : IDisposable
 {
     const int PageSize = 4096;
     const int MaxCachedPages = 4096; // 16 MiB bound: a runaway walk cannot grow the cache without limit
+    const int MaxLastingPages = 8192; // 32 MiB bound on what is kept across snapshots
 
     readonly int _pid;
     readonly Dictionary<ulong, byte[]?> _pages = new(); // null value: known unreadable page
     readonly Stack<byte[]> _freePages = new();
+    readonly Dictionary<ulong, byte[]> _lasting = new();
+    readonly ImmutableMappings _immutable;
 
-    public ProcessMemory(int pid) => _pid = pid;
+    public ProcessMemory(int pid)
+    {
+        _pid = pid;
+        _immutable = new ImmutableMappings(pid);
+        _immutable.RefreshIfDue();
+    }
 
     public long SyscallCount { get; private set; }
 
+    /// <summary>Forgets what was read of memory that can change: before each snapshot's reads.</summary>
     public void Flush()
     {
         foreach (var page in _pages.Values)
             if (page is not null) _freePages.Push(page);
         _pages.Clear();
+    }
+
+    /// <summary>
+    /// Re-reads which memory cannot change, when due, and drops the pages kept across snapshots if that changed. Reads
+    /// /proc (a millisecond on a big process): call while the target runs, never while it is held.
+    /// </summary>
+    public void RefreshLasting()
+    {
+        if (_immutable.RefreshIfDue()) _lasting.Clear();
     }
 
     public int Read(ulong address, Span<byte> buffer)
@@ -49,6 +68,16 @@ sealed unsafe class ProcessMemory : IDisposable
     byte[]? GetPage(ulong pageAddress)
     {
         if (_pages.TryGetValue(pageAddress, out var cached)) return cached;
+        if (_lasting.TryGetValue(pageAddress, out var lasting)) return lasting;
+        if (_lasting.Count < MaxLastingPages && _immutable.Contains(pageAddress, PageSize))
+        {
+            var kept = new byte[PageSize];
+            if (ReadDirect(pageAddress, kept) == PageSize)
+            {
+                _lasting[pageAddress] = kept;
+                return kept;
+            }
+        }
         if (_pages.Count >= MaxCachedPages) Flush();
         var page = _freePages.Count > 0 ? _freePages.Pop() : new byte[PageSize];
         if (ReadDirect(pageAddress, page) != PageSize)
@@ -97,5 +126,9 @@ sealed unsafe class ProcessMemory : IDisposable
         }
     }
 
-    public void Dispose() => Flush();
+    public void Dispose()
+    {
+        Flush();
+        _lasting.Clear();
+    }
 }
