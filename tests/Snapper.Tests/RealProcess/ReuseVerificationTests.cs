@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Snapper.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -40,17 +39,6 @@ public sealed partial class ReuseVerificationTests(ShopServiceFixture shop, ITes
         Assert.True(load.Ok > 10, $"load: {load.Ok} answered");
     }
 
-    (long Compared, long Differences, string Stderr) CaptureVerified(int pid, string duration)
-    {
-        using var dir = new TempDirectory();
-        var info = SnapperCli.StartInfo("sample", "--pid", pid.ToString(), "--rate", "100", "--duration", duration, "--db", dir.File("v.db"), "--no-report");
-        info.Environment["SNAPPER_VERIFY_REUSE"] = "1";
-        using var process = Process.Start(info)!;
-        var result = SnapperCli.Wait(process, TimeSpan.FromMinutes(2));
-        Assert.True(result.ExitCode == 0, result.ToString());
-        var match = Verification().Match(result.Stderr);
-        Assert.True(match.Success, $"no verification summary\n{result}");
-        output.WriteLine(result.Stderr[match.Index..].Split('\n')[0]);
-        return (long.Parse(match.Groups[1].Value), long.Parse(match.Groups[2].Value), result.Stderr);
-    }
+    (long Compared, long Differences, string Stderr) CaptureVerified(int pid, string duration) =>
+        VerifiedCapture.Run(pid, "100", duration, "SNAPPER_VERIFY_REUSE", Verification(), output);
 }
