@@ -11,7 +11,8 @@ namespace Snapper.Sampling.ClrMd;
 /// the stops are asked for, the threads are surveyed again, and any thread left running that is no longer exactly as
 /// it was (run time, state, registers) is stopped and walked too: every thread is then read as of the stops.
 /// Surveying again only once the stops were complete counted bursts 0.4 points too often instead: a thread held in a
-/// burst cannot end it, while the others could still begin theirs.
+/// burst cannot end it, while the others could still begin theirs. Only with a survey that reads every thread in one
+/// pass (BPF): from /proc it would cost two file reads a thread while the stopped ones wait.
 /// </summary>
 sealed class MovedSinceSurvey
 {

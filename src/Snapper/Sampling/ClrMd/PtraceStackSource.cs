@@ -521,7 +521,8 @@ sealed class PtraceStackSource : IStackSource
     /// </summary>
     void StopThreadsThatMovedSinceSurvey(List<ThreadStack> threads)
     {
-        if (!_movedSinceSurvey.Any) return;
+        // Read from /proc, a second survey would hold the stopped threads two file reads a thread longer.
+        if (!_movedSinceSurvey.Any || !_survey.SurveysAtOnce) return;
         _movedSinceSurvey.Check(_survey, _stopper.Asked);
         var moved = _movedSinceSurvey.Moved;
         Timings.CountMovedSinceSurvey(moved.Count);

@@ -86,6 +86,8 @@ sealed class BpfThreadSurvey(int pid, ITaskReader reader) : IThreadSurvey
         return new ThreadActivity(false, task.Sp, task.Ip, Syscall: task.OrigAx < 0 ? -1 : (int)task.OrigAx);
     }
 
+    public bool SurveysAtOnce => _fallback is null;
+
     public void Invalidate() => _fallback?.Invalidate(); // every pass lists afresh
 
     public void Retain(HashSet<int> live) => _fallback?.Retain(live);

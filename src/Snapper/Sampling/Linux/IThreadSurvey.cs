@@ -16,6 +16,12 @@ interface IThreadSurvey : IDisposable
     /// <summary>Running or blocked, as of this survey (or of this call, for a survey that reads per thread).</summary>
     ThreadActivity Activity(int tid);
 
+    /// <summary>
+    /// True when <see cref="Take"/> reads every thread in one pass, cheaply enough to repeat while threads are held
+    /// (see ClrMd.MovedSinceSurvey); false when each thread is read on its own (/proc: two files a thread).
+    /// </summary>
+    bool SurveysAtOnce { get; }
+
     /// <summary>A thread of the last survey turned out to be gone: look afresh next time.</summary>
     void Invalidate();
 

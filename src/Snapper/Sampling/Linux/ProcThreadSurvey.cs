@@ -16,6 +16,8 @@ sealed class ProcThreadSurvey(int pid) : IThreadSurvey
 
     public ThreadActivity Activity(int tid) => _syscalls.Read(tid);
 
+    public bool SurveysAtOnce => false;
+
     public void Invalidate() => _threads.Invalidate();
 
     public void Retain(HashSet<int> live)
