@@ -211,7 +211,11 @@ sealed unsafe class ThreadStopper
     public TimeSpan ResumeAll()
     {
         foreach (var thread in _stopped)
-            Native.Ptrace(Native.PTRACE_DETACH, thread.Tid, 0, thread.PendingSignal);
+            if (Native.Ptrace(Native.PTRACE_DETACH, thread.Tid, 0, thread.PendingSignal) != 0
+                && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Native.ESRCH)
+                // Killed while held (another thread's exec kills every other thread; a SIGKILL): still Snapper's tracee
+                // until Snapper reaps it, and an exec waits for that. Reaped with the laggards (see ReleaseLaggards).
+                _lagging.Add(thread.Tid);
         var pause = _firstStopAt is { } stoppedAt ? Stopwatch.GetElapsedTime(stoppedAt) : TimeSpan.Zero;
         _firstStopAt = null;
         _stopped.Clear();
