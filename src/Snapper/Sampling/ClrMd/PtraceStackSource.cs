@@ -546,10 +546,7 @@ sealed class PtraceStackSource : IStackSource
         _ranOn.Clear();
         foreach (var tid in _heldForCpu)
         {
-            var (_, then) = _beforeStop[tid];
-            if (!_stopper.TryGetRegisters(tid, out var registers) || (long)registers.OrigRax >= 0
-                || registers.Rip != then.ProgramCounter || registers.Rsp != then.StackPointer)
-                _ranOn.Add(tid);
+            if (!_stopper.TryGetRegisters(tid, out var registers) || !_beforeStop[tid].Activity.StillAt(registers)) _ranOn.Add(tid);
         }
         if (_ranOn.Count == 0) return;
         foreach (var tid in _ranOn) _heldForCpu.Remove(tid);

@@ -53,7 +53,7 @@ sealed class ReuseVerification(int pid)
         var counts = _byKind.GetValueOrDefault(reused.Kind);
         counts.Compared++;
         // A looping thread's stack is reused from the very stop it is walked in: nothing to have run since.
-        if (reused.Kind != RunningKind && (RanSinceSurvey(reused, registers) || SwitchedSinceSurvey(tid)))
+        if (reused.Kind != RunningKind && (!reused.AtSurvey.StillAt(registers) || SwitchedSinceSurvey(tid)))
             counts.RanOn++;
         else
         {
@@ -68,18 +68,6 @@ sealed class ReuseVerification(int pid)
         }
         _byKind[reused.Kind] = counts;
         return reused.Kind;
-    }
-
-    /// <summary>
-    /// A thread the survey saw asleep in a syscall is stopped in that very syscall (same stack pointer and pc), and one
-    /// waiting for a CPU at exactly the registers it was interrupted with.
-    /// </summary>
-    static bool RanSinceSurvey(Pending reused, in Native.UserRegs registers)
-    {
-        var then = reused.AtSurvey;
-        if (registers.Rsp != then.StackPointer || registers.Rip != then.ProgramCounter) return true;
-        var syscall = (long)registers.OrigRax;
-        return then.Preempted ? syscall >= 0 : syscall < 0;
     }
 
     /// <summary>Switched off a CPU more than once (once is the stop) since just before the survey, or not known.</summary>

@@ -12,6 +12,13 @@ readonly record struct ThreadActivity(bool Running, ulong StackPointer, ulong Pr
     /// <summary>Nothing known: treat as running (stop and walk it).</summary>
     public static readonly ThreadActivity Unknown = new(true, 0, 0);
 
+    /// <summary>
+    /// Whether registers read at a stop show the thread exactly where this survey saw it: the same stack pointer and pc,
+    /// in user code when it was waiting for a CPU there, in a syscall when it was blocked in one. Anything else, it ran.
+    /// </summary>
+    public bool StillAt(in Native.UserRegs registers) =>
+        registers.Rsp == StackPointer && registers.Rip == ProgramCounter && ((long)registers.OrigRax < 0) == Preempted;
+
     /// <summary>The thread no longer exists.</summary>
     public static readonly ThreadActivity Vanished = new(true, 0, 0, Gone: true);
 }
