@@ -255,7 +255,7 @@ public static class SampleCommand
         var phases = string.Join(", ", timings.Means().Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Phase} {p.Ms:0.00} ms")));
         var perSample = timings.Snapshots == 0 ? 0 : 1.0 / timings.Snapshots;
         return string.Create(CultureInfo.InvariantCulture,
-            $"Per sample: {phases}; {timings.ThreadsStopped * perSample:0.0} threads stopped, {timings.RunningReused * perSample:0.0} of them not walked (looping where they were), {timings.DacWalks * perSample:0.0} walked by the DAC (the rest without it), {timings.RunningUnstopped * perSample:0.0} looping threads waiting for a CPU read without a stop, {timings.MovedSinceSurvey * perSample:0.00} woken between the survey and the stop, {timings.MemoryReads * perSample:0} memory reads.");
+            $"Per sample: {phases}; {timings.ThreadsStopped * perSample:0.0} threads stopped, {timings.RunningReused * perSample:0.0} of them not walked (looping where they were), {timings.DacWalks * perSample:0.0} walked by the DAC (the rest without it), {timings.RunningUnstopped * perSample:0.0} looping threads waiting for a CPU read without a stop, {timings.WalkedUnstopped * perSample:0.0} threads off a CPU walked without a stop, {timings.MovedSinceSurvey * perSample:0.00} woken between the survey and the stop, {timings.MemoryReads * perSample:0} memory reads.");
     }
 
     public static string DefaultReportPath(string dbPath, long sessionId) => OutputFile.BesideDatabase(dbPath, sessionId, ".html");

@@ -8,7 +8,7 @@ namespace Snapper.Sampling;
 /// </summary>
 public sealed class PhaseTimings
 {
-    public static readonly string[] Names = ["survey threads", "choose", "stop", "flush", "walk", "native unwind", "resume", "name"];
+    public static readonly string[] Names = ["survey threads", "choose", "stop", "flush", "walk", "native unwind", "resume", "name", "walk without a stop"];
 
     readonly long[] _ticks = new long[Names.Length];
     long _last;
@@ -35,6 +35,11 @@ public sealed class PhaseTimings
 
     public void CountMovedSinceSurvey(int threads) => MovedSinceSurvey += threads;
 
+    /// <summary>Threads not on a CPU walked without a stop (see ClrMd.UnstoppedWalks) and found not to have run since, summed over snapshots.</summary>
+    public long WalkedUnstopped { get; private set; }
+
+    public void CountWalkedUnstopped(int threads) => WalkedUnstopped += threads;
+
     /// <summary>Threads walked by the DAC (the others were walked fast, or reused), summed over snapshots.</summary>
     public long DacWalks { get; private set; }
 
@@ -54,6 +59,7 @@ public sealed class PhaseTimings
         RunningReused = 0;
         RunningUnstopped = 0;
         MovedSinceSurvey = 0;
+        WalkedUnstopped = 0;
         DacWalks = 0;
         MemoryReads = 0;
     }

@@ -7,13 +7,17 @@ namespace Snapper.Tests.RealProcess;
 /// <summary>
 /// Every stack a snapshot takes without walking it (a thread asleep where it was, one waiting for a CPU in a loop it
 /// was walked in, one stopped in such a loop) is the stack a walk finds: with SNAPPER_VERIFY_REUSE=1 each such thread
-/// is stopped and walked too, in the same stop, and the two compared frame by frame. Threads whose registers at the
-/// stop show they ran since the survey are counted apart; a difference is a reuse that lied.
+/// is stopped and walked too, in the same stop, and the two compared frame by frame; so is each thread walked without a
+/// stop from a copy of its stack. Threads whose registers at the stop show they ran since the survey are counted
+/// apart; a difference is a reuse that lied.
 /// </summary>
 public sealed partial class ReuseVerificationTests(ShopServiceFixture shop, ITestOutputHelper output) : IClassFixture<ShopServiceFixture>
 {
     [GeneratedRegex(@"reuse verification: (\d+) reused stacks walked too, (\d+) differences")]
     private static partial Regex Verification();
+
+    [GeneratedRegex(@"walked without a stop: (\d+) compared")]
+    private static partial Regex WalkedWithoutStop();
 
     [Theory]
     [InlineData("states", 100)]
@@ -36,6 +40,9 @@ public sealed partial class ReuseVerificationTests(ShopServiceFixture shop, ITes
         var (compared, differences, stderr) = CaptureVerified(shop.Target.Pid, "5s");
         Assert.True(differences == 0, stderr);
         Assert.True(compared >= 100, $"only {compared} reused stacks walked too\n{stderr}");
+        // A service's threads change stacks between samples: most are taken without a stop, and compared here.
+        var unstopped = WalkedWithoutStop().Match(stderr);
+        Assert.True(unstopped.Success && long.Parse(unstopped.Groups[1].Value) >= 100, $"too few threads walked without a stop\n{stderr}");
         Assert.True(load.Ok > 10, $"load: {load.Ok} answered");
     }
 

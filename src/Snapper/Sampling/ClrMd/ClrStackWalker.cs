@@ -30,6 +30,25 @@ static class ClrStackWalker
         return threads;
     }
 
+    /// <summary>
+    /// The fast walk of a thread that was not stopped, from the registers it resumes with and the copy of its stack up to
+    /// <paramref name="stackHigh"/> (see UnstoppedWalks), as <see cref="WalkFast"/> walks a stopped one; null when it
+    /// cannot be walked so (the DAC would be needed).
+    /// </summary>
+    public static RawThread? WalkUnstopped(ClrThread thread, in Linux.Native.UserRegs registers, ulong stackHigh, int maxFrames, ILOffsets ilOffsets,
+        FastWalk.FastWalking fast, NativeLeafRecovery? recovery)
+    {
+        if (fast.TryWalkSealed(thread, registers, maxFrames) is not { } walked) return null;
+        string? nativeModule = null;
+        if (!HasManagedFrame(walked.Frames) && recovery?.FindCaller(registers, fast.IsManagedCodeSealed, fast.SealedMemory, stackHigh - registers.Rsp) is { } found)
+        {
+            if (fast.TryWalkSealed(thread, found.Caller, maxFrames) is not { } recovered || !HasManagedFrame(recovered.Frames)) return null;
+            (walked, nativeModule) = (recovered, found.Module);
+        }
+        var located = WithILOffsets(walked.Frames, leafIsExecuting: nativeModule is null, ilOffsets);
+        return new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, walked.Outermost, nativeModule, FlagsOf(thread));
+    }
+
     /// <summary>The fast walk, from where the thread stopped or, in native code without a transition frame, from its
     /// managed caller (as <see cref="WalkWithDac"/> recovers it); null when the DAC must walk the thread.</summary>
     static (List<RawFrame>, ulong, string?)? WalkFast(ClrThread thread, int maxFrames, NativeLeafRecovery? recovery, FastWalk.FastWalking fast,

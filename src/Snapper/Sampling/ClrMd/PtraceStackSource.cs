@@ -40,8 +40,13 @@ sealed class PtraceStackSource : IStackSource
     readonly SyscallHistory _syscallHistory = new();
     readonly IThreadSurvey _survey;
     readonly StackReuse _reuse;
+    readonly StackMemoryHash _stackHash;
     readonly NativeLeafRecovery _recovery;
     readonly FastWalk.FastWalking? _fast;
+    readonly UnstoppedWalks? _unstopped;
+    bool _walkUnstoppedNow; // see TakeUnstopped
+    readonly Dictionary<int, ClrThread> _clrThreadByTid = new();
+    static readonly IReadOnlySet<int> NoneStopping = new HashSet<int>();
     readonly Action _ensureDacFresh;
     bool _dacFresh; // see EnsureDacFresh
     readonly ThreadStacks _threadStacks;
@@ -90,7 +95,7 @@ sealed class PtraceStackSource : IStackSource
         SeedSyscallHistory();
         ProbeTraceable();
         _memory = new ProcessMemory(process.Pid);
-        var stackHash = new StackMemoryHash(_memory);
+        var stackHash = _stackHash = new StackMemoryHash(_memory);
         _reuse = new StackReuse(stackHash);
         _running = new RunningStackReuse(stackHash, _ilOffsets);
         var mappings = ProcFs.ReadFileMappings(process.Pid).Select(m => (m.Start, m.Offset, process.HostPathOf(m.Path))).ToList();
@@ -104,6 +109,9 @@ sealed class PtraceStackSource : IStackSource
             _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, regions);
             if (fastWalk) _fast = FastWalk.FastWalking.TryCreate(_runtime, _stopper, _memory, regions, _ensureDacFresh);
             stackHash.Stopped = _fast?.Memory;
+            // The walk's verification compares walks of stopped threads; the native unwinder reads from a stop too.
+            if (_fast is not null && UnstoppedWalks.Enabled && !FastWalk.FastWalking.Verify && !nativeFrames)
+                _unstopped = new UnstoppedWalks(_fast, _ilOffsets, _recovery, maxFrames);
             if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, process.HostPathOf, maxFrames);
         }
         catch
@@ -194,14 +202,30 @@ sealed class PtraceStackSource : IStackSource
         if (tids.Length == 0)
             throw new TargetExitedException($"process {_process.Pid} exited");
         var threads = new List<ThreadStack>(tids.Length);
+        _stoppedTids.Clear();
+        _stoppedSp.Clear();
+        _stoppedSyscall.Clear();
+        _unstopped?.Clear();
+        _dacFresh = false; // the target ran since the last snapshot: code compiled since is not in the DAC's caches
+        _walkUnstoppedNow = _unstopped is not null && !_warmingUp && _survey.SurveysAtOnce && !_clrThreads.IsDefault;
         ChooseThreadsToStop(tids, threads);
-        if (_toStop.Count == 0) ReusePreempted(interruptOthers: false);
+        if (_toStop.Count == 0 || _walkUnstoppedNow) ReusePreempted(interruptOthers: false);
         Timings.Mark(1);
         var start = Stopwatch.GetTimestamp();
         var pause = TimeSpan.Zero;
-        var raw = _toStop.Count > 0 || _verification is not null ? StopAndWalk(threads, ref start, out pause) : [];
+        var mustStop = _toStop.Count > 0 || _verification is not null;
+        if (!mustStop && _unstopped is { Any: true })
+        {
+            // Nothing else to stop: the threads to take without a stop are copied, checked and walked all the same.
+            _unstopped.Copy();
+            StopThreadsThatMovedSinceSurvey(threads, NoneStopping, interrupt: false);
+            WalkUnstopped(interrupt: false);
+            mustStop = _toStop.Count > 0;
+        }
+        var raw = mustStop ? StopAndWalk(threads, ref start, out pause) : [];
         Timings.CountUnstopped(_reusedUnstopped.Count);
         raw.AddRange(_reusedUnstopped);
+        if (_unstopped is not null) raw.AddRange(_unstopped.Walked.Select(walked => walked.Thread));
         if (raw.Count > 0)
         {
             _identities.Update(_runtime, raw, _ensureDacFresh);
@@ -224,16 +248,15 @@ sealed class PtraceStackSource : IStackSource
             start = Stopwatch.GetTimestamp();
             _stopper.Begin();
             foreach (var tid in _toStop) _stopper.Interrupt(tid);
+            if (_unstopped is { Any: true, Copied: false }) _unstopped.Copy(); // before the second survey that proves it
             ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
-            StopThreadsThatMovedSinceSurvey(threads);
+            StopThreadsThatMovedSinceSurvey(threads, _stopper.Asked, interrupt: true);
+            if (_unstopped is { Any: true, WalkedAll: false }) WalkUnstopped(interrupt: true);
             if (_verification is not null) AskReusedToStopToo(threads, _verification);
             if (_stopper.WaitForStops(_holdAsRealTime, _stopReusedToo) == 0)
                 throw FailedOrGone("no thread could be stopped", null);
             WalkHeldThreadsThatRanOn();
             Timings.CountStopped(_stopper.Stopped.Count);
-            _stoppedTids.Clear();
-            _stoppedSp.Clear();
-            _stoppedSyscall.Clear();
             foreach (var thread in _stopper.Stopped)
             {
                 if (_heldForCpu.Contains(thread.Tid)) continue;
@@ -306,11 +329,6 @@ sealed class PtraceStackSource : IStackSource
         return walked;
     }
 
-    /// <summary>
-    /// The DAC caches what it read of the target; once the target has run, that is stale. The flush is costly (ClrMD
-    /// drops and rebuilds its own caches), so it is done once a snapshot, and only when the DAC is about to be used:
-    /// a snapshot the fast walk covers entirely does without it.
-    /// </summary>
     /// <summary>Where a thread's stack lies: from its stack pointer at the stop up to its end, as the runtime knows it
     /// or else from the mapping its stack pointer is in (0 when unknown).</summary>
     (ulong Low, ulong High) StackRange(ClrThread thread)
@@ -320,6 +338,11 @@ sealed class PtraceStackSource : IStackSource
         return (registers.Rsp, high);
     }
 
+    /// <summary>
+    /// The DAC caches what it read of the target; once the target has run, that is stale. The flush is costly (ClrMD
+    /// drops and rebuilds its own caches), so it is done once a snapshot, and only when the DAC is about to be used:
+    /// a snapshot the fast walk covers entirely does without it.
+    /// </summary>
     void EnsureDacFresh()
     {
         if (_dacFresh) return;
@@ -376,6 +399,9 @@ sealed class PtraceStackSource : IStackSource
         {
             EnsureDacFresh();
             _clrThreads = _runtime.Threads;
+            _clrThreadByTid.Clear();
+            foreach (var thread in _clrThreads)
+                if (thread.IsAlive && thread.OSThreadId != 0) _clrThreadByTid[(int)thread.OSThreadId] = thread;
         }
         return _clrThreads;
     }
@@ -440,8 +466,9 @@ sealed class PtraceStackSource : IStackSource
             }
             else if (!(_warmingUp && activity.Running))
             {
-                _toStop.Add(tid);
                 _beforeStop[tid] = (cpu, activity);
+                if (TakeUnstopped(tid)) _movedSinceSurvey.Note(tid, runTime, activity, cpu);
+                else _toStop.Add(tid);
             }
         }
     }
@@ -463,7 +490,7 @@ sealed class PtraceStackSource : IStackSource
                 _reusedUnstopped.Add(same);
             else if (interruptOthers)
                 _stopper.Interrupt(tid);
-            else
+            else if (!TakeUnstopped(tid))
                 _toStop.Add(tid);
         }
         _preempted.Clear();
@@ -496,6 +523,14 @@ sealed class PtraceStackSource : IStackSource
             verification.Add(thread.OsThreadId, ReuseVerification.PreemptedKind, null, thread, _beforeStop[thread.OsThreadId].Activity);
             _stopper.Interrupt(thread.OsThreadId);
         }
+        if (_unstopped is null) return;
+        foreach (var (thread, registers) in _unstopped.Walked)
+        {
+            // Where the walk started from: the stop must find the thread there, else it ran since (and is not compared).
+            var atSurvey = new ThreadActivity((long)registers.OrigRax < 0, registers.Rsp, registers.Rip, Preempted: (long)registers.OrigRax < 0);
+            verification.Add(thread.OsThreadId, ReuseVerification.UnstoppedKind, null, thread, atSurvey);
+            _stopper.Interrupt(thread.OsThreadId);
+        }
     }
 
     /// <summary>
@@ -517,23 +552,72 @@ sealed class PtraceStackSource : IStackSource
 
     /// <summary>
     /// Once the chosen threads are asked to stop: asks too every thread taken without a stop that has moved since the
-    /// survey (see <see cref="MovedSinceSurvey"/>), so that the snapshot is one moment, that of the stops.
+    /// survey (see <see cref="MovedSinceSurvey"/>), so that the snapshot is one moment, that of the stops. With nothing
+    /// asked to stop yet (<paramref name="interrupt"/> false), the moved threads are only added to those to stop.
+    /// True when any had moved.
     /// </summary>
-    void StopThreadsThatMovedSinceSurvey(List<ThreadStack> threads)
+    bool StopThreadsThatMovedSinceSurvey(List<ThreadStack> threads, IReadOnlySet<int> stopping, bool interrupt)
     {
         // Read from /proc, a second survey would hold the stopped threads two file reads a thread longer.
-        if (!_movedSinceSurvey.Any || !_survey.SurveysAtOnce) return;
-        _movedSinceSurvey.Check(_survey, _stopper.Asked);
+        if (!_movedSinceSurvey.Any || !_survey.SurveysAtOnce) return false;
+        _movedSinceSurvey.Check(_survey, stopping);
         var moved = _movedSinceSurvey.Moved;
         Timings.CountMovedSinceSurvey(moved.Count);
-        if (moved.Count == 0) return;
+        if (moved.Count == 0) return false;
         foreach (var tid in moved)
         {
-            _stopper.Interrupt(tid);
+            if (interrupt) _stopper.Interrupt(tid);
+            else _toStop.Add(tid);
             _beforeStop[tid] = _movedSinceSurvey.AtSurvey(tid);
+            _stoppedSyscall.Remove(tid); // of a walk without a stop: the stop tells again
         }
         threads.RemoveAll(thread => moved.Contains(thread.OsThreadId));
         _reusedUnstopped.RemoveAll(thread => moved.Contains(thread.OsThreadId));
+        _unstopped?.Drop(moved);
+        return true;
+    }
+
+    /// <summary>
+    /// Walks the threads taken without a stop (see <see cref="UnstoppedWalks"/>) from their copies, once the second
+    /// survey has shown they had not run; those the copies cannot do are asked to stop (<paramref name="interrupt"/>),
+    /// or added to the threads to stop. What a reused stack needs remembered is hashed from the same copies.
+    /// </summary>
+    void WalkUnstopped(bool interrupt)
+    {
+        var unstopped = _unstopped!;
+        Timings.Mark(2); // asking for the stops, and the second survey
+        unstopped.WalkAll();
+        var stopped = _stackHash.Stopped;
+        _stackHash.Stopped = _fast!.SealedMemory;
+        foreach (var (thread, registers) in unstopped.Walked)
+        {
+            var tid = thread.OsThreadId;
+            _stoppedSyscall[tid] = (long)registers.OrigRax;
+            _reuse.HashWhileStopped(tid, registers.Rsp, thread.OutermostStackPointer);
+            if (RunningStackReuse.Enabled) _running.Remember(thread, registers);
+        }
+        _stackHash.Stopped = stopped;
+        Timings.CountWalkedUnstopped(unstopped.Walked.Count);
+        foreach (var tid in unstopped.Refused)
+        {
+            if (interrupt) _stopper.Interrupt(tid);
+            else _toStop.Add(tid);
+        }
+        Timings.Mark(8);
+    }
+
+    /// <summary>
+    /// Takes a thread that is not on a CPU to be walked without a stop (see <see cref="UnstoppedWalks"/>), when this
+    /// snapshot can: a survey that reads registers, ClrMD's thread list already read (reading it needs the threads
+    /// stopped), not warming up (the first walks teach the fast walk from the DAC's).
+    /// </summary>
+    bool TakeUnstopped(int tid)
+    {
+        if (!_walkUnstoppedNow || !_clrThreadByTid.TryGetValue(tid, out var thread) || thread.Address == 0 || !_survey.TryRegisters(tid, out var registers)
+            || _threadStacks.MappingOf(tid, registers.Rsp) is not { } stack)
+            return false;
+        _unstopped!.Add(thread, registers, stack);
+        return true;
     }
 
     /// <summary>
@@ -648,7 +732,7 @@ sealed class PtraceStackSource : IStackSource
 
     public void Dispose()
     {
-        if (FastWalk.FastWalking.Verify && _fast is not null) Console.Error.WriteLine(_fast.Summary());
+        if ((FastWalk.FastWalking.Verify || Environment.GetEnvironmentVariable("SNAPPER_DEBUG") is { Length: > 0 }) && _fast is not null) Console.Error.WriteLine(_fast.Summary());
         if (_verification is not null) Console.Error.WriteLine(_verification.Summary());
         _stopper.ReleaseAll();
         _resolver.Dispose();

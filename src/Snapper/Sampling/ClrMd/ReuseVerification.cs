@@ -6,7 +6,8 @@ namespace Snapper.Sampling.ClrMd;
 /// <summary>
 /// A test mode for every way a snapshot takes a thread's stack without walking it (SNAPPER_VERIFY_REUSE=1): a thread
 /// asleep where it was (<see cref="StackReuse"/>), one waiting for a CPU in a loop it was walked in, and one stopped in
-/// such a loop (<see cref="RunningStackReuse"/>). Each is stopped and walked anyway, in the same stop, and the reused
+/// such a loop (<see cref="RunningStackReuse"/>), and one walked without a stop from a copy (<see cref="UnstoppedWalks"/>).
+/// Each is stopped and walked anyway, in the same stop, and the reused
 /// stack is compared with the walked one frame by frame. A thread that has provably run since the survey is counted
 /// apart, not as a difference: its registers at the stop are not those the reuse relied on, or it was switched off a
 /// CPU more than once (the stop itself is one switch) between a look just before the survey and the stop: a thread
@@ -74,7 +75,7 @@ sealed class ReuseVerification(int pid)
     bool SwitchedSinceSurvey(int tid) =>
         !_switchesBeforeSurvey.TryGetValue(tid, out var before) || ProcFs.ReadContextSwitches(pid, tid) is not { } now || now - before > 1;
 
-    public const string SleepingKind = "asleep", PreemptedKind = "waiting for a CPU", RunningKind = "looping";
+    public const string SleepingKind = "asleep", PreemptedKind = "waiting for a CPU", RunningKind = "looping", UnstoppedKind = "walked without a stop";
 
     static string FirstDifference(IReadOnlyList<FrameInfo> expected, IReadOnlyList<FrameInfo> actual)
     {

@@ -79,11 +79,22 @@ sealed class BpfThreadSurvey(int pid, ITaskReader reader) : IThreadSurvey
         if (_fallback is not null) return _fallback.Activity(tid);
         if (!_indexByTid.TryGetValue(tid, out var i)) return ThreadActivity.Vanished;
         ref readonly var task = ref _records[i];
-        if (task.OnCpu != 0) return ThreadActivity.Unknown; // running, or just now going to sleep: only a stop tells
+        // Running, or just now going to sleep: only a stop tells.
+        if (task.OnCpu != 0) return ThreadActivity.Unknown with { OnCpu = true, Switches = task.Switches };
         if (task.State == 0)
-            return task.OrigAx < 0 ? ThreadActivity.Unknown with { StackPointer = task.Sp, ProgramCounter = task.Ip, Preempted = true } : ThreadActivity.Unknown;
+            return task.OrigAx < 0
+                ? ThreadActivity.Unknown with { StackPointer = task.Sp, ProgramCounter = task.Ip, Preempted = true, Switches = task.Switches }
+                : ThreadActivity.Unknown with { Switches = task.Switches }; // woken in a syscall, not yet back in user code
         // Asleep or stopped: registers as saved when it entered the kernel (a syscall number, or -1 outside one).
-        return new ThreadActivity(false, task.Sp, task.Ip, Syscall: task.OrigAx < 0 ? -1 : (int)task.OrigAx);
+        return new ThreadActivity(false, task.Sp, task.Ip, Syscall: task.OrigAx < 0 ? -1 : (int)task.OrigAx) { Switches = task.Switches };
+    }
+
+    public bool TryRegisters(int tid, out Native.UserRegs registers)
+    {
+        registers = default;
+        if (_fallback is not null || !_indexByTid.TryGetValue(tid, out var i) || _records[i].OnCpu != 0) return false;
+        registers = _records[i].Registers.ToUserRegs();
+        return true;
     }
 
     public bool SurveysAtOnce => _fallback is null;

@@ -17,6 +17,12 @@ interface IThreadSurvey : IDisposable
     ThreadActivity Activity(int tid);
 
     /// <summary>
+    /// The user registers of a thread that was not on a CPU at this survey, as it will resume with them (false when on a
+    /// CPU, gone, or unknown to this kind of survey).
+    /// </summary>
+    bool TryRegisters(int tid, out Native.UserRegs registers);
+
+    /// <summary>
     /// True when <see cref="Take"/> reads every thread in one pass, cheaply enough to repeat while threads are held
     /// (see ClrMd.MovedSinceSurvey); false when each thread is read on its own (/proc: two files a thread).
     /// </summary>

@@ -16,6 +16,12 @@ sealed class ProcThreadSurvey(int pid) : IThreadSurvey
 
     public ThreadActivity Activity(int tid) => _syscalls.Read(tid);
 
+    public bool TryRegisters(int tid, out Native.UserRegs registers)
+    {
+        registers = default; // /proc/PID/task/TID/syscall has only the stack pointer and pc
+        return false;
+    }
+
     public bool SurveysAtOnce => false;
 
     public void Invalidate() => _threads.Invalidate();

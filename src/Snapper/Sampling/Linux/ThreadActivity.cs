@@ -9,6 +9,15 @@ namespace Snapper.Sampling.Linux;
 /// <see cref="BpfThreadSurvey"/>). Only a running thread is preempted.</param>
 readonly record struct ThreadActivity(bool Running, ulong StackPointer, ulong ProgramCounter, bool Gone = false, int Syscall = -1, bool Preempted = false)
 {
+    /// <summary>
+    /// How often the thread has been switched off a CPU (0 when not known: read from /proc). A thread not on a CPU whose
+    /// count is unchanged has not run in between: to run it must have been switched on, and so off again, or be on now.
+    /// </summary>
+    public ulong Switches { get; init; }
+
+    /// <summary>On a CPU at the survey (as far as a survey that reads every thread at once can tell).</summary>
+    public bool OnCpu { get; init; }
+
     /// <summary>Nothing known: treat as running (stop and walk it).</summary>
     public static readonly ThreadActivity Unknown = new(true, 0, 0);
 

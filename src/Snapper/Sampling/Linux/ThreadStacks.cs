@@ -11,12 +11,15 @@ sealed class ThreadStacks(int pid)
     readonly Dictionary<int, (ulong Start, ulong End)> _stacks = new();
 
     /// <summary>The end of the mapping holding <paramref name="sp"/>; null when it cannot be read.</summary>
-    public ulong? TopOf(int tid, ulong sp)
+    public ulong? TopOf(int tid, ulong sp) => MappingOf(tid, sp)?.End;
+
+    /// <summary>The mapping holding <paramref name="sp"/>, the thread's stack; null when it cannot be read.</summary>
+    public (ulong Start, ulong End)? MappingOf(int tid, ulong sp)
     {
-        if (_stacks.TryGetValue(tid, out var known) && known.Start <= sp && sp < known.End) return known.End;
+        if (_stacks.TryGetValue(tid, out var known) && known.Start <= sp && sp < known.End) return known;
         if (Find(sp) is not { } mapping) return null;
         _stacks[tid] = mapping;
-        return mapping.End;
+        return mapping;
     }
 
     /// <summary>Forgets threads that are gone.</summary>

@@ -17,7 +17,7 @@ sealed class ExplicitFrames
     public const ulong Top = ulong.MaxValue; // FRAME_TOP: the end of a thread's chain
     const int NextOffset = 8; // Frame::m_pNext, after the vtable pointer (8, 9) or frame identifier (10)
     const int DatumOffset = 16; // InlinedCallFrame::m_Datum, the first field after Frame's
-    const int ThreadScanBytes = 0x200;
+    public const int ThreadScanBytes = 0x200; // where in a Thread its innermost Frame is looked for
     const int FrameScanBytes = 0x60;
     const string InlinedCall = "InlinedCallFrame";
 
@@ -46,6 +46,13 @@ sealed class ExplicitFrames
     /// <summary>Where the call a transition frame (a stub's or helper's) stands for returns to, and the method it names.</summary>
     public (UnwindContext Caller, bool Interrupted, ClrMethod? Method)? TransitionOf(ulong frame, string name, IWalkMemory memory) =>
         _transitions.TryGetValue(name, out var layout) ? layout.Read(frame, memory, _methodsByDesc) : null;
+
+    /// <summary>Where the Thread object at <paramref name="thread"/> keeps its innermost Frame, once learned.</summary>
+    public bool TryHeadAddress(ulong thread, out ulong address)
+    {
+        address = _threadFrameOffset.Learned(out var offset) ? thread + (ulong)offset : 0;
+        return address != 0;
+    }
 
     /// <summary>The innermost Frame of the thread whose Thread object is at <paramref name="thread"/>.</summary>
     public bool TryHead(ulong thread, IWalkMemory memory, out ulong head)

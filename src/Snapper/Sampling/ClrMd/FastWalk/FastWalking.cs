@@ -15,9 +15,13 @@ sealed class FastWalking
     readonly FastStackWalker _walker;
     readonly ThreadStopper _stopper;
     readonly WalkMemory _memory;
+    readonly WalkMemory _sealed; // see CopySealed
 
     /// <summary>The stopped threads' stacks as copied for this snapshot's walks.</summary>
     public IWalkMemory Memory => _memory;
+
+    /// <summary>The stacks of threads walked without a stop, as copied by <see cref="CopySealed"/>.</summary>
+    public IWalkMemory SealedMemory => _sealed;
 
     public long FastWalks { get; private set; }
     public long DacWalks { get; private set; }
@@ -38,18 +42,19 @@ sealed class FastWalking
             + (reasons.Length > 0 ? $" ({reasons})" : "");
     }
 
-    FastWalking(FastStackWalker walker, ThreadStopper stopper, WalkMemory memory)
+    FastWalking(FastStackWalker walker, ThreadStopper stopper, ProcessMemory memory)
     {
         _walker = walker;
         _stopper = stopper;
-        _memory = memory;
+        _memory = new WalkMemory(memory);
+        _sealed = new WalkMemory(memory);
     }
 
     /// <param name="ensureDacFresh">Flushes the DAC's caches, once a snapshot, before its first use.</param>
     public static FastWalking? TryCreate(ClrRuntime runtime, ThreadStopper stopper, ProcessMemory memory, ExecutableRegions regions, Action ensureDacFresh)
     {
         if (SosCodeHeaders.TryCreate(runtime) is not { } sos) return null;
-        return new FastWalking(new FastStackWalker(new CodeMap(runtime, sos, regions, ensureDacFresh), new ExplicitFrames()), stopper, new WalkMemory(memory));
+        return new FastWalking(new FastStackWalker(new CodeMap(runtime, sos, regions, ensureDacFresh), new ExplicitFrames()), stopper, memory);
     }
 
     const int DefaultStackCopy = 16 * 1024, MaxStackCopy = 256 * 1024, StackCopySlack = 512;
@@ -62,17 +67,70 @@ sealed class FastWalking
     /// </summary>
     public void CopyStacks(IEnumerable<ClrThread> threads)
     {
-        _stackRanges.Clear();
+        _toCopy.Clear();
         foreach (var thread in threads)
-        {
-            if (!_stopper.TryGetRegisters((int)thread.OSThreadId, out var regs) || regs.Rsp == 0) continue;
-            var extent = (ulong)_stackExtents.GetValueOrDefault((int)thread.OSThreadId, DefaultStackCopy);
-            if (thread.StackBase > regs.Rsp) extent = Math.Min(extent, thread.StackBase - regs.Rsp);
-            else if (thread.StackBase != 0) continue;
-            if (extent > 0) _stackRanges.Add((regs.Rsp, (int)extent));
-        }
+            if (_stopper.TryGetRegisters((int)thread.OSThreadId, out var regs)) _toCopy.Add((thread, regs.Rsp));
+        CopyStacks(_toCopy);
+    }
+
+    readonly List<(ClrThread, ulong)> _toCopy = [];
+
+    void CopyStacks(List<(ClrThread Thread, ulong Sp)> threads)
+    {
+        _stackRanges.Clear();
+        foreach (var (thread, sp) in threads)
+            if (StackCopy(thread, sp) is { } range) _stackRanges.Add(range);
         _memory.CopyStacks(_stackRanges);
     }
+
+    (ulong From, int Extent)? StackCopy(ClrThread thread, ulong sp)
+    {
+        if (sp == 0) return null;
+        var extent = (ulong)_stackExtents.GetValueOrDefault((int)thread.OSThreadId, DefaultStackCopy);
+        if (thread.StackBase > sp) extent = Math.Min(extent, thread.StackBase - sp);
+        else if (thread.StackBase != 0) return null;
+        return extent > 0 ? (sp, (int)extent) : null;
+    }
+
+    readonly List<(ulong Low, ulong High)> _sealedRanges = [];
+
+    /// <summary>
+    /// Copies, in one system call, what threads that are not stopped own and a walk reads (their stacks from the given
+    /// stack pointers, and the word of each Thread naming its innermost Frame), for <see cref="TryWalkSealed"/>: made
+    /// while they are known not to have run, it is what a stop would have found. Only threads whose stack bounds the
+    /// mapping is known are taken.
+    /// </summary>
+    public void CopySealed(List<(ClrThread Thread, ulong Sp, ulong StackLow, ulong StackHigh)> threads)
+    {
+        _stackRanges.Clear();
+        _sealedRanges.Clear();
+        foreach (var (thread, sp, low, high) in threads)
+        {
+            if (!(low <= sp && sp < high) || thread.Address == 0) throw new ArgumentException($"thread {thread.OSThreadId}'s stack is not around its stack pointer", nameof(threads));
+            // All of the stack in use: a walk that needs more than its copy cannot read the rest, and a service's
+            // threads change depth from one sample to the next.
+            _stackRanges.Add((sp, (int)Math.Min(high - sp, MaxStackCopy)));
+            _sealedRanges.Add((low, high));
+            // The whole start of the Thread, should the Frame's place in it be learned anew before the walk.
+            _sealedRanges.Add((thread.Address, thread.Address + ExplicitFrames.ThreadScanBytes));
+            if (_walker.ExplicitFrames.TryHeadAddress(thread.Address, out var head)) _stackRanges.Add((head, 8));
+        }
+        _sealed.CopyStacks(_stackRanges);
+        _sealed.Seal(_sealedRanges);
+    }
+
+    /// <summary>
+    /// A walk from <see cref="CopySealed"/>'s copies; null when it needs what they do not hold (the DAC is not asked: the
+    /// thread may be running).
+    /// </summary>
+    public (List<RawFrame> Frames, ulong Outermost)? TryWalkSealed(ClrThread thread, in Native.UserRegs regs, int maxFrames)
+    {
+        var walked = TryWalkFrom(thread, regs, maxFrames, _sealed);
+        if (walked is null) Count("sealed: " + (_walker.Refusal ?? "unknown"));
+        return walked;
+    }
+
+    public bool IsManagedCodeSealed(ulong address) => _walker.IsManagedCode(address, _sealed);
 
     void RememberExtent(ClrThread thread, Native.UserRegs regs, ulong outermost)
     {
@@ -87,15 +145,18 @@ sealed class FastWalking
         _stopper.TryGetRegisters((int)thread.OSThreadId, out var regs) ? TryWalkFrom(thread, regs, maxFrames) : null;
 
     /// <summary>A walk from given registers (a managed caller found below native code) instead of the thread's own.</summary>
-    public (List<RawFrame> Frames, ulong Outermost)? TryWalkFrom(ClrThread thread, Native.UserRegs regs, int maxFrames)
+    public (List<RawFrame> Frames, ulong Outermost)? TryWalkFrom(ClrThread thread, Native.UserRegs regs, int maxFrames) =>
+        TryWalkFrom(thread, regs, maxFrames, _memory);
+
+    (List<RawFrame> Frames, ulong Outermost)? TryWalkFrom(ClrThread thread, in Native.UserRegs regs, int maxFrames, WalkMemory memory)
     {
-        var walked = _walker.TryWalk(thread.Address, new UnwindContext(regs.Rip, regs.Rsp, regs.Rbp), maxFrames, _memory);
+        var walked = _walker.TryWalk(thread.Address, new UnwindContext(regs.Rip, regs.Rsp, regs.Rbp), maxFrames, memory);
         if (walked is { } done)
         {
             FastWalks++;
             RememberExtent(thread, regs, done.Outermost);
         }
-        else
+        else if (memory != _sealed)
         {
             Count(_walker.Refusal ?? "unknown");
         }

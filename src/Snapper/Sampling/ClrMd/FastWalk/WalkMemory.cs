@@ -7,18 +7,33 @@ namespace Snapper.Sampling.ClrMd.FastWalk;
 /// The fast walk's view of the target's memory, read while the threads are stopped: each stopped thread's stack, as
 /// deep as its last walk went, copied for all threads in one system call (<see cref="CopyStacks"/>); everything else
 /// (a deeper stack, Thread objects, code, unwind info) through the snapshot's page cache.
+/// Sealed (<see cref="Seal"/>), it serves the memory of threads that were not stopped and may run again by the time
+/// they are walked: what each owns (its stack, the word naming its innermost Frame) only from what was copied while
+/// they were known not to have run; a read of it that the copies do not hold fails, instead of reading it as it is now.
 /// </summary>
 sealed class WalkMemory(ProcessMemory memory) : IWalkMemory
 {
     readonly List<(ulong Start, ulong End, int Offset)> _copies = [];
     byte[] _buffer = new byte[64 * 1024];
     int _last; // the copy the previous read hit: a walk reads one stack at a time
+    readonly List<(ulong Low, ulong High)> _sealed = [];
+
+    /// <summary>Set when a read fell in sealed memory outside the copies (see <see cref="Seal"/>); cleared by the caller.</summary>
+    public bool ReadOutsideCopies { get; set; }
+
+    /// <summary>From now until the next copy, reads of these ranges come from the copies or fail.</summary>
+    public void Seal(List<(ulong Low, ulong High)> ranges)
+    {
+        _sealed.Clear();
+        _sealed.AddRange(ranges);
+    }
 
     /// <summary>Copies the given stack ranges (the previous snapshot's copies are dropped). A range that cannot be read
     /// whole ends the copying: it and the ranges after it are read through the page cache instead.</summary>
     public void CopyStacks(List<(ulong From, int Extent)> ranges)
     {
         _copies.Clear();
+        _sealed.Clear();
         var total = 0;
         foreach (var (_, extent) in ranges) total += extent;
         if (total == 0) return;
@@ -54,6 +69,12 @@ sealed class WalkMemory(ProcessMemory memory) : IWalkMemory
             {
                 _last = i;
                 return CopyOut(_copies[i], address, buffer);
+            }
+        foreach (var (low, high) in _sealed)
+            if (address < high && end > low)
+            {
+                ReadOutsideCopies = true;
+                return 0;
             }
         return memory.Read(address, buffer);
     }
