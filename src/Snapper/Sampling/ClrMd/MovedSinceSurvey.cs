@@ -7,11 +7,12 @@ namespace Snapper.Sampling.ClrMd;
 /// the survey; the threads left running (asleep where they were, or waiting for a CPU) are taken as the survey saw
 /// them. A thread asleep at the survey that wakes before the stops are complete was then counted asleep while the
 /// running ones were counted where they had got to: a thread going back to sleep in that gap was seen asleep, one
-/// waking in it was seen asleep too, and a 1 ms burst of work was found in 11% fewer snapshots than it ran in. So once
-/// the stops are asked for, the threads are surveyed again, and any thread left running that is no longer exactly as
-/// it was (run time, state, registers) is stopped and walked too: every thread is then read as of the stops.
-/// Surveying again only once the stops were complete counted bursts 0.4 points too often instead: a thread held in a
-/// burst cannot end it, while the others could still begin theirs. Only with a survey that reads every thread in one
+/// waking in it was seen asleep too, and a 1 ms burst of work was found in 11% fewer snapshots than it ran in. So just
+/// before the stops are asked for, the threads are surveyed again, and any thread left running that is no longer
+/// exactly as it was (run time, state, registers, switch count) is stopped and walked too: every thread is then read
+/// as of the stops. Surveying again once the stops were complete counted bursts 0.4 points too often instead: a thread
+/// held in a burst cannot end it, while the others could still begin theirs; and even right after the stops are asked,
+/// the CPUs they free let woken threads begin bursts (1.1 points too often, with threads taken without a stop). Only with a survey that reads every thread in one
 /// pass (BPF): from /proc it would cost two file reads a thread while the stopped ones wait.
 /// </summary>
 sealed class MovedSinceSurvey

@@ -8,10 +8,10 @@ namespace Snapper.Sampling.ClrMd;
 /// and waiting for a CPU, resumes with the user registers the kernel saved when it entered the kernel, and the survey
 /// reads those (<see cref="IThreadSurvey.TryRegisters"/>); its stack, and the word of its Thread naming its innermost
 /// runtime Frame, change only when it runs. So they are copied (<see cref="Copy"/>, one system call for all) right
-/// after the first survey, and the threads are surveyed again (<see cref="MovedSinceSurvey"/>): a thread not on a CPU
+/// after the first survey, and the threads are surveyed again just before the others are asked to stop (<see cref="MovedSinceSurvey"/>): a thread not on a CPU
 /// whose switch count is unchanged has not run in between (to run it must have been switched on, and so off again, or
 /// be on a CPU now), so its copy is what a stop would have found. One that ran is stopped and walked with the others.
-/// The copies are walked right after that second survey (<see cref="WalkAll"/>), fast and from the copies alone
+/// The copies are walked right after the stops are asked for (<see cref="WalkAll"/>), fast and from the copies alone
 /// (<see cref="FastWalk.FastWalking.TryWalkSealed"/>), while the threads that had to be stopped make their way into
 /// their stops; a thread whose walk needs the DAC is then asked to stop too, and walked with them. On a loaded web service most threads that changed stacks since the last sample
 /// wait for a CPU at the next: stopping one meant waiting for it to get a CPU, and holding all while each was walked.
@@ -33,8 +33,6 @@ sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, Nati
 
     public bool Any => _candidates.Count > _dropped.Count;
 
-    public bool Copied { get; private set; }
-
     /// <summary><see cref="WalkAll"/> has run this snapshot.</summary>
     public bool WalkedAll { get; private set; }
 
@@ -44,7 +42,7 @@ sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, Nati
         _dropped.Clear();
         Walked.Clear();
         Refused.Clear();
-        Copied = WalkedAll = false;
+        WalkedAll = false;
     }
 
     /// <summary>A thread to take without a stop, with the registers the survey read for it and the mapping of its stack.</summary>
@@ -56,7 +54,6 @@ sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, Nati
         _copies.Clear();
         foreach (var (thread, registers, low, high) in _candidates) _copies.Add((thread, registers.Rsp, low, high));
         fast.CopySealed(_copies);
-        Copied = true;
     }
 
     /// <summary>Leaves out threads that ran after the survey, walked already or not (they are stopped instead).</summary>

@@ -26,6 +26,13 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
 
     public int Count => _codes.Count;
 
+    /// <summary>
+    /// Whether an address the runtime says is not managed code is remembered as such. Not while the target runs (walks
+    /// without a stop): the DAC's caches date from the start of the snapshot, and code compiled since would be taken
+    /// for native code for as long as the address is remembered.
+    /// </summary>
+    public bool RememberNotManaged { get; set; } = true;
+
     /// <summary>The code holding <paramref name="address"/>, or null when it is not managed code.</summary>
     public CompiledCode? Find(ulong address, IWalkMemory memory)
     {
@@ -42,7 +49,7 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
         // that throws) is the end itself, and the runtime maps it to that code too.
         if (sos.Find(address) is not { } header || header.Start > address || address - header.Start > header.Size)
         {
-            _notManaged.Add(address);
+            if (RememberNotManaged) _notManaged.Add(address);
             return null;
         }
         var code = Describe(header, address, memory);

@@ -18,6 +18,8 @@ sealed class FastStackWalker(CodeMap code, ExplicitFrames explicitFrames)
 
     public ExplicitFrames ExplicitFrames => explicitFrames;
 
+    public CodeMap Code => code;
+
     public bool IsManagedCode(ulong address, IWalkMemory memory) => code.Find(address, memory) is { Method: not null };
 
     /// <summary>Why the last walk gave up (for the verification mode's report).</summary>

@@ -125,12 +125,31 @@ sealed class FastWalking
     /// </summary>
     public (List<RawFrame> Frames, ulong Outermost)? TryWalkSealed(ClrThread thread, in Native.UserRegs regs, int maxFrames)
     {
-        var walked = TryWalkFrom(thread, regs, maxFrames, _sealed);
-        if (walked is null) Count("sealed: " + (_walker.Refusal ?? "unknown"));
-        return walked;
+        _walker.Code.RememberNotManaged = false;
+        try
+        {
+            var walked = TryWalkFrom(thread, regs, maxFrames, _sealed);
+            if (walked is null) Count("sealed: " + (_walker.Refusal ?? "unknown"));
+            return walked;
+        }
+        finally
+        {
+            _walker.Code.RememberNotManaged = true;
+        }
     }
 
-    public bool IsManagedCodeSealed(ulong address) => _walker.IsManagedCode(address, _sealed);
+    public bool IsManagedCodeSealed(ulong address)
+    {
+        _walker.Code.RememberNotManaged = false;
+        try
+        {
+            return _walker.IsManagedCode(address, _sealed);
+        }
+        finally
+        {
+            _walker.Code.RememberNotManaged = true;
+        }
+    }
 
     void RememberExtent(ClrThread thread, Native.UserRegs regs, ulong outermost)
     {
