@@ -6,7 +6,7 @@ namespace Snapper.TestTarget;
 /// <summary>
 /// Worker threads whose stacks change all the time, through every kind of frame a stack walk meets: recursion to
 /// varying depths, P/Invokes (an inlined one and a marshalling stub), exceptions thrown and caught (handlers run as
-/// funclets), shared generic code (its dictionary lookups go through a runtime helper), interface dispatch, and
+/// funclets), a finally the method's body calls as a funclet on its way out, shared generic code (its dictionary lookups go through a runtime helper), interface dispatch, and
 /// allocation (GC suspensions redirect or hijack threads). A stack walk of this target is never reused: it is what
 /// the fast walk is checked against the DAC's on, and what the benchmark measures a service-like load with.
 /// </summary>
@@ -38,13 +38,14 @@ static class Churn
         while (true)
         {
             var depth = random.Next(1, 30);
-            switch (random.Next(6))
+            switch (random.Next(7))
             {
                 case 0: Recurse(depth, () => Spin(20_000)); break;
                 case 1: Recurse(depth, () => USleep(200)); break;
                 case 2: Recurse(depth, () => GetPidWithStub()); break;
                 case 3: Recurse(depth, Throw); break;
                 case 4: Recurse(depth, () => Shared<string>.Describe(shapes[random.Next(2)], 2_000)); break;
+                case 5: Recurse(depth, FinallyCalledByTheBody); break;
                 default: Recurse(depth, Allocate); break;
             }
             Interlocked.Increment(ref _units);
@@ -80,6 +81,30 @@ static class Churn
         finally
         {
             Spin(1_000);
+        }
+    }
+
+    /// <summary>
+    /// A finally run without an exception: the JIT copies a finally inline into the try's exits, except one that holds
+    /// a try of its own (and at tier 0), which the body then calls as a funclet; the spin is called from inside it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void FinallyCalledByTheBody()
+    {
+        try
+        {
+            Interlocked.Increment(ref _units);
+        }
+        finally
+        {
+            try
+            {
+                Spin(20_000);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _units);
+            }
         }
     }
 

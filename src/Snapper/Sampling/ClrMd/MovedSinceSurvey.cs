@@ -19,6 +19,7 @@ sealed class MovedSinceSurvey
 {
     readonly Dictionary<int, (ulong? RunTime, ThreadActivity Activity, long CpuNs)> _atSurvey = new();
     readonly HashSet<int> _moved = new();
+    readonly HashSet<int> _unchecked = new(); // noted since the last check
 
     /// <summary>The threads found moved by the last <see cref="Check"/>.</summary>
     public IReadOnlySet<int> Moved => _moved;
@@ -27,28 +28,35 @@ sealed class MovedSinceSurvey
     {
         _atSurvey.Clear();
         _moved.Clear();
+        _unchecked.Clear();
     }
 
     /// <summary>Notes a thread the snapshot takes without stopping it, as the survey saw it.</summary>
-    public void Note(int tid, ulong? runTime, ThreadActivity activity, long cpuNs) => _atSurvey[tid] = (runTime, activity, cpuNs);
+    public void Note(int tid, ulong? runTime, ThreadActivity activity, long cpuNs)
+    {
+        _atSurvey[tid] = (runTime, activity, cpuNs);
+        _unchecked.Add(tid);
+    }
 
-    public bool Any => _atSurvey.Count > 0;
+    /// <summary>No longer checks a thread: it is stopped anyway.</summary>
+    public void Forget(int tid) => _unchecked.Remove(tid);
 
     /// <summary>
-    /// Surveys again and fills <see cref="Moved"/> with the noted threads (but those in <paramref name="stopping"/>) that
-    /// have run or changed state since. A thread gone meanwhile has not moved: its last stack stands.
+    /// Surveys again and fills <see cref="Moved"/> with the threads noted since the last check that have run or changed
+    /// state since they were noted. A thread gone meanwhile has not moved: its last stack stands.
     /// </summary>
-    public void Check(IThreadSurvey survey, IReadOnlySet<int> stopping)
+    public void Check(IThreadSurvey survey)
     {
         _moved.Clear();
         if (survey.Take().Length == 0) return; // the process is gone: the stops will say so
-        foreach (var (tid, then) in _atSurvey)
+        foreach (var tid in _unchecked)
         {
-            if (stopping.Contains(tid)) continue;
+            var then = _atSurvey[tid];
             var now = survey.Activity(tid);
             if (now.Gone || (now == then.Activity && survey.RunTime(tid) == then.RunTime)) continue;
             _moved.Add(tid);
         }
+        _unchecked.Clear();
     }
 
     /// <summary>What the first survey saw of a moved thread: its CPU since the last sample and its activity.</summary>

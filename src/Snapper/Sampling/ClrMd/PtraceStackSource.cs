@@ -44,9 +44,12 @@ sealed class PtraceStackSource : IStackSource
     readonly NativeLeafRecovery _recovery;
     readonly FastWalk.FastWalking? _fast;
     readonly UnstoppedWalks? _unstopped;
+    readonly HashSet<int> _refusedUnstopped = []; // this snapshot's threads whose walks need the DAC: stopped
+    // Surveys before the stops: the second checks the first round of walks without a stop and takes again what moved or
+    // left its CPU; the third checks those (see SurveyAgainBeforeTheStops).
+    const int SurveyRounds = 2;
     bool _walkUnstoppedNow; // see TakeUnstopped
     readonly Dictionary<int, ClrThread> _clrThreadByTid = new();
-    static readonly IReadOnlySet<int> NoneStopping = new HashSet<int>();
     readonly Action _ensureDacFresh;
     bool _dacFresh; // see EnsureDacFresh
     readonly ThreadStacks _threadStacks;
@@ -213,17 +216,20 @@ sealed class PtraceStackSource : IStackSource
         Timings.Mark(1);
         var start = Stopwatch.GetTimestamp();
         var pause = TimeSpan.Zero;
-        if (_unstopped is { Any: true }) _unstopped.Copy();
-        // Just before the stops are asked for: once asked, the threads stopping free their CPUs, and a thread woken
-        // before the survey would begin its burst there and be stopped in it (3 ms bursts every 50 ms were found in
-        // 1.1 points more snapshots than they ran in, that way).
-        if (_toStop.Count > 0 || _unstopped is { Any: true }) StopThreadsThatMovedSinceSurvey(threads, NoneStopping, interrupt: false);
-        // Nothing else to stop: the threads taken without a stop are walked now, and any the walk refuses is stopped.
-        if (_toStop.Count == 0 && _unstopped is { Any: true }) WalkUnstopped(interrupt: false);
+        // The threads taken without a stop are copied and walked before any thread is asked to stop: a walk done while
+        // others were held (or on their way into their stops) made the pause as long as the walk, and the walk's tail
+        // (a code lookup, a collection in Snapper) made the pause p99 15-30 ms on a loaded web service.
+        _refusedUnstopped.Clear();
+        if (_unstopped is { Any: true }) WalkUnstopped();
+        if (_toStop.Count > 0 || _unstopped is { Walked.Count: > 0 }) SurveyAgainBeforeTheStops(threads);
         var raw = _toStop.Count > 0 || _verification is not null ? StopAndWalk(threads, ref start, out pause) : [];
         Timings.CountUnstopped(_reusedUnstopped.Count);
         raw.AddRange(_reusedUnstopped);
-        if (_unstopped is not null) raw.AddRange(_unstopped.Walked.Select(walked => walked.Thread));
+        if (_unstopped is not null)
+        {
+            Timings.CountWalkedUnstopped(_unstopped.Walked.Count);
+            raw.AddRange(_unstopped.Walked.Select(walked => walked.Thread));
+        }
         if (raw.Count > 0)
         {
             _identities.Update(_runtime, raw, _ensureDacFresh);
@@ -247,7 +253,6 @@ sealed class PtraceStackSource : IStackSource
             _stopper.Begin();
             foreach (var tid in _toStop) _stopper.Interrupt(tid);
             ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
-            if (_unstopped is { Any: true, WalkedAll: false }) WalkUnstopped(interrupt: true);
             if (_verification is not null) AskReusedToStopToo(threads, _verification);
             if (_stopper.WaitForStops(_holdAsRealTime, _stopReusedToo) == 0)
                 throw FailedOrGone("no thread could be stopped", null);
@@ -547,59 +552,98 @@ sealed class PtraceStackSource : IStackSource
     }
 
     /// <summary>
-    /// Once the chosen threads are asked to stop: asks too every thread taken without a stop that has moved since the
-    /// survey (see <see cref="MovedSinceSurvey"/>), so that the snapshot is one moment, that of the stops. With nothing
-    /// asked to stop yet (<paramref name="interrupt"/> false), the moved threads are only added to those to stop.
-    /// True when any had moved.
+    /// Surveys again just before the stops are asked for (see <see cref="MovedSinceSurvey"/>): a thread taken without a
+    /// stop that has run since drops its walk and is stopped, so that the snapshot is one moment, that of the stops.
+    /// Not after the asks: the threads stopping free their CPUs, and a thread woken before the survey would begin its
+    /// burst there and be stopped in it (3 ms bursts every 50 ms were found in 1.1 points more snapshots than they ran in).
+    /// <para>
+    /// Only a thread on a CPU stops at once; one that waits for a CPU, as a thread woken a moment ago on a loaded machine
+    /// does, holds every other stopped thread until it gets one (4-30 ms under wrk on 2 vCPUs). So a thread that ran
+    /// since its copy, or one that was to be stopped, and is found off a CPU by this survey, is copied and walked again
+    /// from where this survey saw it, and checked by one more survey; only what is on a CPU then, or has run again, or
+    /// needs the DAC, is stopped.
+    /// </para>
     /// </summary>
-    bool StopThreadsThatMovedSinceSurvey(List<ThreadStack> threads, IReadOnlySet<int> stopping, bool interrupt)
+    void SurveyAgainBeforeTheStops(List<ThreadStack> threads)
     {
-        // Read from /proc, a second survey would hold the stopped threads two file reads a thread longer.
-        if (!_movedSinceSurvey.Any || !_survey.SurveysAtOnce) return false;
-        _movedSinceSurvey.Check(_survey, stopping);
-        var moved = _movedSinceSurvey.Moved;
-        Timings.CountMovedSinceSurvey(moved.Count);
-        if (moved.Count == 0) return false;
-        foreach (var tid in moved)
+        // Read from /proc, a survey costs two file reads a thread.
+        if (!_survey.SurveysAtOnce) return;
+        for (var round = 1; ; round++)
         {
-            if (interrupt) _stopper.Interrupt(tid);
-            else _toStop.Add(tid);
-            _beforeStop[tid] = _movedSinceSurvey.AtSurvey(tid);
-            _stoppedSyscall.Remove(tid); // of a walk without a stop: the stop tells again
+            _movedSinceSurvey.Check(_survey);
+            var moved = _movedSinceSurvey.Moved;
+            Timings.CountMovedSinceSurvey(moved.Count);
+            if (moved.Count > 0)
+            {
+                threads.RemoveAll(thread => moved.Contains(thread.OsThreadId));
+                _reusedUnstopped.RemoveAll(thread => moved.Contains(thread.OsThreadId));
+                _unstopped?.Drop(moved);
+            }
+            if (_unstopped is not null) RememberUnstopped();
+            var again = round < SurveyRounds && _walkUnstoppedNow;
+            foreach (var tid in moved)
+            {
+                var (cpu, _) = _movedSinceSurvey.AtSurvey(tid);
+                if (again && TakeAgain(tid, cpu)) continue;
+                _toStop.Add(tid);
+                _beforeStop[tid] = _movedSinceSurvey.AtSurvey(tid);
+                _stoppedSyscall.Remove(tid); // of a walk without a stop: the stop tells again
+            }
+            if (again)
+                for (var i = _toStop.Count - 1; i >= 0; i--)
+                {
+                    var tid = _toStop[i];
+                    if (moved.Contains(tid) || _refusedUnstopped.Contains(tid) || !_beforeStop.TryGetValue(tid, out var before)) continue;
+                    if (TakeAgain(tid, before.CpuNs)) _toStop.RemoveAt(i);
+                }
+            if (_unstopped is not { Any: true }) return;
+            WalkUnstopped();
+            if (_unstopped.LastRound.Count == 0) return;
         }
-        threads.RemoveAll(thread => moved.Contains(thread.OsThreadId));
-        _reusedUnstopped.RemoveAll(thread => moved.Contains(thread.OsThreadId));
-        _unstopped?.Drop(moved);
+    }
+
+    /// <summary>Takes a thread without a stop from where the last survey saw it, when that survey found it off a CPU.</summary>
+    bool TakeAgain(int tid, long cpuNs)
+    {
+        var now = _survey.Activity(tid);
+        if (now.Gone || now.OnCpu || !TakeUnstopped(tid)) return false;
+        _movedSinceSurvey.Note(tid, _survey.RunTime(tid), now, cpuNs);
+        _beforeStop[tid] = (cpuNs, now);
         return true;
     }
 
     /// <summary>
-    /// Walks the threads taken without a stop (see <see cref="UnstoppedWalks"/>) from their copies, once the second
-    /// survey has shown they had not run; those the copies cannot do are asked to stop (<paramref name="interrupt"/>),
-    /// or added to the threads to stop. What a reused stack needs remembered is hashed from the same copies.
+    /// Copies and walks the threads taken without a stop since the last round (see <see cref="UnstoppedWalks"/>); those
+    /// the copies cannot do are added to the threads to stop (and no longer checked for having moved: they are stopped
+    /// either way).
     /// </summary>
-    void WalkUnstopped(bool interrupt)
+    void WalkUnstopped()
     {
         var unstopped = _unstopped!;
-        Timings.Mark(2); // asking for the stops, and the second survey
-        unstopped.WalkAll();
+        unstopped.CopyAndWalk();
+        foreach (var tid in unstopped.Refused)
+        {
+            _toStop.Add(tid);
+            _refusedUnstopped.Add(tid);
+            _movedSinceSurvey.Forget(tid);
+        }
+        Timings.Mark(8);
+    }
+
+    /// <summary>What a reused stack needs remembered of the last round's walks that stand, hashed from their copies.</summary>
+    void RememberUnstopped()
+    {
         var stopped = _stackHash.Stopped;
         _stackHash.Stopped = _fast!.SealedMemory;
-        foreach (var (thread, registers) in unstopped.Walked)
+        foreach (var (thread, registers) in _unstopped!.LastRound)
         {
             var tid = thread.OsThreadId;
             _stoppedSyscall[tid] = (long)registers.OrigRax;
             _reuse.HashWhileStopped(tid, registers.Rsp, thread.OutermostStackPointer);
             if (RunningStackReuse.Enabled) _running.Remember(thread, registers);
         }
+        _unstopped.LastRound.Clear();
         _stackHash.Stopped = stopped;
-        Timings.CountWalkedUnstopped(unstopped.Walked.Count);
-        foreach (var tid in unstopped.Refused)
-        {
-            if (interrupt) _stopper.Interrupt(tid);
-            else _toStop.Add(tid);
-        }
-        Timings.Mark(8);
     }
 
     /// <summary>

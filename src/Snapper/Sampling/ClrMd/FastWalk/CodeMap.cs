@@ -114,7 +114,11 @@ sealed class CodeMap(ClrRuntime runtime, SosCodeHeaders sos, ExecutableRegions r
         var bodyEnd = found.Base + body.End;
         if (found.Base + body.Begin != header.Start || bodyEnd > end || bodyEnd <= header.Start)
             return new CompiledCode(header.Start, end, header.Start, method, null);
-        return new CompiledCode(header.Start, end, bodyEnd, method, ReadUnwindInfo(found.Base + body.UnwindData, memory));
+        var funclets = new List<Funclet>(found.Functions.Length - 1);
+        foreach (var funclet in found.Functions.AsSpan(1))
+            if (found.Base + funclet.Begin >= bodyEnd && found.Base + funclet.End <= end && funclet.End > funclet.Begin)
+                funclets.Add(new Funclet(found.Base + funclet.Begin, found.Base + funclet.End, ReadUnwindInfo(found.Base + funclet.UnwindData, memory)));
+        return new CompiledCode(header.Start, end, bodyEnd, method, ReadUnwindInfo(found.Base + body.UnwindData, memory)) { Funclets = funclets };
     }
 
     /// <summary>

@@ -24,6 +24,8 @@ sealed class FastStackWalker(CodeMap code, ExplicitFrames explicitFrames)
 
     /// <summary>Why the last walk gave up (for the verification mode's report).</summary>
     public string? Refusal { get; private set; }
+    /// <summary>Frames walked in funclets (for the verification mode's report).</summary>
+    public long FuncletFrames { get; private set; }
 
     (List<RawFrame>, ulong)? Refuse(string why)
     {
@@ -43,12 +45,15 @@ sealed class FastStackWalker(CodeMap code, ExplicitFrames explicitFrames)
         {
             if (code.Find(context.Ip, memory) is { } compiled)
             {
-                if (!compiled.InBody(context.Ip, returnAddress: !innermost)) return Refuse($"funclet of {compiled.Method?.Name}");
                 if (compiled.Unwind is null || compiled.Method is null) return Refuse($"no unwind info or method for {compiled.Method?.Name} at {context.Ip:x}");
                 var caller = context;
                 var codeBytes = innermost ? _code.AsSpan(0, memory.Read(context.Ip, _code)) : default;
-                var around = (context.Ip - compiled.Start, compiled.BodyEnd - context.Ip);
-                if (!compiled.Unwind.TryUnwind(ref caller, context.Ip - compiled.Start, innermost, codeBytes, around, memory)) return Refuse("unwind read failed");
+                if (compiled.InBody(context.Ip, returnAddress: !innermost))
+                {
+                    var around = (context.Ip - compiled.Start, compiled.BodyEnd - context.Ip);
+                    if (!compiled.Unwind.TryUnwind(ref caller, context.Ip - compiled.Start, innermost, codeBytes, around, memory)) return Refuse("unwind read failed");
+                }
+                else if (!TryUnwindFunclet(compiled, ref caller, innermost, codeBytes, memory)) return null;
                 if (caller.Sp <= context.Sp) return Refuse("no progress"); // a corrupt stack
                 // Explicit frames live in the stack of the managed frame that pushed them, and come before it.
                 while (frame != ExplicitFrames.Top && frame < caller.Sp)
@@ -99,6 +104,35 @@ sealed class FastStackWalker(CodeMap code, ExplicitFrames explicitFrames)
             if (!ExplicitFrames.TryNext(frame, memory, out frame)) return Refuse("frame chain unreadable");
         }
         return Walked(frames);
+    }
+
+    /// <summary>
+    /// A frame in a funclet is walked fast only when the method's own body called it: a finally run on the way out of its
+    /// try without an exception (the JIT calls the funclet from the body when it does not copy the finally inline). The
+    /// DAC reports that frame as the method, then the body's frame. A funclet the runtime called (exception dispatch) is
+    /// left to the DAC, as is one whose unwind sets a frame register (the parent's frame, not the funclet's own).
+    /// </summary>
+    bool TryUnwindFunclet(CompiledCode compiled, ref UnwindContext context, bool innermost, ReadOnlySpan<byte> codeBytes, IWalkMemory memory)
+    {
+        if (compiled.FuncletAt(context.Ip) is not { Unwind: { SetsFrameRegister: false } unwind } funclet)
+        {
+            Refuse($"funclet of {compiled.Method?.Name}");
+            return false;
+        }
+        var caller = context;
+        if (!unwind.TryUnwind(ref caller, context.Ip - funclet.Start, innermost, codeBytes, (context.Ip - funclet.Start, funclet.End - context.Ip), memory))
+        {
+            Refuse("unwind read failed");
+            return false;
+        }
+        if (!compiled.InBody(caller.Ip, returnAddress: true) || caller.Ip == compiled.Start)
+        {
+            Refuse($"funclet of {compiled.Method?.Name} called by the runtime");
+            return false;
+        }
+        context = caller;
+        FuncletFrames++;
+        return true;
     }
 
     static (List<RawFrame>, ulong) Walked(List<RawFrame> frames)

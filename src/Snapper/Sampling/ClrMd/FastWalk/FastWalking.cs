@@ -38,7 +38,7 @@ sealed class FastWalking
     public string Summary()
     {
         var reasons = string.Join("; ", _refusals.OrderByDescending(r => r.Value).Take(8).Select(r => $"{r.Value}x {r.Key}"));
-        return $"walk verification: {Compared} threads walked both ways, {Differences} differences; {FastWalks} walked fast, {DacWalks} by the DAC"
+        return $"walk verification: {Compared} threads walked both ways, {Differences} differences; {FastWalks} walked fast ({_walker.FuncletFrames} frames in funclets), {DacWalks} by the DAC"
             + (reasons.Length > 0 ? $" ({reasons})" : "");
     }
 

@@ -31,6 +31,9 @@ sealed class X64UnwindInfo
         _frameRegister = frameRegister;
     }
 
+    /// <summary>The function sets a frame register (RBP) in its prolog.</summary>
+    public bool SetsFrameRegister => _codes.Any(c => c.Op == Op.SetFp);
+
     /// <summary>Bytes needed to parse the info whose first 4 bytes are <paramref name="header"/>.</summary>
     public static int SizeOf(ReadOnlySpan<byte> header) => header.Length < 4 ? 4 : 4 + 2 * header[2];
 
