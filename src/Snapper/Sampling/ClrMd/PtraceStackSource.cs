@@ -23,6 +23,7 @@ sealed class PtraceStackSource : IStackSource
     readonly ProcessMemory _memory;
     readonly DataTarget _dataTarget;
     readonly ClrRuntime _runtime;
+    readonly ClrRuntime? _names; // see CodeMap
     readonly FrameResolver _resolver;
     readonly ILOffsets _ilOffsets;
     readonly RunningStackReuse _running;
@@ -110,7 +111,11 @@ sealed class PtraceStackSource : IStackSource
             RuntimeVersion = version;
             var regions = new ExecutableRegions(process.Pid);
             _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, regions);
-            if (fastWalk) _fast = FastWalk.FastWalking.TryCreate(_runtime, _stopper, _memory, regions, _ensureDacFresh);
+            if (fastWalk)
+            {
+                _names = RuntimeSession.Create(_dataTarget, process, out _);
+                _fast = FastWalk.FastWalking.TryCreate(_runtime, _names, _stopper, _memory, regions, _ensureDacFresh);
+            }
             stackHash.Stopped = _fast?.Memory;
             // The walk's verification compares walks of stopped threads; the native unwinder reads from a stop too.
             if (_fast is not null && UnstoppedWalks.Enabled && !FastWalk.FastWalking.Verify && !nativeFrames)
@@ -779,6 +784,7 @@ sealed class PtraceStackSource : IStackSource
         _unwinder?.Dispose();
         _survey.Dispose();
         _identities.Dispose();
+        _names?.Dispose();
         _runtime.Dispose();
         _dataTarget.Dispose();
         _memory.Dispose();

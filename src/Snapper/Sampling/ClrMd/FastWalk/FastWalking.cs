@@ -51,10 +51,11 @@ sealed class FastWalking
     }
 
     /// <param name="ensureDacFresh">Flushes the DAC's caches, once a snapshot, before its first use.</param>
-    public static FastWalking? TryCreate(ClrRuntime runtime, ThreadStopper stopper, ProcessMemory memory, ExecutableRegions regions, Action ensureDacFresh)
+    /// <param name="names">The runtime methods are described through (see <see cref="CodeMap"/>).</param>
+    public static FastWalking? TryCreate(ClrRuntime runtime, ClrRuntime names, ThreadStopper stopper, ProcessMemory memory, ExecutableRegions regions, Action ensureDacFresh)
     {
         if (SosCodeHeaders.TryCreate(runtime) is not { } sos) return null;
-        return new FastWalking(new FastStackWalker(new CodeMap(runtime, sos, regions, ensureDacFresh), new ExplicitFrames()), stopper, memory);
+        return new FastWalking(new FastStackWalker(new CodeMap(runtime, names, sos, regions, ensureDacFresh), new ExplicitFrames()), stopper, memory);
     }
 
     const int DefaultStackCopy = 16 * 1024, MaxStackCopy = 256 * 1024, StackCopySlack = 512;
