@@ -115,6 +115,11 @@ sealed class PtraceStackSource : IStackSource
             {
                 _names = RuntimeSession.Create(_dataTarget, process, out _);
                 _fast = FastWalk.FastWalking.TryCreate(_runtime, _names, _stopper, _memory, regions, _ensureDacFresh);
+                if (_fast is null)
+                {
+                    _names.Dispose(); // no fast walk on this runtime: nothing describes methods through it
+                    _names = null;
+                }
             }
             stackHash.Stopped = _fast?.Memory;
             // The walk's verification compares walks of stopped threads; the native unwinder reads from a stop too.
@@ -588,10 +593,10 @@ sealed class PtraceStackSource : IStackSource
             var again = round < SurveyRounds && _walkUnstoppedNow;
             foreach (var tid in moved)
             {
-                var (cpu, _) = _movedSinceSurvey.AtSurvey(tid);
-                if (again && TakeAgain(tid, cpu)) continue;
+                var atSurvey = _movedSinceSurvey.AtSurvey(tid);
+                if (again && TakeAgain(tid, atSurvey.CpuNs)) continue;
                 _toStop.Add(tid);
-                _beforeStop[tid] = _movedSinceSurvey.AtSurvey(tid);
+                _beforeStop[tid] = atSurvey;
                 _stoppedSyscall.Remove(tid); // of a walk without a stop: the stop tells again
             }
             if (again)
@@ -647,7 +652,6 @@ sealed class PtraceStackSource : IStackSource
             _reuse.HashWhileStopped(tid, registers.Rsp, thread.OutermostStackPointer);
             if (RunningStackReuse.Enabled) _running.Remember(thread, registers);
         }
-        _unstopped.LastRound.Clear();
         _stackHash.Stopped = stopped;
     }
 
