@@ -22,21 +22,23 @@ public sealed class ThreadSurveyTests
         using var proc = new ProcThreadSurvey(target.Pid);
 
         var procTids = proc.Take();
-        var before = procTids.ToDictionary(t => t, t => (RunTime: proc.RunTime(t), Activity: proc.Activity(t)));
+        var before = procTids.ToDictionary(t => t, t => (RunTime: proc.RunTime(t), Activity: proc.Activity(t), Switches: ProcFs.ReadContextSwitches(target.Pid, t)));
         var bpfTids = bpf.Take();
         var seen = bpfTids.ToDictionary(t => t, t => (RunTime: bpf.RunTime(t), Activity: bpf.Activity(t)));
-        var after = procTids.ToDictionary(t => t, t => (RunTime: proc.RunTime(t), Activity: proc.Activity(t)));
+        var after = procTids.ToDictionary(t => t, t => (RunTime: proc.RunTime(t), Activity: proc.Activity(t), Switches: ProcFs.ReadContextSwitches(target.Pid, t)));
 
         Assert.Equal(procTids.Order(), bpfTids.Order());
         var blockedCompared = 0;
         foreach (var tid in procTids)
         {
             Assert.InRange(seen[tid].RunTime!.Value, before[tid].RunTime!.Value, after[tid].RunTime!.Value);
+            Assert.InRange((long)seen[tid].Activity.Switches, before[tid].Switches!.Value, after[tid].Switches!.Value);
             // A thread that did not run across both /proc reads was where it was all along: the iterator must agree exactly.
-            if (before[tid].RunTime != after[tid].RunTime || before[tid].Activity != after[tid].Activity || before[tid].Activity.Running) continue;
-            // /proc's syscall file has no switch count: the BPF survey's is checked against /proc's status below.
+            if (before[tid].RunTime != after[tid].RunTime || before[tid].Activity != after[tid].Activity || before[tid].Activity.Running
+                || before[tid].Switches != after[tid].Switches) continue;
+            // /proc's syscall file has no switch count (its status file has, compared above).
             Assert.Equal(before[tid].Activity, seen[tid].Activity with { Switches = 0 });
-            Assert.Equal(ProcFs.ReadContextSwitches(target.Pid, tid), (long)seen[tid].Activity.Switches);
+            Assert.Equal(before[tid].Switches, (long)seen[tid].Activity.Switches);
             blockedCompared++;
         }
         Assert.True(blockedCompared >= 6, $"only {blockedCompared} blocked threads held still for the comparison");
