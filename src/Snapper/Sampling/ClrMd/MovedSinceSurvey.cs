@@ -12,8 +12,8 @@ namespace Snapper.Sampling.ClrMd;
 /// exactly as it was (run time, state, registers, switch count) is stopped and walked too: every thread is then read
 /// as of the stops. Surveying again once the stops were complete counted bursts 0.4 points too often instead: a thread
 /// held in a burst cannot end it, while the others could still begin theirs; and even right after the stops are asked,
-/// the CPUs they free let woken threads begin bursts (1.1 points too often, with threads taken without a stop). Only with a survey that reads every thread in one
-/// pass (BPF): from /proc it would cost two file reads a thread while the stopped ones wait.
+/// the CPUs they free let woken threads begin bursts (1.1 points too often, with threads taken without a stop). Only
+/// with a survey that reads every thread in one pass (BPF): from /proc it would cost two file reads a thread.
 /// </summary>
 sealed class MovedSinceSurvey
 {

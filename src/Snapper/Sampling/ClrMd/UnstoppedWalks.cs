@@ -7,18 +7,17 @@ namespace Snapper.Sampling.ClrMd;
 /// Takes the stacks of threads that are not on a CPU without stopping them. A thread asleep in a syscall, or runnable
 /// and waiting for a CPU, resumes with the user registers the kernel saved when it entered the kernel, and the survey
 /// reads those (<see cref="IThreadSurvey.TryRegisters"/>); its stack, and the word of its Thread naming its innermost
-/// runtime Frame, change only when it runs. So they are copied (<see cref="Copy"/>, one system call for all) right
-/// after the first survey and walked from the copies alone (<see cref="WalkAll"/>, <see cref="FastWalk.FastWalking.TryWalkSealed"/>)
+/// runtime Frame, change only when it runs. So they are copied right after the first survey (one system call for all)
+/// and walked from the copies alone (<see cref="CopyAndWalk"/>, <see cref="FastWalk.FastWalking.TryWalkSealed"/>)
 /// before any thread is asked to stop; then the threads are surveyed again (<see cref="MovedSinceSurvey"/>): a thread
 /// not on a CPU whose switch count is unchanged has not run in between (to run it must have been switched on, and so
 /// off again, or be on a CPU now), so its copy is what a stop would have found. One that ran drops its walk; if that
 /// survey finds it off a CPU again, it is taken again in a second round from there (so is a thread that was to be
 /// stopped and has left its CPU), else it is stopped and walked with the threads that had to be stopped; so is one
-/// whose walk needs the DAC. On a loaded web
-/// service most threads that changed stacks since the last sample wait for a CPU at the next: stopping one meant
-/// waiting for it to get a CPU, and holding all while each was walked. Walking the copies while the stops were on their
-/// way held the stopped threads as long as the walk took (its tail, a code lookup or a collection in Snapper, made the
-/// pause p99 15-30 ms there), so nothing is held while they are walked.
+/// whose walk needs the DAC. On a loaded web service most threads that changed stacks since the last sample wait for a
+/// CPU at the next: stopping one meant waiting for it to get a CPU, and holding all while each was walked. Walking the
+/// copies while the stops were on their way held the stopped threads as long as the walk took (its tail, a code lookup
+/// or a collection in Snapper, made the pause p99 15-30 ms there), so nothing is held while they are walked.
 /// SNAPPER_UNSTOPPED_WALK=off stops them as before (for comparison).
 /// </summary>
 sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, NativeLeafRecovery recovery, int maxFrames)
