@@ -4,7 +4,8 @@ using Snapper.Store;
 namespace Snapper.Report;
 
 /// <summary>
-/// The samples reduced to what the analysis needs: each distinct (thread, stack) pair with its sample count, and each
+/// The samples reduced to what the analysis needs: each distinct (thread, stack) pair with its sample count (a
+/// CPU-only sample counts 0: see <see cref="Sample.Wall"/>) and CPU time, and each
 /// distinct stack once as method indexes, outermost first. A million samples usually come down to a few thousand
 /// pairs, so everything after this step costs per pair, not per sample.
 /// </summary>
@@ -49,7 +50,7 @@ sealed class DistinctStacks
         foreach (var sample in samples)
         {
             ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, (long)sample.ThreadId << 32 | (uint)sample.StackId, out _);
-            entry.Count++;
+            entry.Count += sample.Wall;
             entry.Cpu += sample.CpuNs;
         }
         var keys = counts.Keys.ToArray();

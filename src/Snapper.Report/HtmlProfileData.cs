@@ -12,8 +12,9 @@ namespace Snapper.Report;
 /// <list type="bullet">
 /// <item>the snapshot count, then each snapshot's offset from the previous one in microseconds;</item>
 /// <item>for each thread of <c>threads</c>, in order: its sample count, then per sample (in time order) the snapshot
-/// index minus the previous sample's (the first: the index), the stack node, the state, the CPU microseconds, and the
-/// layer (an index into <c>layers</c>, see <see cref="LayerRules"/>).</item>
+/// index minus the previous sample's (the first: the index), the stack node, the state, the CPU microseconds, the
+/// layer (an index into <c>layers</c>, see <see cref="LayerRules"/>), and the wall-clock samples it counts as (1, or 0
+/// for the CPU a blocked thread used between snapshots: see <see cref="BetweenSamples"/>).</item>
 /// </list>
 /// A blocked thread repeats the same bytes sample after sample, which gzip all but removes.
 /// </summary>
@@ -129,6 +130,7 @@ static class HtmlProfileData
                 bytes.Write((int)sample.State);
                 bytes.Write((sample.CpuNs + 500) / 1000);
                 bytes.Write(layers.IndexOf(sample));
+                bytes.Write(sample.Wall);
             }
         }
         return Convert.ToBase64String(bytes.Compress());

@@ -17,7 +17,7 @@ public static class JsonReportWriter
     /// 2: totals leave idle thread-pool samples out unless asked for; threads carry states and CPU time.
     /// 3: layers (overall, per thread, over time), session.focus and view.focus / view.layers / view.layerRules.
     /// </summary>
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
     /// <summary>Default number of functions taken from each ranking (by self and by total).</summary>
     public const int DefaultTop = 100;
@@ -196,6 +196,7 @@ public static class JsonReportWriter
         json.WriteString("layerRules", options.LayerRules.UserFile);
         json.WriteNumber("samples", analysis.TotalSamples);
         json.WriteNumber("cpuNs", analysis.TotalCpuNs);
+        json.WriteString("cpuRule", BetweenSamples.Rule);
         json.WriteNumber("hiddenIdleSamples", analysis.HiddenIdleSamples);
         json.WriteEndObject();
     }

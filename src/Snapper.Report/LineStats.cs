@@ -20,7 +20,7 @@ public static class MethodLines
 {
     public static IReadOnlyDictionary<MethodIdentity, IReadOnlyList<LineStats>> Of(Profile profile, IEnumerable<Sample> samples)
     {
-        var perStack = samples.GroupBy(s => s.StackId).Select(g => (Stack: g.Key, Count: (long)g.Count()));
+        var perStack = samples.GroupBy(s => s.StackId).Select(g => (Stack: g.Key, Count: g.Sum(s => (long)s.Wall)));
         var counts = new Dictionary<MethodIdentity, Dictionary<(string File, int Line), (long Self, long Total)>>();
         var seen = new HashSet<(MethodIdentity, string, int)>();
         foreach (var (stack, count) in perStack)

@@ -71,10 +71,11 @@ public sealed class ProfileAnalysis
 
     public double CpuPercent(long cpuNs) => TotalCpuNs == 0 ? 0 : cpuNs * 100.0 / TotalCpuNs;
 
-    public IReadOnlyList<FunctionStats> TopBySelf(int count) => Functions.Take(Math.Max(0, count)).ToList();
+    /// <summary>By self samples; functions with CPU time only (see <see cref="BetweenSamples"/>) are not in the sample rankings.</summary>
+    public IReadOnlyList<FunctionStats> TopBySelf(int count) => Functions.Where(f => f.Total > 0).Take(Math.Max(0, count)).ToList();
 
     public IReadOnlyList<FunctionStats> TopByTotal(int count) =>
-        Functions.OrderByDescending(f => f.Total).ThenByDescending(f => f.Self)
+        Functions.Where(f => f.Total > 0).OrderByDescending(f => f.Total).ThenByDescending(f => f.Self)
             .ThenBy(f => f.Method.DisplayName, StringComparer.Ordinal).ThenBy(f => f.Method.Module, StringComparer.Ordinal)
             .ThenBy(f => f.Method.Kind)
             .Take(Math.Max(0, count)).ToList();
@@ -100,7 +101,7 @@ public sealed class ProfileAnalysis
         ArgumentOutOfRangeException.ThrowIfNegative(treeMinPercent);
         var layers = new ProfileLayers(profile, layerRules ?? LayerRules.Default);
         var shown = includeIdle ? profile.Samples : profile.Samples.Where(s => !layers.IsIdle(s)).ToList();
-        var total = shown.Count;
+        var total = shown.Sum(s => (long)s.Wall);
         var totalCpu = shown.Sum(s => s.CpuNs);
         var methods = new MethodTable(profile);
         var stacks = DistinctStacks.Count(shown, methods);
@@ -108,7 +109,7 @@ public sealed class ProfileAnalysis
         bool Keep(long samples, long cpu) => (samples > 0 || cpu > 0)
             && ((total == 0 ? 0 : samples * 100.0 / total) >= treeMinPercent || (totalCpu == 0 ? 0 : cpu * 100.0 / totalCpu) >= treeMinPercent);
         var tree = CallTreeBuilder.Build(stacks, threads, methods, Keep);
-        return new ProfileAnalysis(total, totalCpu, profile.Samples.Count - total, treeMinPercent, ThreadStatistics(profile, threads),
+        return new ProfileAnalysis(total, totalCpu, profile.Samples.Sum(s => (long)s.Wall) - total, treeMinPercent, ThreadStatistics(profile, threads),
             tree, CountFunctions(stacks, methods), MethodLines.Of(profile, shown),
             LayerBreakdown.Of(profile, shown, layers), layers);
     }
@@ -120,9 +121,9 @@ public sealed class ProfileAnalysis
         foreach (var sample in profile.Samples)
         {
             ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(byThread, sample.ThreadId);
-            entry.Samples++;
+            entry.Samples += sample.Wall;
             entry.Cpu += sample.CpuNs;
-            entry.States[(int)sample.State is var s && s >= 0 && s < states ? s : 0]++;
+            entry.States[(int)sample.State is var s && s >= 0 && s < states ? s : 0] += sample.Wall;
         }
         return byThread
             .Select(pair => new ThreadStats(threads[pair.Key], pair.Value.Samples, pair.Value.Cpu, pair.Value.States))
@@ -162,7 +163,7 @@ public sealed class ProfileAnalysis
         }
         var functions = new List<FunctionStats>();
         for (var m = 0; m < methods.Count; m++)
-            if (total[m] > 0) functions.Add(new FunctionStats(methods[m], self[m], total[m], selfCpu[m], totalCpu[m]));
+            if (total[m] > 0 || totalCpu[m] > 0) functions.Add(new FunctionStats(methods[m], self[m], total[m], selfCpu[m], totalCpu[m]));
         return functions
             .OrderByDescending(f => f.Self).ThenByDescending(f => f.Total)
             .ThenBy(f => f.Method.DisplayName, StringComparer.Ordinal).ThenBy(f => f.Method.Module, StringComparer.Ordinal)

@@ -88,6 +88,7 @@ public sealed class ProfileDiff
         var paths = new Dictionary<int, MethodIdentity[]>();
         foreach (var sample in profile.Samples)
         {
+            if (sample.Wall == 0) continue; // the diff compares samples; CPU used between snapshots is none
             if (!paths.TryGetValue(sample.StackId, out var path))
             {
                 var ids = new List<int>();

@@ -73,8 +73,8 @@ public static class ProfileFilter
             samples = samples.Where(s => Focused(s.StackId)).ToList();
             // What the view looked at: idle samples count only when they are shown.
             var idle = Layers();
-            var seen = options.IncludeIdle ? selected.Samples.Count : selected.Samples.Count(s => !idle.IsIdle(s));
-            var kept = options.IncludeIdle ? samples.Count : samples.Count(s => !idle.IsIdle(s));
+            var seen = selected.Samples.Where(s => options.IncludeIdle || !idle.IsIdle(s)).Sum(s => (long)s.Wall);
+            var kept = samples.Where(s => options.IncludeIdle || !idle.IsIdle(s)).Sum(s => (long)s.Wall);
             focus = new FocusCounts(pattern.Pattern, seen, kept);
         }
         if (options.Layers is { } wanted)

@@ -23,6 +23,6 @@ sealed record SessionFacts(int Snapshots, long Samples, PauseStats Pause, double
             var span = snapshots[^1].OffsetUs - snapshots[0].OffsetUs;
             if (span > 0) rate = (snapshots.Count - 1) * 1_000_000.0 / span;
         }
-        return new SessionFacts(snapshots.Count, profile.Samples.Count, pause, rate);
+        return new SessionFacts(snapshots.Count, profile.Samples.Sum(s => (long)s.Wall), pause, rate);
     }
 }

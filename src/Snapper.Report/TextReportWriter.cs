@@ -178,6 +178,7 @@ public static class TextReportWriter
             Line(text, "  (no CPU time recorded)");
             return;
         }
+        foreach (var line in Wrap($"CPU rule: {BetweenSamples.Rule}.", 100)) Line(text, "  " + line);
         Line(text, "  self cpu   self%  total cpu  total%  function");
         foreach (var f in functions)
         {
@@ -248,4 +249,21 @@ public static class TextReportWriter
 
     // '\n' explicitly, not Environment.NewLine: the same bytes on every OS, so golden files compare.
     static void Line(StringBuilder text, string line) => text.Append(line).Append('\n');
+
+    /// <summary>Words into lines of at most <paramref name="width"/> characters (a longer word gets a line of its own).</summary>
+    static IEnumerable<string> Wrap(string words, int width)
+    {
+        var line = new StringBuilder();
+        foreach (var word in words.Split(' '))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > width)
+            {
+                yield return line.ToString();
+                line.Clear();
+            }
+            if (line.Length > 0) line.Append(' ');
+            line.Append(word);
+        }
+        if (line.Length > 0) yield return line.ToString();
+    }
 }

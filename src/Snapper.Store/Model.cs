@@ -116,7 +116,14 @@ public sealed record Snapshot(int Sequence, long OffsetUs, long PauseUs, bool La
 /// <see cref="SyscallNames"/>), <see cref="CpuNs"/> the CPU time the thread used since its previous sample.
 /// </summary>
 public readonly record struct Sample(int Sequence, int ThreadId, int StackId, SampleState State = SampleState.Unknown,
-    SampleActivity Activity = SampleActivity.Unknown, int Syscall = -1, long CpuNs = 0);
+    SampleActivity Activity = SampleActivity.Unknown, int Syscall = -1, long CpuNs = 0)
+{
+    /// <summary>
+    /// How many wall-clock samples this one counts as: 1, or 0 for the CPU a blocked thread used between snapshots
+    /// (see <see cref="BetweenSamples"/>), which is no sight of the thread. Every count of samples adds this up.
+    /// </summary>
+    public int Wall => Activity == SampleActivity.BetweenSamples ? 0 : 1;
+}
 
 /// <summary>A node of the stack prefix tree: <see cref="Parent"/> is 0 at the root (the outermost frame).</summary>
 public readonly record struct StackNode(int Id, int Parent, int FrameId);

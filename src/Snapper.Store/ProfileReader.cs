@@ -16,7 +16,7 @@ public static class ProfileReader
                 Session = session,
                 Threads = ReadThreads(db, session.Id),
                 Snapshots = ReadSnapshots(db, session.Id),
-                Samples = samples,
+                Samples = BetweenSamples.Split(samples, stacks, frames),
                 Stacks = stacks,
                 Frames = frames,
             };
@@ -66,7 +66,7 @@ public static class ProfileReader
                 Sessions = ordered,
                 Threads = merged,
                 Snapshots = snapshots,
-                Samples = samples,
+                Samples = BetweenSamples.Split(samples, stacks, frames),
                 Stacks = stacks,
                 Frames = frames,
             };

@@ -34,6 +34,12 @@ public enum SampleActivity
 
     /// <summary>In a system call (blocked, or running in the kernel); the sample's syscall number says which.</summary>
     Syscall = 3,
+
+    /// <summary>
+    /// Not a thread seen at a snapshot: the CPU time a thread blocked at that snapshot used since its previous one,
+    /// made when a profile is loaded (see <see cref="BetweenSamples"/>) and never stored. It counts CPU, not wall time.
+    /// </summary>
+    BetweenSamples = 4,
 }
 
 public static class SampleStates
@@ -57,6 +63,7 @@ public static class SampleStates
         SampleActivity.ManagedCode => "managed code",
         SampleActivity.NativeCode => "native code",
         SampleActivity.Syscall => "syscall",
+        SampleActivity.BetweenSamples => "between samples",
         _ => "unknown",
     };
 

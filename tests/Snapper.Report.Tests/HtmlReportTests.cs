@@ -220,7 +220,7 @@ public sealed partial class HtmlReportTests
         {
             var count = Next();
             perThread.Add(count);
-            for (var j = 0; j < 5 * count; j++) Next(); // snapshot step, stack node, state, CPU, layer
+            for (var j = 0; j < 6 * count; j++) Next(); // snapshot step, stack node, state, CPU, layer, wall
         }
         Assert.Equal(buffer.Length, at); // nothing left over
         return (snapshots, perThread);

@@ -196,7 +196,7 @@ public sealed class LayerRulesTests
         Assert.Equal(new Dictionary<string, long> { ["sql"] = 6, ["app"] = 3 }, overall); // idle hidden by default
         var thread = json.RootElement.GetProperty("threads")[0].GetProperty("layers");
         Assert.Equal(6, thread.GetProperty("sql").GetInt64());
-        Assert.Equal(3, JsonReportWriter.FormatVersion);
+        Assert.Equal(4, JsonReportWriter.FormatVersion);
 
         using var onlySql = JsonDocument.Parse(Render(profile, new ReportOptions { Layers = new HashSet<string> { "sql" } }));
         Assert.Equal(6, onlySql.RootElement.GetProperty("view").GetProperty("samples").GetInt64());

@@ -38,6 +38,32 @@ public sealed class ProfileAnalysisTests
     }
 
     [Fact]
+    public void Cpu_a_blocked_thread_used_between_snapshots_goes_to_ran_between_samples_and_counts_no_sample()
+    {
+        var b = new ProfileBuilder();
+        var worker = b.Thread(1, "Worker");
+        var busy = b.Stack(Managed("App", "Run"), Managed("App", "Crunch"));
+        var waiting = b.Stack(Managed("App", "Run"), Framework("System.Threading.Monitor", "Wait"));
+        b.Sample(worker, busy, count: 3, SampleState.Cpu, cpuNs: 10_000_000)
+            .Sample(worker, waiting, count: 2, SampleState.LockWait, cpuNs: 4_000_000)
+            .Sample(worker, waiting, count: 1, SampleState.Unknown, cpuNs: 1_000_000); // no state: nothing says it was blocked
+        var analysis = ProfileAnalysis.Analyze(b.Build());
+
+        // Wall clock: six samples, as stored. CPU: all of it, none on the blocked stack.
+        Assert.Equal(6, analysis.TotalSamples);
+        Assert.Equal(39_000_000, analysis.TotalCpuNs);
+        var thread = Assert.Single(analysis.Threads);
+        Assert.Equal((6L, 39_000_000L, 2L), (thread.Samples, thread.CpuNs, thread.SamplesIn(SampleState.LockWait)));
+        var node = Assert.Single(analysis.CallTree.Children);
+        var between = Child(node, BetweenSamples.FrameName);
+        Assert.Equal((0L, 8_000_000L), (between.Total, between.TotalCpuNs));
+        var wait = Child(Child(node, "App.Run"), "System.Threading.Monitor.Wait");
+        Assert.Equal((3L, 1_000_000L), (wait.Total, wait.TotalCpuNs));
+        Assert.Equal((3L, 30_000_000L), (Child(Child(node, "App.Run"), "App.Crunch").Total, Child(Child(node, "App.Run"), "App.Crunch").TotalCpuNs));
+        Assert.Equal("between-samples", Assert.Single(analysis.Layers.Overall, l => l.CpuNs == 8_000_000).Layer);
+    }
+
+    [Fact]
     public void Call_tree_has_one_node_per_thread_then_frames_outermost_first()
     {
         var tree = ProfileAnalysis.Analyze(SampleProfiles.Demo()).CallTree;

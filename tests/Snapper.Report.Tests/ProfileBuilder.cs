@@ -90,14 +90,17 @@ sealed class ProfileBuilder
             100, 512, "snapper record --pid 4242");
         var session = new SessionInfo(7, target, Start, ended ? Start.AddSeconds(12.5) : null, endReason, endMessage,
             snapshots.Count, snapshots.Count(s => s.Late), 1, samples.Count, 99.25, new PauseStats(840, 2_100, 4_987));
+        // As the store's reader does: the CPU of blocked samples goes to "[ran between samples]".
+        var frames = new Dictionary<int, FrameInfo>(_frames);
+        var stacks = new Dictionary<int, StackNode>(_stacks);
         return new Profile
         {
             Session = session,
-            Frames = _frames,
-            Stacks = _stacks,
+            Frames = frames,
+            Stacks = stacks,
             Threads = _threads,
             Snapshots = snapshots,
-            Samples = samples,
+            Samples = BetweenSamples.Split(samples, stacks, frames),
         };
     }
 }

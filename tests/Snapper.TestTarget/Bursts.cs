@@ -9,7 +9,9 @@ namespace Snapper.TestTarget;
 /// a dedicated thread that spins 3 ms every 50 ms, thread-pool work items of 1 ms queued every 20 ms, and a
 /// System.Threading.Timer callback that spins 2 ms every 30 ms. A line "SHARES" on stdin is answered
 /// "SHARES <dedicated> <pool> <timer>": each the percentage of wall time since the last "RESET" (or the start) spent
-/// inside that kind's busy method, as a profiler's snapshots should find it.
+/// inside that kind's busy method, as a profiler's snapshots should find it. "HOLD" parks the dedicated thread after
+/// its current burst (answered once it is parked), "RUN" lets it go on, and "CPU" is answered "CPU <tid> <ns>": its
+/// OS thread id and the CPU time the kernel has counted for it (schedstat's run time), for checks of CPU accounting.
 /// </summary>
 static class Bursts
 {
@@ -17,6 +19,10 @@ static class Bursts
     static long _since;
     static long _dedicatedTicks, _poolTicks, _timerTicks;
     static Timer? _timer;
+    static readonly ManualResetEventSlim Running = new(true);
+    static readonly SemaphoreSlim Parked = new(0);
+    static volatile bool _holdRequested;
+    static volatile string? _dedicatedTask;
     public static volatile int Sink;
 
     public static void Start()
@@ -39,6 +45,24 @@ static class Bursts
                 Interlocked.Exchange(ref _since, Clock.ElapsedTicks);
                 Console.WriteLine("RESET");
             }
+            else if (line == "HOLD")
+            {
+                Running.Reset();
+                _holdRequested = true;
+                Parked.Wait();
+                Console.WriteLine("HOLD");
+            }
+            else if (line == "RUN")
+            {
+                Running.Set();
+                Console.WriteLine("RUN");
+            }
+            else if (line == "CPU")
+            {
+                while (_dedicatedTask is null) Thread.Sleep(1);
+                var runTime = File.ReadAllText(Path.Combine(_dedicatedTask, "schedstat")).Split(' ')[0];
+                Console.WriteLine($"CPU {Path.GetFileName(_dedicatedTask)} {runTime}");
+            }
             else if (line == "SHARES")
             {
                 var wall = (double)(Clock.ElapsedTicks - Interlocked.Read(ref _since));
@@ -51,10 +75,19 @@ static class Bursts
 
     static void DedicatedLoop()
     {
+        // "/proc/thread-self" names this thread's task directory: /proc/<pid>/task/<tid>.
+        _dedicatedTask = Path.Combine("/proc", new FileInfo("/proc/thread-self").LinkTarget!);
         var next = Clock.ElapsedTicks;
         var period = Stopwatch.Frequency / 20; // 50 ms
         while (true)
         {
+            if (_holdRequested)
+            {
+                _holdRequested = false;
+                Parked.Release();
+                Running.Wait();
+                next = Clock.ElapsedTicks;
+            }
             DedicatedBurst();
             next += period;
             var wait = next - Clock.ElapsedTicks;

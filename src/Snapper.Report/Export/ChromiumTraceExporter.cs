@@ -77,8 +77,9 @@ sealed class ChromiumTraceExporter(string exporter) : IProfileExporter
         long previousEnd = 0;
         foreach (var sample in thread.Samples)
         {
-            // A sample whose snapshot record is missing (a damaged store) has no time to be placed at.
-            if (!timeline.TryPlace(sample.Sequence, out var index, out var startUs, out var endUs)) continue;
+            // A sample whose snapshot record is missing (a damaged store) has no time to be placed at; CPU used between
+            // snapshots (see BetweenSamples) has no time of its own to span.
+            if (sample.Wall == 0 || !timeline.TryPlace(sample.Sequence, out var index, out var startUs, out var endUs)) continue;
             var path = export.PathOf(sample.StackId);
             if (index != previous + 1) CloseFrom(0, previousEnd);
             var shared = 0;

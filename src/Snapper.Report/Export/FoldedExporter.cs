@@ -52,7 +52,7 @@ sealed class FoldedExporter(bool perThread) : IProfileExporter
     {
         var counts = new Dictionary<int[], long>(ReferenceEqualityComparer.Instance);
         foreach (var sample in thread.Samples)
-            CollectionsMarshal.GetValueRefOrAddDefault(counts, export.PathOf(sample.StackId), out _)++;
+            if (sample.Wall > 0) CollectionsMarshal.GetValueRefOrAddDefault(counts, export.PathOf(sample.StackId), out _) += sample.Wall;
         return counts;
     }
 

@@ -73,7 +73,7 @@ sealed class PprofExporter(string exporter) : IProfileExporter
                     values[sample.StackId] = sums = new long[1 + _export.Weights.Count];
                     order.Add(sample.StackId);
                 }
-                sums[0]++;
+                sums[0] += sample.Wall;
                 var weights = _export.WeightsOf(sample);
                 for (var w = 0; w < weights.Length; w++) sums[1 + w] += weights[w];
             }

@@ -17,8 +17,8 @@ sealed record SampleWeight(string Type, string Unit, string Title, Func<Sample, 
     public static IReadOnlyList<SampleWeight> For(Profile profile)
     {
         var period = SamplingPeriod.Nanoseconds(profile);
-        var wall = new SampleWeight("wall", "nanoseconds", "wall time", _ => period);
-        // A sample's CPU time is what its thread used since its previous sample, charged to the stack seen now.
+        var wall = new SampleWeight("wall", "nanoseconds", "wall time", s => period * s.Wall);
+        // A sample's CPU time is what its thread used since its previous sample, charged by the rule of BetweenSamples.
         // Stores written before CPU time was recorded have 0 everywhere: no CPU weight rather than an empty one.
         return profile.Samples.Any(s => s.CpuNs > 0)
             ? [wall, new SampleWeight("cpu", "nanoseconds", "CPU time", s => s.CpuNs)]

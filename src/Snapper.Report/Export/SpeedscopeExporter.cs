@@ -27,7 +27,6 @@ sealed class SpeedscopeExporter(string exporter) : IProfileExporter
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
         var export = new ExportProfile(profile);
-        var perThread = export.Threads.Select(t => (t.Thread, Stacks: InTimeOrder(export, t))).ToList();
         var merged = Merged(export);
         var sources = MethodSource.Of(profile);
 
@@ -49,8 +48,8 @@ sealed class SpeedscopeExporter(string exporter) : IProfileExporter
             {
                 var weight = export.Weights[w];
                 WriteProfile(json, $"All threads, {weight.Title}", weight, w, merged);
-                foreach (var (thread, stacks) in perThread)
-                    if (stacks.Any(s => s.Weights[w] > 0)) WriteProfile(json, $"{thread.Label}, {weight.Title}", weight, w, stacks);
+                foreach (var thread in export.Threads)
+                    if (InTimeOrder(export, thread, w) is { Count: > 0 } stacks) WriteProfile(json, $"{thread.Thread.Label}, {weight.Title}", weight, w, stacks);
             }
             json.WriteEndArray();
             json.WriteEndObject();
@@ -58,13 +57,19 @@ sealed class SpeedscopeExporter(string exporter) : IProfileExporter
         output.WriteByte((byte)'\n');
     }
 
-    static List<WeightedStack> InTimeOrder(ExportProfile export, ThreadSamples thread)
+    /// <summary>
+    /// A thread's samples that carry weight <paramref name="w"/>, in time order, consecutive ones of the same stack as
+    /// one. Samples without that weight are passed over, so they do not split a run (a CPU-only sample of
+    /// BetweenSamples between two wall-clock samples of one blocked stack).
+    /// </summary>
+    static List<WeightedStack> InTimeOrder(ExportProfile export, ThreadSamples thread, int w)
     {
         var stacks = new List<WeightedStack>();
         foreach (var sample in thread.Samples)
         {
-            var path = export.PathOf(sample.StackId);
             var weights = export.WeightsOf(sample);
+            if (weights[w] <= 0) continue;
+            var path = export.PathOf(sample.StackId);
             if (stacks.Count > 0 && ReferenceEquals(stacks[^1].Path, path)) Add(stacks[^1].Weights, weights);
             else stacks.Add(new WeightedStack(path, weights));
         }

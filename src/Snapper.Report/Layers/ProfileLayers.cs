@@ -107,11 +107,11 @@ public sealed class LayerBreakdown
         for (var i = 0; i < samples.Count; i++)
         {
             var layer = indices[i] = layers.IndexOf(samples[i]);
-            counts[layer]++;
+            counts[layer] += samples[i].Wall;
             cpu[layer] += samples[i].CpuNs;
         }
-        // Only the layers present become columns.
-        var present = Enumerable.Range(0, all).Where(l => counts[l] > 0).ToList();
+        // Only the layers present become columns: with samples, or with CPU only (see BetweenSamples).
+        var present = Enumerable.Range(0, all).Where(l => counts[l] > 0 || cpu[l] > 0).ToList();
         var column = new int[all];
         for (var c = 0; c < present.Count; c++) column[present[c]] = c;
 
@@ -126,9 +126,9 @@ public sealed class LayerBreakdown
         {
             var c = column[indices[i]];
             if (!perThread.TryGetValue(samples[i].ThreadId, out var row)) perThread[samples[i].ThreadId] = row = new long[present.Count];
-            row[c]++;
+            row[c] += samples[i].Wall;
             if (offsets.TryGetValue(samples[i].Sequence, out var offset))
-                overTime[(int)Math.Clamp((offset - first) / bucketUs, 0, buckets - 1)][c]++;
+                overTime[(int)Math.Clamp((offset - first) / bucketUs, 0, buckets - 1)][c] += samples[i].Wall;
         }
         return new LayerBreakdown(present.Select(l => layers.Names[l]).ToList(),
             present.Select(l => new LayerShare(layers.Names[l], counts[l], cpu[l])).OrderByDescending(l => l.Samples).ToList(), perThread, overTime, bucketUs);

@@ -8,7 +8,7 @@
   var names = data.names, methods = data.methods, stacks = data.stacks;
   var threadCount = data.threads.label.length, nodeCount = stacks.parent.length;
   // Filled by unpack(): snapshot times, and every sample as parallel typed arrays, grouped by thread, in time order.
-  var snapTime, sampleCount = 0, sThread, sSnap, sStack, sState, sCpu, sLayer;
+  var snapTime, sampleCount = 0, sThread, sSnap, sStack, sState, sCpu, sLayer, sWall;
   var layerCount = data.layers.length, IDLE_LAYER = data.idleLayer;
   // The same palette as the .ly-N classes of the style sheet.
   var LAYER_COLOUR = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#86bcb6', '#d37295'];
@@ -104,17 +104,17 @@
     snapTime = new Float64Array(snaps);
     for (var i = 0, t = 0; i < snaps; i++) { t += next(); snapTime[i] = t; }
     var threads = next(), start = at, total = 0;
-    for (var k = 0; k < threads; k++) { var n = next(); total += n; for (var j = 0; j < 5 * n; j++) next(); }
+    for (var k = 0; k < threads; k++) { var n = next(); total += n; for (var j = 0; j < 6 * n; j++) next(); }
     at = start;
     sampleCount = total;
     sThread = new Uint32Array(total); sSnap = new Uint32Array(total); sStack = new Uint32Array(total);
-    sState = new Uint8Array(total); sCpu = new Float64Array(total); sLayer = new Uint16Array(total);
+    sState = new Uint8Array(total); sCpu = new Float64Array(total); sLayer = new Uint16Array(total); sWall = new Uint8Array(total);
     var s = 0;
     for (k = 0; k < threads; k++) {
       var count = next(), snap = 0;
       for (j = 0; j < count; j++, s++) {
         snap += next();
-        sThread[s] = k; sSnap[s] = snap; sStack[s] = next(); sState[s] = next(); sCpu[s] = next(); sLayer[s] = next();
+        sThread[s] = k; sSnap[s] = snap; sStack[s] = next(); sState[s] = next(); sCpu[s] = next(); sLayer[s] = next(); sWall[s] = next();
       }
     }
   }
@@ -139,7 +139,7 @@
     var leaf = new Array(threadCount);
     for (var i = 0; i < sampleCount; i++) {
       if (!inView(i)) continue;
-      var w = view.cpu ? sCpu[i] : 1;
+      var w = view.cpu ? sCpu[i] : sWall[i];
       if (w <= 0) continue;
       var t = sThread[i];
       (leaf[t] || (leaf[t] = new Float64Array(nodeCount)))[sStack[i]] += w;
@@ -637,7 +637,7 @@
     // Each sample covers the time until the next snapshot: a sparse capture draws solid bars, not stripes.
     for (var i = 0; i < sampleCount; i++) {
       var strip = byThread[sThread[i]];
-      if (!strip || strip.width < 1) continue;
+      if (!strip || strip.width < 1 || !sWall[i]) continue; // CPU used between snapshots is no sight of the thread
       if (view.byLayer && !view.layers[sLayer[i]]) continue;
       var kind = view.byLayer ? sLayer[i] : sState[i];
       var snap = sSnap[i], scale = strip.width / (span[1] - span[0]);
@@ -676,7 +676,7 @@
     var counts = new Float64Array(layerCount), all = 0;
     for (var i = 0; i < sampleCount; i++) {
       if (!inViewAnyLayer(i)) continue;
-      var w = view.cpu ? sCpu[i] : 1;
+      var w = view.cpu ? sCpu[i] : sWall[i];
       counts[sLayer[i]] += w;
       if (view.layers[sLayer[i]]) all += w;
     }
@@ -692,7 +692,7 @@
     for (var i = 0; i < sampleCount; i++) {
       if (!inViewAnyLayer(i)) continue;
       var x = Math.min(width - 1, Math.floor((snapTime[sSnap[i]] - span[0]) / (span[1] - span[0]) * width));
-      var w = view.cpu ? sCpu[i] : 1;
+      var w = view.cpu ? sCpu[i] : sWall[i];
       buckets[x * (layerCount + 1) + sLayer[i]] += w;
       buckets[x * (layerCount + 1) + layerCount] += w;
     }

@@ -107,7 +107,7 @@ public sealed class KillSafetyTests
         return names;
     }
 
-    static long StoredSnapshots(string db)
+    internal static long StoredSnapshots(string db)
     {
         if (!File.Exists(db)) return 0;
         try

@@ -90,11 +90,39 @@ public sealed class ThreadStateTests
     public void Cpu_deltas_start_at_zero_and_never_go_negative()
     {
         var clock = new ThreadClock();
-        Assert.Equal(0, clock.CpuSinceLastSample(1, 5_000));
-        Assert.Equal(2_500, clock.CpuSinceLastSample(1, 7_500));
-        Assert.Equal(0, clock.CpuSinceLastSample(1, null));
-        Assert.Equal(0, clock.CpuSinceLastSample(1, 7_000)); // a new thread reusing the id
+        Assert.Equal(0, Sample(clock, 1, 5_000, keep: true));
+        Assert.Equal(2_500, Sample(clock, 1, 7_500, keep: true));
+        Assert.Equal(0, Sample(clock, 1, null, keep: true));
+        Assert.Equal(0, Sample(clock, 1, 7_000, keep: true)); // a new thread reusing the id
+        Assert.Equal(100, Sample(clock, 1, 7_100, keep: true));
     }
+
+    [Fact]
+    public void Cpu_of_a_sample_not_kept_goes_to_the_next_kept_one()
+    {
+        var clock = new ThreadClock();
+        Sample(clock, 1, 1_000, keep: true);
+        Assert.Equal(500, Sample(clock, 1, 1_500, keep: false)); // the snapshot failed, or the thread was skipped
+        Assert.Equal(900, Sample(clock, 1, 1_900, keep: true));
+        // A kept sample that carries less than the reading (a reused idle stack carries 0) leaves the rest.
+        clock.BeginSnapshot();
+        Assert.Equal(100, clock.CpuSinceLastSample(1, 2_000));
+        clock.Settle([Stack(1, 0)]);
+        Assert.Equal(300, Sample(clock, 1, 2_200, keep: true));
+        // A thread never kept has no start: its first kept sample counts 0.
+        Assert.Equal(0, Sample(clock, 2, 4_000, keep: false));
+        Assert.Equal(0, Sample(clock, 2, 9_000, keep: true));
+    }
+
+    static long Sample(ThreadClock clock, int tid, ulong? runTime, bool keep)
+    {
+        clock.BeginSnapshot();
+        var cpu = clock.CpuSinceLastSample(tid, runTime);
+        if (keep) clock.Settle([Stack(tid, cpu)]);
+        return cpu;
+    }
+
+    static ThreadStack Stack(int tid, long cpu) => new(tid, new ThreadIdentity(tid, null, null, null), []) { CpuNs = cpu };
 
     [Fact]
     public void Thread_selection_matches_any_of_the_names_and_rejects_bad_patterns()

@@ -81,6 +81,7 @@ sealed class AttachStackSource : IStackSource
             if (!Linux.ProcFs.ProcessExists(_process.Pid)) throw new TargetExitedException($"process {_process.Pid} exited");
             throw new SnapshotFailedException(e.Message, e);
         }
+        _clock.Settle(threads);
         // Disposing the DataTarget detached: the pause ends here.
         return new CapturedSnapshot(start, Stopwatch.GetElapsedTime(start), threads);
     }
@@ -89,6 +90,7 @@ sealed class AttachStackSource : IStackSource
     void ReadThreadsBeforeStop()
     {
         _beforeStop.Clear();
+        _clock.BeginSnapshot();
         var live = new HashSet<int>(Linux.ProcFs.ListThreads(_process.Pid));
         _syscalls.Retain(live);
         _runTimes.Retain(live);

@@ -215,6 +215,7 @@ sealed class PtraceStackSource : IStackSource
         if (tids.Length == 0)
             throw new TargetExitedException($"process {_process.Pid} exited");
         var threads = new List<ThreadStack>(tids.Length);
+        _clock.BeginSnapshot();
         _stoppedTids.Clear();
         _stoppedSp.Clear();
         _stoppedSyscall.Clear();
@@ -246,6 +247,7 @@ sealed class PtraceStackSource : IStackSource
             NameAndRemember(raw, threads);
         }
         LeaveRealTime(); // when nothing was stopped: see CaptureDueSoon
+        _clock.Settle(threads);
         _memory.RefreshLasting();
         Timings.Mark(7);
         Timings.MemoryReads = _memory.SyscallCount - _memoryReadsBefore;

@@ -1,0 +1,52 @@
+namespace Snapper.Store;
+
+/// <summary>
+/// Where CPU time goes, the one rule: a sample carries the CPU time its thread used since its previous sample, charged
+/// to the stack seen when the thread was on a CPU or waiting for one at that snapshot, and otherwise (it was blocked:
+/// it ran and went back to waiting between two snapshots) to a <c>[ran between samples]</c> frame of that thread, never
+/// to the blocked stack it was not running in.
+/// <para>
+/// Applied as a profile is loaded, so stores written before the rule follow it too: such a blocked sample keeps its
+/// wall-clock count and its stack with no CPU, and its CPU moves to a sample of its own in the same snapshot that
+/// counts CPU only (<see cref="SampleActivity.BetweenSamples"/>, <see cref="Sample.Wall"/> 0). Samples of unknown
+/// state (stores older than states) keep their CPU where it is: nothing says the thread was blocked.
+/// </para>
+/// </summary>
+public static class BetweenSamples
+{
+    public const string FrameName = "[ran between samples]";
+
+    /// <summary>The rule in the words the reports and the README use.</summary>
+    public const string Rule = "each sample carries the CPU time its thread used since its previous sample, on the stack seen "
+        + "when the thread was on a CPU or waiting for one, else (it ran between two snapshots and was blocked at this one) "
+        + "on a \"" + FrameName + "\" frame of that thread";
+
+    /// <summary>
+    /// The samples with each blocked sample's CPU split off, in the same order (the CPU-only sample right after its
+    /// blocked one). Adds the frame and its one-frame stack to <paramref name="frames"/> and <paramref name="stacks"/>
+    /// under ids after the largest there, only when some sample needs them.
+    /// </summary>
+    public static List<Sample> Split(List<Sample> samples, Dictionary<int, StackNode> stacks, Dictionary<int, FrameInfo> frames)
+    {
+        if (!samples.Exists(RanWhileBlocked)) return samples;
+        var frameId = frames.Count == 0 ? 1 : Math.Max(1, frames.Keys.Max() + 1);
+        var stackId = stacks.Count == 0 ? 1 : Math.Max(1, stacks.Keys.Max() + 1);
+        frames[frameId] = new FrameInfo(FrameKind.Transition, "", "", FrameName);
+        stacks[stackId] = new StackNode(stackId, 0, frameId);
+        var split = new List<Sample>(samples.Count + samples.Count / 8);
+        foreach (var sample in samples)
+        {
+            if (!RanWhileBlocked(sample))
+            {
+                split.Add(sample);
+                continue;
+            }
+            split.Add(sample with { CpuNs = 0 });
+            split.Add(new Sample(sample.Sequence, sample.ThreadId, stackId, SampleState.Cpu, SampleActivity.BetweenSamples, -1, sample.CpuNs));
+        }
+        return split;
+    }
+
+    static bool RanWhileBlocked(Sample sample) =>
+        sample.CpuNs > 0 && sample.State is not (SampleState.Cpu or SampleState.Unknown) && sample.Activity != SampleActivity.BetweenSamples;
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Globalization;
+using Snapper.Store;
+using Snapper.Tests.Infrastructure;
+
+namespace Snapper.Tests.RealProcess;
+
+/// <summary>
+/// CPU time is conserved and charged by the README's rule (issue 17): a thread's samples carry all the CPU it used
+/// between its first and last sample, none of it on a stack it was blocked in. The bursty target's dedicated thread
+/// spins 3 ms every 50 ms: at 100 Hz most bursts fall between two snapshots, each of which finds it asleep.
+/// </summary>
+public sealed class CpuAttributionTests
+{
+    [Fact]
+    public void A_bursty_threads_cpu_is_all_in_its_samples_and_none_on_the_stack_it_sleeps_in()
+    {
+        using var dir = new TempDirectory();
+        using var target = RunningTarget.StartAndWait(new ProcessStartInfo(Dotnet.Host,
+            [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "bursts"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        });
+        var db = dir.File("cpu.db");
+        // Parked while the capture starts and after it has seen the thread parked again, so every nanosecond the thread
+        // runs lies between its first and last sample.
+        Ask(target, "HOLD");
+        var capture = Process.Start(SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--rate", "100", "--duration", "10m",
+            "--db", db, "--no-report", "--quiet"))!;
+        (int Tid, long Ns) before, after;
+        SnapperCli.Result result;
+        try
+        {
+            SampleCommandTests.WaitForStoredSamples(db, 20);
+            before = Cpu(target);
+            Ask(target, "RUN");
+            Thread.Sleep(TimeSpan.FromSeconds(8));
+            Ask(target, "HOLD");
+            after = Cpu(target);
+            SampleCommandTests.WaitForStoredSamples(db, (int)KillSafetyTests.StoredSnapshots(db) + 30);
+            Assert.Equal(0, Native.Kill(capture.Id, Native.SIGINT));
+            result = SnapperCli.Wait(capture, TimeSpan.FromMinutes(2));
+        }
+        finally
+        {
+            if (!capture.HasExited) capture.Kill();
+        }
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        var profile = ProfileQueries.LoadLatest(db);
+        var thread = Assert.Single(profile.Threads, t => t.OsThreadId == before.Tid);
+        var samples = profile.Samples.Where(s => s.ThreadId == thread.Id).ToList();
+        var used = after.Ns - before.Ns;
+        var carried = samples.Sum(s => s.CpuNs);
+        // Stored in microseconds a sample: up to 0.5 us off each.
+        var rounding = samples.Count * 500L + 100_000;
+        Assert.True(Math.Abs(carried - used) <= rounding,
+            $"the thread ran {Ms(used)} between the reads; its {samples.Count} samples carry {Ms(carried)}");
+
+        bool InBurst(Sample s) => profile.FramesOf(s.StackId).Any(f => profile.Frames[f].MethodName == "DedicatedBurst");
+        bool Between(Sample s) => s.Activity == SampleActivity.BetweenSamples;
+        var onBlockedStacks = samples.Where(s => s.State != SampleState.Cpu).Sum(s => s.CpuNs);
+        var inBursts = samples.Where(InBurst).Sum(s => s.CpuNs);
+        var between = samples.Where(Between).Sum(s => s.CpuNs);
+        var detail = $"in bursts {Ms(inBursts)}, between samples {Ms(between)}, on blocked stacks {Ms(onBlockedStacks)}, of {Ms(carried)}";
+        Assert.True(onBlockedStacks == 0, detail);
+        Assert.True(inBursts > 0 && between > 0, detail);
+        Assert.True(samples.Where(Between).All(s => s.State == SampleState.Cpu && s.Wall == 0), "a CPU-only sample counted as a sighting");
+        Assert.Equal(profile.Samples.Count(s => s.Wall == 1), (int)profile.Session.SampleCount);
+    }
+
+    static string Ms(long ns) => (ns / 1e6).ToString("0.000", CultureInfo.InvariantCulture) + " ms";
+
+    static (int Tid, long Ns) Cpu(RunningTarget target)
+    {
+        var parts = Ask(target, "CPU").Split(' ');
+        return (int.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
+    }
+
+    static string Ask(RunningTarget target, string question)
+    {
+        target.Process.StandardInput.WriteLine(question);
+        target.Process.StandardInput.Flush();
+        return target.Process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the target closed its output");
+    }
+}
