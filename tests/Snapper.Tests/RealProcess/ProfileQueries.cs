@@ -12,12 +12,15 @@ static class ProfileQueries
         return ProfileReader.Load(db, session);
     }
 
-    /// <summary>The stacks (outermost first, as frames) of every sample of the thread with this name.</summary>
+    /// <summary>
+    /// The stacks (outermost first, as frames) of every sample of the thread with this name: what the snapshots saw, so
+    /// not the CPU-only samples of BetweenSamples.
+    /// </summary>
     public static List<FrameInfo[]> StacksOf(Profile profile, string threadName)
     {
         var thread = profile.Threads.SingleOrDefault(t => t.Name == threadName)
             ?? throw new Xunit.Sdk.XunitException($"no thread named {threadName}; threads: {string.Join(", ", profile.Threads.Select(t => t.Label))}");
-        return profile.Samples.Where(s => s.ThreadId == thread.Id)
+        return profile.Samples.Where(s => s.ThreadId == thread.Id && s.Wall == 1)
             .Select(s => profile.FramesOf(s.StackId).Select(id => profile.Frames[id]).ToArray())
             .ToList();
     }

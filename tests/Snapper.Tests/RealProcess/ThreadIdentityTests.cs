@@ -139,7 +139,8 @@ public sealed class ThreadIdentityTests
         SamplesOf(profile, profile.Threads.SingleOrDefault(t => t.Name == threadName)
             ?? throw new Xunit.Sdk.XunitException($"no thread named {threadName}; threads: {string.Join(", ", profile.Threads.Select(t => t.Label))}"));
 
-    static List<Sample> SamplesOf(Profile profile, ThreadInfo thread) => profile.Samples.Where(s => s.ThreadId == thread.Id).ToList();
+    /// <summary>What the snapshots saw of the thread (not the CPU-only samples of BetweenSamples).</summary>
+    static List<Sample> SamplesOf(Profile profile, ThreadInfo thread) => profile.Samples.Where(s => s.ThreadId == thread.Id && s.Wall == 1).ToList();
 
     /// <summary>"Seventy" or "Thirty" when the sample is inside one of the split's two methods, else null.</summary>
     static string? LeafMethodOf(Profile profile, Sample sample)

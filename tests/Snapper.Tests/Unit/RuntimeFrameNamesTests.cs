@@ -13,4 +13,15 @@ public sealed class RuntimeFrameNamesTests
     [InlineData("SomeFrameFromATomorrowRuntime", "App.Run", "[SomeFrameFromATomorrowRuntime: App.Run]")]
     public void A_frame_is_named_for_what_the_runtime_does_there(string frameType, string? method, string expected) =>
         Assert.Equal(expected, RuntimeFrameNames.Describe(frameType, method));
+
+    [Theory]
+    [InlineData("DebuggerU2MCatchHandlerFrame", true)]
+    [InlineData("InlinedCallFrame", true)]
+    [InlineData("HelperMethodFrame_1OBJ", true)]
+    [InlineData("SomeFrameFromATomorrowRuntime", true)]
+    [InlineData("PrestubMethodFrame", false)]
+    [InlineData("DynamicHelperFrame", false)]
+    [InlineData("HijackFrame", false)]
+    public void Only_frames_that_say_nothing_of_the_work_under_them_are_opaque(string frameType, bool opaque) =>
+        Assert.Equal(opaque, RuntimeFrameNames.IsOpaque(frameType));
 }

@@ -45,12 +45,20 @@ public sealed class StoreTests
         Assert.Equal(new DateTime(2026, 11, 21, 12, 0, 0, DateTimeKind.Utc), session.StartedUtc);
 
         var profile = ProfileReader.Load(db, session);
-        var stacks = profile.Samples.Select(s => profile.FramesOf(s.StackId).Select(f => profile.Frames[f]).ToArray()).ToList();
+        // Stored with CPU while asleep at their snapshots, the last two samples' CPU was used between snapshots: it is
+        // read back as CPU-only samples of "[ran between samples]", and the sleeping stacks carry none (BetweenSamples).
+        var seen = profile.Samples.Where(s => s.Wall == 1).ToList();
+        var stacks = seen.Select(s => profile.FramesOf(s.StackId).Select(f => profile.Frames[f]).ToArray()).ToList();
         Assert.Equal(new[] { Main, Work, Sleep }, stacks[0]);
         Assert.Equal(new[] { Main, Work }, stacks[1]);
         Assert.Equal(new ThreadInfo(1, 100, 1, "Main <thread>", "Main <thread>", "main thread"), Assert.Single(profile.Threads));
-        Assert.Equal(new Sample(2, 1, profile.Samples[2].StackId, SampleState.Sleep, SampleActivity.Syscall, 230, 2_000), profile.Samples[2]);
-        Assert.Equal("clock_nanosleep", SyscallNames.Name(session.Target.Architecture, profile.Samples[2].Syscall));
+        Assert.Equal(new Sample(2, 1, seen[2].StackId, SampleState.Sleep, SampleActivity.Syscall, 230, 0), seen[2]);
+        var between = profile.Samples.Where(s => s.Wall == 0).ToList();
+        Assert.Equal([(1, 1_000L), (2, 2_000L)], between.Select(s => (s.Sequence, s.CpuNs)));
+        Assert.All(between, s => Assert.Equal((SampleState.Cpu, SampleActivity.BetweenSamples), (s.State, s.Activity)));
+        Assert.All(between, s => Assert.Equal([new FrameInfo(FrameKind.Transition, "", "", BetweenSamples.FrameName)],
+            profile.FramesOf(s.StackId).Select(f => profile.Frames[f])));
+        Assert.Equal("clock_nanosleep", SyscallNames.Name(session.Target.Architecture, seen[2].Syscall));
     }
 
     [Fact]

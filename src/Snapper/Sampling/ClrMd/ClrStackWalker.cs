@@ -25,7 +25,10 @@ static class ClrStackWalker
             var (frames, outermost, nativeModule) = (fast is null ? null : WalkFast(thread, maxFrames, recovery, fast, beforeDac, range))
                 ?? WalkWithDac(thread, maxFrames, recovery, fast, beforeDac, range);
             var located = WithILOffsets(frames, leafIsExecuting: nativeModule is null, ilOffsets);
-            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, outermost, nativeModule, FlagsOf(thread)));
+            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, outermost, nativeModule, FlagsOf(thread))
+            {
+                LeafAddress = LeafIsManaged(located, nativeModule) ? 0 : recovery?.InstructionPointer(thread.OSThreadId) ?? 0,
+            });
         }
         return threads;
     }
@@ -46,7 +49,10 @@ static class ClrStackWalker
             (walked, nativeModule) = (recovered, found.Module);
         }
         var located = WithILOffsets(walked.Frames, leafIsExecuting: nativeModule is null, ilOffsets);
-        return new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, walked.Outermost, nativeModule, FlagsOf(thread));
+        return new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, walked.Outermost, nativeModule, FlagsOf(thread))
+        {
+            LeafAddress = LeafIsManaged(located, nativeModule) ? 0 : registers.Rip,
+        };
     }
 
     /// <summary>The fast walk, from where the thread stopped or, in native code without a transition frame, from its
@@ -98,6 +104,9 @@ static class ClrStackWalker
     static bool OnStack((ulong Low, ulong High) range, ulong sp) => range.Low <= sp && (range.High == 0 || sp <= range.High);
 
     static bool HasManagedFrame(List<RawFrame> frames) => frames.Exists(f => f.Kind == ClrStackFrameKind.ManagedMethod);
+
+    static bool LeafIsManaged(RawFrame[] innermostFirst, string? nativeModule) =>
+        nativeModule is null && innermostFirst.Length > 0 && innermostFirst[0].Kind == ClrStackFrameKind.ManagedMethod;
 
     /// <param name="leafIsExecuting">The innermost frame's instruction pointer is the instruction being executed; for
     /// every caller (and a managed frame below the native code the thread was stopped in) it is a return address, and

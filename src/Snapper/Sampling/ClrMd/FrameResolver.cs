@@ -10,7 +10,9 @@ namespace Snapper.Sampling.ClrMd;
 /// </summary>
 /// <param name="hostPathOf">Maps a module path as the target sees it to one Snapper can open.</param>
 /// <param name="nativeNames">Names unwound native frames; null when native unwinding is off.</param>
-sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNames? nativeNames = null) : IDisposable
+/// <param name="leafNames">Names the code a thread is in when its frames end in one that tells nothing; null to leave such
+/// stacks as they are (the reference engine, which reads no registers).</param>
+sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNames? nativeNames = null, Unwind.LeafNames? leafNames = null) : IDisposable
 {
     readonly Dictionary<ulong, FrameInfo> _managed = new();
     readonly Dictionary<(ulong MethodDesc, int ILOffset), FrameInfo> _lines = new();
@@ -19,6 +21,9 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
     readonly PInvokeNames _pinvokes = new(hostPathOf);
 
     readonly Dictionary<string, FrameInfo> _native = new(StringComparer.Ordinal);
+
+    /// <summary>The runtime frames made so far that say nothing of the work under them (see RuntimeFrameNames.IsOpaque).</summary>
+    readonly HashSet<FrameInfo> _opaque = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
     /// Grows when a module is found to have a PDB. A walk reads IL offsets only for frames that can have lines, so a
@@ -40,10 +45,18 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
             for (var i = 0; i < addresses.Length; i++) addresses[i] = thread.Frames[addresses.Length - 1 - i].StackPointer;
             return Unwind.StackSplice.Merge(frames, addresses, nativeFrames, cfas);
         }
+        // A leaf that would say nothing (a P/Invoke with no known target, a runtime thread's bare entry frame, native
+        // code known only by its library) gets the name of the code the thread is in.
+        if (thread.LeafAddress != 0 && leafNames is not null && (thread.NativeLeafModule is not null || frames.Count == 0 || _opaque.Contains(frames[^1]))
+            && leafNames.NameOf(thread.LeafAddress, recoveredFromBelow: thread.NativeLeafModule is not null) is { } leaf)
+            return [.. frames, leaf];
         if (thread.NativeLeafModule is not { } module) return frames;
-        // The thread was in native code called from its innermost managed frame: say so on top of the stack.
+        // The thread was in native code called from its innermost managed frame: say so on top of the stack. Code in no
+        // library file (a "memfd:doublemapper" mapping under W^X, or anonymous memory) is code the runtime generated.
         if (!_native.TryGetValue(module, out var native))
-            _native[module] = native = new FrameInfo(FrameKind.Native, module, "", $"[native code in {module}]");
+            _native[module] = native = module.StartsWith("memfd:", StringComparison.Ordinal) || module == "anonymous memory"
+                ? Unwind.LeafNames.GeneratedCode
+                : new FrameInfo(FrameKind.Native, module, "", $"[native code in {module}]");
         return [.. frames, native];
     }
 
@@ -116,7 +129,10 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
         if (name == "InlinedCallFrame" && target is not null && _pinvokes.TryGetImport(target) is { } import)
             info = new FrameInfo(FrameKind.Transition, import.Library, "", import.Library + "!" + import.EntryPoint);
         else
+        {
             info = new FrameInfo(FrameKind.Transition, "", "", RuntimeFrameNames.Describe(name, frame.Method is { } method ? Managed(method).DisplayName : null));
+            if (RuntimeFrameNames.IsOpaque(name)) _opaque.Add(info);
+        }
         _runtime[key] = info;
         return info;
     }

@@ -77,4 +77,7 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
     bool MayApply(uint tid, out Native.UserRegs regs) => stopper.TryGetRegisters((int)tid, out regs) && regs.OrigRax == NotInSyscall;
 
     public void Clear(uint tid) => reader.ClearOverride(tid);
+
+    /// <summary>Where the stopped thread is executing (not where its walk was redirected to); 0 when not known.</summary>
+    public ulong InstructionPointer(uint tid) => stopper.TryGetRegisters((int)tid, out var regs) ? regs.Rip : 0;
 }

@@ -56,6 +56,7 @@ sealed class PtraceStackSource : IStackSource
     readonly ThreadStacks _threadStacks;
     readonly Func<ClrThread, (ulong Low, ulong High)> _stackRange;
     readonly Unwind.NativeUnwinder? _unwinder;
+    readonly Unwind.NativeModules _nativeModules;
     readonly HashSet<uint> _stoppedTids = new();
     readonly Dictionary<int, ulong> _stoppedSp = new();
     readonly Dictionary<int, long> _stoppedSyscall = new();
@@ -88,7 +89,10 @@ sealed class PtraceStackSource : IStackSource
         _stackRange = StackRange;
         _stopReusedToo = StopReusedToo;
         _stopper = new ThreadStopper(process.Pid);
-        _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? new Unwind.NativeFrameNames() : null);
+        var regions = new ExecutableRegions(process.Pid);
+        _nativeModules = new Unwind.NativeModules(regions, process.HostPathOf);
+        var frameNames = new Unwind.NativeFrameNames();
+        _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? frameNames : null, new Unwind.LeafNames(regions, _nativeModules, frameNames));
         // Asked for at the first frame in recompiled code, long after the runtime below is created.
         _ilOffsets = new ILOffsets(_resolver.MayHaveLines, () => CodeVersionILOffsets.TryCreate(_runtime!), () => _ensureDacFresh());
         SamplerPriority.TryRaise();
@@ -109,7 +113,6 @@ sealed class PtraceStackSource : IStackSource
         {
             _runtime = RuntimeSession.Create(_dataTarget, process, out var version);
             RuntimeVersion = version;
-            var regions = new ExecutableRegions(process.Pid);
             _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, regions);
             if (fastWalk)
             {
@@ -125,7 +128,7 @@ sealed class PtraceStackSource : IStackSource
             // The walk's verification compares walks of stopped threads; the native unwinder reads from a stop too.
             if (_fast is not null && UnstoppedWalks.Enabled && !FastWalk.FastWalking.Verify && !nativeFrames)
                 _unstopped = new UnstoppedWalks(_fast, _ilOffsets, _recovery, maxFrames);
-            if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, process.HostPathOf, maxFrames);
+            if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, _nativeModules, maxFrames);
         }
         catch
         {
@@ -787,7 +790,7 @@ sealed class PtraceStackSource : IStackSource
         if (_verification is not null) Console.Error.WriteLine(_verification.Summary());
         _stopper.ReleaseAll();
         _resolver.Dispose();
-        _unwinder?.Dispose();
+        _nativeModules.Dispose();
         _survey.Dispose();
         _identities.Dispose();
         _names?.Dispose();

@@ -39,6 +39,12 @@ sealed record RawThread(int OsThreadId, int ManagedThreadId, ulong ThreadAddress
 {
     public Unwind.NativeStack? NativeFrames { get; init; }
 
+    /// <summary>
+    /// The instruction pointer of a thread whose innermost frame is not managed code (0 when it is, or not known): it
+    /// names the leaf when the frames alone would not (see <see cref="Unwind.LeafNames"/>).
+    /// </summary>
+    public ulong LeafAddress { get; init; }
+
     /// <summary>True when the thread was executing native code: recovered from below it, or under a transition frame (a P/Invoke).</summary>
     public bool InNativeCode => NativeLeafModule is not null || (Frames.Length > 0 && Frames[0].Kind != ClrStackFrameKind.ManagedMethod);
 }

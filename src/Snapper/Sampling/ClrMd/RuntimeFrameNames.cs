@@ -37,6 +37,21 @@ static class RuntimeFrameNames
         ["CLRToCOMMethodFrame"] = "call to COM",
     };
 
+    /// <summary>
+    /// Frames that, as a stack's innermost, say nothing of the work the thread is doing: the entry from native code of
+    /// a thread (a runtime thread in its own code shows nothing else), a P/Invoke whose target is not known, a helper
+    /// call. Frames that say what the runtime does (preparing method M, resolving a call, a GC) are not among them.
+    /// </summary>
+    static readonly HashSet<string> Opaque = new(StringComparer.Ordinal)
+    {
+        "DebuggerU2MCatchHandlerFrame", "UMThkCallFrame", "InlinedCallFrame", "Unknown",
+        "HelperMethodFrame", "HelperMethodFrame_1OBJ", "HelperMethodFrame_2OBJ", "HelperMethodFrame_3OBJ",
+        "HelperMethodFrame_PROTECTOBJ", "ProtectByRefsFrame", "ProtectValueClassFrame",
+    };
+
+    /// <summary>Whether a frame of this type, innermost, leaves the reader asking what the thread is doing.</summary>
+    public static bool IsOpaque(string frameType) => Opaque.Contains(frameType) || !Meanings.ContainsKey(frameType);
+
     /// <param name="frameType">The frame's type, as ClrMD names it.</param>
     /// <param name="method">The method the frame names, if any (for example the one a prestub prepares).</param>
     public static string Describe(string frameType, string? method)

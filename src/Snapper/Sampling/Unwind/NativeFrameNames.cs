@@ -41,7 +41,7 @@ sealed class NativeFrameNames
         return (names, cfas);
     }
 
-    FrameInfo Name(NativeFrame frame)
+    public FrameInfo Name(NativeFrame frame)
     {
         var key = (frame.Module, frame.Address);
         if (_names.TryGetValue(key, out var cached)) return cached;

@@ -12,7 +12,7 @@ namespace Snapper.Sampling.Unwind;
 /// Does no string work: frames are named after the resume (<see cref="NativeFrameNames"/>).
 /// </summary>
 /// <param name="maxFrames">The deepest native stack to unwind (--max-frames; at most 128).</param>
-sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, Func<string, string> hostPathOf, int maxFrames) : IDisposable
+sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, NativeModules modules, int maxFrames)
 {
     /// <summary>
     /// Set to "off" only by the test that forces the fallback: every library then reads as having no unwind
@@ -22,12 +22,10 @@ sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, Fun
 
     const int MaxDepth = 128;
     readonly int _maxDepth = Math.Clamp(maxFrames, 1, MaxDepth);
-    static readonly bool Disabled = Environment.GetEnvironmentVariable(SwitchVariable) == "off";
+    internal static readonly bool Disabled = Environment.GetEnvironmentVariable(SwitchVariable) == "off";
     // DWARF numbers of the registers a callee must preserve (SysV x86-64): rbx, rbp, r12-r15.
     const uint CalleeSaved = 1u << 3 | 1u << 6 | 1u << 12 | 1u << 13 | 1u << 14 | 1u << 15;
 
-    readonly Dictionary<string, ElfModule> _modules = new(StringComparer.Ordinal);
-    readonly Dictionary<(ulong Start, string Path), (ElfModule Module, ulong Bias)?> _mappings = new();
     readonly List<NativeFrame> _frames = new();
     readonly ulong[] _registers = new ulong[UnwindRow.Registers];
     readonly ulong[] _caller = new ulong[UnwindRow.Registers];
@@ -49,7 +47,7 @@ sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, Fun
         {
             if (pc == 0) { complete = true; break; }
             if (regions.MayBeManagedCode(pc)) { complete = true; break; }
-            if (ModuleAt(pc) is not { } mapped) break;
+            if (modules.ModuleAt(pc) is not { } mapped) break;
             var address = pc - mapped.Bias - (exactPc ? 0UL : 1UL);
             var status = mapped.Module.TryGetRow(address, out var row);
             if (depth == 0 && status == ElfModule.RowStatus.Unsupported) return null;
@@ -154,30 +152,5 @@ sealed class NativeUnwinder(ExecutableRegions regions, ProcessMemory memory, Fun
         }
         value = BitConverter.ToUInt64(word);
         return true;
-    }
-
-    (ElfModule Module, ulong Bias)? ModuleAt(ulong pc)
-    {
-        if (regions.FileMappingOf(pc) is not { } mapping) return null;
-        if (_mappings.TryGetValue((mapping.Start, mapping.Path), out var known)) return known;
-        (ElfModule, ulong)? result = null;
-        var module = ModuleFor(mapping.Path);
-        if (module.File?.LoadBias(mapping.Start, mapping.Offset) is { } bias) result = (module, bias);
-        _mappings[(mapping.Start, mapping.Path)] = result;
-        return result;
-    }
-
-    ElfModule ModuleFor(string path)
-    {
-        if (_modules.TryGetValue(path, out var module)) return module;
-        module = new ElfModule(Path.GetFileName(path), hostPathOf(path), Disabled);
-        _modules[path] = module;
-        return module;
-    }
-
-    public void Dispose()
-    {
-        foreach (var module in _modules.Values) module.Dispose();
-        _modules.Clear();
     }
 }
