@@ -34,24 +34,23 @@ static class ClrStackWalker
     }
 
     /// <summary>
-    /// The fast walk of a thread that was not stopped, from the registers it resumes with and the copy of its stack up to
-    /// <paramref name="stackHigh"/> (see UnstoppedWalks), as <see cref="WalkFast"/> walks a stopped one; null when it
-    /// cannot be walked so (the DAC would be needed).
+    /// The fast walk of a thread that was not stopped, from the registers it resumes with and the copy of its stack (see
+    /// UnstoppedWalks), as <see cref="WalkFast"/> walks a stopped one; null when it cannot be walked so (it is stopped).
+    /// A thread in user-mode native code with no managed frame is refused: its managed caller is found by scanning the
+    /// stack for a return address into managed code (NativeLeafRecovery), and from a copy that scan cannot tell code
+    /// compiled since the code map was last brought up to date (a new page of code is a new mapping, read again at most
+    /// once a second) from no code, so it passed over the innermost caller: SNAPPER_VERIFY_REUSE found Utf8Utility.
+    /// TranscodeToUtf8 left out under memmove, and a thread in the JIT left with no managed frame at all.
     /// </summary>
-    public static RawThread? WalkUnstopped(ClrThread thread, in Linux.Native.UserRegs registers, ulong stackHigh, int maxFrames, ILOffsets ilOffsets,
-        FastWalk.FastWalking fast, NativeLeafRecovery? recovery)
+    public static RawThread? WalkUnstopped(ClrThread thread, in Linux.Native.UserRegs registers, int maxFrames, ILOffsets ilOffsets,
+        FastWalk.FastWalking fast)
     {
         if (fast.TryWalkSealed(thread, registers, maxFrames) is not { } walked) return null;
-        string? nativeModule = null;
-        if (!HasManagedFrame(walked.Frames) && recovery?.FindCaller(registers, fast.IsManagedCodeSealed, fast.SealedMemory, stackHigh - registers.Rsp) is { } found)
+        if (!HasManagedFrame(walked.Frames) && registers.OrigRax == NativeLeafRecovery.NotInSyscall) return null;
+        var located = WithILOffsets(walked.Frames, leafIsExecuting: true, ilOffsets);
+        return new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, walked.Outermost, null, FlagsOf(thread))
         {
-            if (fast.TryWalkSealed(thread, found.Caller, maxFrames) is not { } recovered || !HasManagedFrame(recovered.Frames)) return null;
-            (walked, nativeModule) = (recovered, found.Module);
-        }
-        var located = WithILOffsets(walked.Frames, leafIsExecuting: nativeModule is null, ilOffsets);
-        return new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, walked.Outermost, nativeModule, FlagsOf(thread))
-        {
-            LeafAddress = LeafIsManaged(located, nativeModule) ? 0 : registers.Rip,
+            LeafAddress = LeafIsManaged(located, null) ? 0 : registers.Rip,
         };
     }
 

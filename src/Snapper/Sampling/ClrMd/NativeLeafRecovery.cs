@@ -18,7 +18,7 @@ namespace Snapper.Sampling.ClrMd;
 sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, ThreadStopper stopper, PtraceDataReader reader, ExecutableRegions regions)
 {
     const int ScanWords = 1024; // 8 KiB of stack: native leaf frames are small
-    const ulong NotInSyscall = ulong.MaxValue; // orig_rax is -1 when the thread was stopped in user mode
+    public const ulong NotInSyscall = ulong.MaxValue; // orig_rax is -1 when the thread was stopped in user mode
 
     readonly byte[] _stack = new byte[ScanWords * 8];
 
@@ -40,18 +40,11 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
     /// null when the thread is not in user-mode native code or no return address into managed code is found.
     /// </summary>
     /// <param name="isManagedCode">Whether an address is in managed code (asked of the runtime, or of a map of it).</param>
-    public (Native.UserRegs Caller, string Module)? FindCaller(uint tid, Func<ulong, bool> isManagedCode) =>
-        MayApply(tid, out var regs) ? FindCaller(regs, isManagedCode, memory.Read, ScanWords * 8) : null;
-
-    /// <summary>The same for a thread not stopped, from its saved registers and a copy of its stack of
-    /// <paramref name="stackBytes"/> from the stack pointer up (see UnstoppedWalks).</summary>
-    public (Native.UserRegs Caller, string Module)? FindCaller(in Native.UserRegs registers, Func<ulong, bool> isManagedCode, FastWalk.IWalkMemory stack, ulong stackBytes) =>
-        registers.OrigRax == NotInSyscall ? FindCaller(registers, isManagedCode, stack.Read, (int)Math.Min(stackBytes, ScanWords * 8)) : null;
-
-    (Native.UserRegs Caller, string Module)? FindCaller(Native.UserRegs regs, Func<ulong, bool> isManagedCode, ReadMemory read, int scanBytes)
+    public (Native.UserRegs Caller, string Module)? FindCaller(uint tid, Func<ulong, bool> isManagedCode)
     {
+        if (!MayApply(tid, out var regs)) return null;
         if (!regions.InNativeLibrary(regs.Rip) && isManagedCode(regs.Rip)) return null;
-        var words = read(regs.Rsp, _stack.AsSpan(0, scanBytes / 8 * 8)) / 8;
+        var words = memory.Read(regs.Rsp, _stack.AsSpan(0, ScanWords * 8)) / 8;
         for (var i = 0; i < words; i++)
         {
             var word = BitConverter.ToUInt64(_stack, i * 8);
@@ -68,8 +61,6 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
         }
         return null;
     }
-
-    delegate int ReadMemory(ulong address, Span<byte> buffer);
 
     /// <summary>Whether the thread was stopped in user mode, where there can be something to recover.</summary>
     public bool MayApply(uint tid) => MayApply(tid, out _);

@@ -139,19 +139,6 @@ sealed class FastWalking
         }
     }
 
-    public bool IsManagedCodeSealed(ulong address)
-    {
-        _walker.Code.RememberNotManaged = false;
-        try
-        {
-            return _walker.IsManagedCode(address, _sealed);
-        }
-        finally
-        {
-            _walker.Code.RememberNotManaged = true;
-        }
-    }
-
     void RememberExtent(ClrThread thread, Native.UserRegs regs, ulong outermost)
     {
         if (outermost <= regs.Rsp) return;
