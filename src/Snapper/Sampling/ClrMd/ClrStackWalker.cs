@@ -34,23 +34,30 @@ static class ClrStackWalker
     }
 
     /// <summary>
-    /// The fast walk of a thread that was not stopped, from the registers it resumes with and the copy of its stack (see
-    /// UnstoppedWalks), as <see cref="WalkFast"/> walks a stopped one; null when it cannot be walked so (it is stopped).
-    /// A thread in user-mode native code with no managed frame is refused: its managed caller is found by scanning the
-    /// stack for a return address into managed code (NativeLeafRecovery), and from a copy that scan cannot tell code
-    /// compiled since the code map was last brought up to date (a new page of code is a new mapping, read again at most
-    /// once a second) from no code, so it passed over the innermost caller: SNAPPER_VERIFY_REUSE found Utf8Utility.
-    /// TranscodeToUtf8 left out under memmove, and a thread in the JIT left with no managed frame at all.
+    /// The fast walk of a thread that was not stopped, from the registers it resumes with and the copy of its stack up to
+    /// <paramref name="stackHigh"/> (see UnstoppedWalks), as <see cref="WalkFast"/> walks a stopped one; null when it
+    /// cannot be walked so (it is stopped and walked). A thread in native code is walked from its managed caller, found
+    /// in the copy (NativeLeafRecovery), unless a word on the way may be a return address into code too new to place.
     /// </summary>
-    public static RawThread? WalkUnstopped(ClrThread thread, in Linux.Native.UserRegs registers, int maxFrames, ILOffsets ilOffsets,
-        FastWalk.FastWalking fast)
+    public static RawThread? WalkUnstopped(ClrThread thread, in Linux.Native.UserRegs registers, ulong stackHigh, int maxFrames, ILOffsets ilOffsets,
+        FastWalk.FastWalking fast, NativeLeafRecovery recovery)
     {
         if (fast.TryWalkSealed(thread, registers, maxFrames) is not { } walked) return null;
-        if (!HasManagedFrame(walked.Frames) && registers.OrigRax == NativeLeafRecovery.NotInSyscall) return null;
-        var located = WithILOffsets(walked.Frames, leafIsExecuting: true, ilOffsets);
-        return new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, walked.Outermost, null, FlagsOf(thread))
+        string? nativeModule = null;
+        if (!HasManagedFrame(walked.Frames))
         {
-            LeafAddress = LeafIsManaged(located, null) ? 0 : registers.Rip,
+            var caller = recovery.FindCaller(registers, fast.IsManagedCodeSealed, fast.SealedMemory, stackHigh - registers.Rsp, out var uncertain);
+            if (uncertain) return null;
+            if (caller is { } found)
+            {
+                if (fast.TryWalkSealed(thread, found.Caller, maxFrames) is not { } recovered || !HasManagedFrame(recovered.Frames)) return null;
+                (walked, nativeModule) = (recovered, found.Module);
+            }
+        }
+        var located = WithILOffsets(walked.Frames, leafIsExecuting: nativeModule is null, ilOffsets);
+        return new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, walked.Outermost, nativeModule, FlagsOf(thread))
+        {
+            LeafAddress = LeafIsManaged(located, nativeModule) ? 0 : registers.Rip,
         };
     }
 

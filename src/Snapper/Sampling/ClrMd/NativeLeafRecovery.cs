@@ -40,14 +40,35 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
     /// null when the thread is not in user-mode native code or no return address into managed code is found.
     /// </summary>
     /// <param name="isManagedCode">Whether an address is in managed code (asked of the runtime, or of a map of it).</param>
-    public (Native.UserRegs Caller, string Module)? FindCaller(uint tid, Func<ulong, bool> isManagedCode)
+    public (Native.UserRegs Caller, string Module)? FindCaller(uint tid, Func<ulong, bool> isManagedCode) =>
+        MayApply(tid, out var regs) ? FindCaller(regs, isManagedCode, memory.Read, ScanWords * 8, unstopped: false, out _) : null;
+
+    /// <summary>
+    /// The same for a thread not stopped, from its saved registers and a copy of its stack of <paramref name="stackBytes"/>
+    /// from the stack pointer up (see UnstoppedWalks). <paramref name="uncertain"/> is set when a word before the caller
+    /// found (or any, when none is) may be a return address into code newer than the list of mappings: passed over, it
+    /// made the next caller look like the thread's (SNAPPER_VERIFY_REUSE found Utf8Utility.TranscodeToUtf8 left out under
+    /// memmove, and a thread in the JIT left with no managed frame). Such a thread is stopped and walked instead.
+    /// </summary>
+    public (Native.UserRegs Caller, string Module)? FindCaller(in Native.UserRegs registers, Func<ulong, bool> isManagedCode, FastWalk.IWalkMemory stack,
+        ulong stackBytes, out bool uncertain)
     {
-        if (!MayApply(tid, out var regs)) return null;
+        uncertain = false;
+        return registers.OrigRax == NotInSyscall
+            ? FindCaller(registers, isManagedCode, stack.Read, (int)Math.Min(stackBytes, ScanWords * 8), unstopped: true, out uncertain)
+            : null;
+    }
+
+    (Native.UserRegs Caller, string Module)? FindCaller(Native.UserRegs regs, Func<ulong, bool> isManagedCode, ReadMemory read, int scanBytes, bool unstopped,
+        out bool uncertain)
+    {
+        uncertain = false;
         if (!regions.InNativeLibrary(regs.Rip) && isManagedCode(regs.Rip)) return null;
-        var words = memory.Read(regs.Rsp, _stack.AsSpan(0, ScanWords * 8)) / 8;
+        var words = read(regs.Rsp, _stack.AsSpan(0, scanBytes / 8 * 8)) / 8;
         for (var i = 0; i < words; i++)
         {
             var word = BitConverter.ToUInt64(_stack, i * 8);
+            if (unstopped && regions.MayBeNewCode(word)) uncertain = true;
             if (!regions.MayBeManagedCode(word) || !isManagedCode(word)) continue;
             var slot = regs.Rsp + (ulong)i * 8;
             var caller = regs;
@@ -61,6 +82,8 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
         }
         return null;
     }
+
+    delegate int ReadMemory(ulong address, Span<byte> buffer);
 
     /// <summary>Whether the thread was stopped in user mode, where there can be something to recover.</summary>
     public bool MayApply(uint tid) => MayApply(tid, out _);

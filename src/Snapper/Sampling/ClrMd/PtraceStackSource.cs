@@ -127,7 +127,7 @@ sealed class PtraceStackSource : IStackSource
             stackHash.Stopped = _fast?.Memory;
             // The walk's verification compares walks of stopped threads; the native unwinder reads from a stop too.
             if (_fast is not null && UnstoppedWalks.Enabled && !FastWalk.FastWalking.Verify && !nativeFrames)
-                _unstopped = new UnstoppedWalks(_fast, _ilOffsets, maxFrames);
+                _unstopped = new UnstoppedWalks(_fast, _ilOffsets, _recovery, maxFrames);
             if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, _nativeModules, maxFrames);
         }
         catch
@@ -284,7 +284,9 @@ sealed class PtraceStackSource : IStackSource
             Timings.Mark(2);
             _memory.Flush();
             raw = WalkStopped();
-            foreach (var thread in raw) _reuse.HashWhileStopped(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId), thread.OutermostStackPointer);
+            foreach (var thread in raw)
+                _reuse.HashWhileStopped(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId),
+                    _stopper.TryGetRegisters(thread.OsThreadId, out var stoppedAt) ? stoppedAt.Rip : 0, thread.OutermostStackPointer);
             if (_verification is not null) CompareReused(raw, _verification);
             if (_unwinder is not null) UnwindNative(raw, _unwinder);
             Timings.Mark(5);
@@ -654,7 +656,7 @@ sealed class PtraceStackSource : IStackSource
         {
             var tid = thread.OsThreadId;
             _stoppedSyscall[tid] = (long)registers.OrigRax;
-            _reuse.HashWhileStopped(tid, registers.Rsp, thread.OutermostStackPointer);
+            _reuse.HashWhileStopped(tid, registers.Rsp, registers.Rip, thread.OutermostStackPointer);
             if (RunningStackReuse.Enabled) _running.Remember(thread, registers);
         }
         _stackHash.Stopped = stopped;

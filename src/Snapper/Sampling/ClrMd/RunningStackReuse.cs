@@ -25,7 +25,7 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
     const int PerThread = 4;
     const int MaxHashedBytes = 256 * 1024;
 
-    sealed record Walk(ulong LeafStackPointer, ulong CodeStart, ulong CodeEnd, ulong HashedFrom, int Extent, int Hash, RawThread Thread, int LinesGeneration)
+    sealed record Walk(ulong LeafStackPointer, ulong CodeStart, ulong CodeEnd, ulong HashedFrom, int Extent, ulong Hash, RawThread Thread, int LinesGeneration)
     {
         /// <summary>
         /// The stack last handed out from this walk. A pc on the same line gives this very object back, so its frames are
@@ -37,7 +37,7 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
     readonly Dictionary<int, List<Walk>> _threads = new();
     readonly List<Walk?> _matches = new();
     readonly List<(ulong From, int Extent)> _ranges = new();
-    readonly List<int> _hashes = new();
+    readonly List<ulong> _hashes = new();
 
     /// <summary>The <see cref="FrameResolver.LinesGeneration"/> of this snapshot's walks: a walk from another is not reused.</summary>
     public int LinesGeneration { get; set; }

@@ -13,7 +13,7 @@ sealed class StackMemoryHash(ProcessMemory memory)
 
     /// <param name="cached">Read through the snapshot's page cache (the thread is stopped now), or straight from the
     /// target (a thread not stopped: a cached page could be from before it ran).</param>
-    public int Of(ulong from, int extent, bool cached)
+    public ulong Of(ulong from, int extent, bool cached)
     {
         if (_buffer.Length < extent) _buffer = new byte[Math.Max(extent, _buffer.Length * 2)];
         var span = _buffer.AsSpan(0, extent);
@@ -25,7 +25,7 @@ sealed class StackMemoryHash(ProcessMemory memory)
     /// The hashes of several ranges of a running target's memory (uncached), read in one system call. Should that
     /// read come up short (a range unmapped meanwhile), each range is read on its own, as <see cref="Of"/> would.
     /// </summary>
-    public void OfUncached(List<(ulong From, int Extent)> ranges, List<int> hashes)
+    public void OfUncached(List<(ulong From, int Extent)> ranges, List<ulong> hashes)
     {
         hashes.Clear();
         var total = 0;
@@ -45,11 +45,9 @@ sealed class StackMemoryHash(ProcessMemory memory)
         foreach (var range in ranges) hashes.Add(Of(range.From, range.Extent, cached: false));
     }
 
-    static int HashOf(ReadOnlySpan<byte> bytes)
-    {
-        var hash = new HashCode();
-        hash.AddBytes(bytes);
-        hash.Add(bytes.Length);
-        return hash.ToHashCode();
-    }
+    /// <summary>
+    /// 64 bits (XxHash3, with the length mixed in): a reuse decision compares tens of thousands of stacks a second, and
+    /// with the 32 bits of HashCode a collision, and so a wrong stack stored, was a matter of days (issue 21).
+    /// </summary>
+    static ulong HashOf(ReadOnlySpan<byte> bytes) => System.IO.Hashing.XxHash3.HashToUInt64(bytes, seed: bytes.Length);
 }

@@ -17,7 +17,7 @@ sealed class StackReuse(StackMemoryHash stackHash)
 {
     const int MaxHashedBytes = 256 * 1024;
 
-    sealed record Remembered(ulong StackPointer, ulong ProgramCounter, int Extent, int Hash, ThreadStack Stack, int LinesGeneration)
+    sealed record Remembered(ulong StackPointer, ulong ProgramCounter, int Extent, ulong Hash, ThreadStack Stack, int LinesGeneration)
     {
         /// <summary>The thread's CPU run time when this stack was last confirmed, or null when not yet.</summary>
         public ulong? ConfirmedAtRunTime { get; set; }
@@ -25,7 +25,7 @@ sealed class StackReuse(StackMemoryHash stackHash)
 
     readonly Dictionary<int, Remembered> _threads = new();
     readonly Dictionary<int, ThreadActivity> _seenBeforeStop = new();
-    readonly Dictionary<int, (int Extent, int Hash)> _hashedAtStop = new();
+    readonly Dictionary<int, (int Extent, ulong Hash)> _hashedAtStop = new();
 
     /// <summary>The <see cref="FrameResolver.LinesGeneration"/> of this snapshot's walks: a stack remembered at another is walked again.</summary>
     public int LinesGeneration { get; set; }
@@ -67,15 +67,18 @@ sealed class StackReuse(StackMemoryHash stackHash)
 
     /// <summary>
     /// After a walk, while the thread is still stopped: if it was blocked before the stop and still at the same stack
-    /// pointer when stopped (so the walk shows that very moment), hashes its stack memory as the walk read it, up to
-    /// <paramref name="outermostSp"/>. Hashed after the resume instead, the memory could already be another call's:
+    /// pointer and pc when stopped (so the walk shows that very moment), hashes its stack memory as the walk read it, up
+    /// to <paramref name="outermostSp"/>. Hashed after the resume instead, the memory could already be another call's:
     /// a thread that slept in two methods by turns, at one stack pointer, was remembered with one method's walk and
-    /// the other's memory, and then given the wrong one (found by SNAPPER_VERIFY_REUSE).
+    /// the other's memory, and then given the wrong one (found by SNAPPER_VERIFY_REUSE). The pc must match too: what is
+    /// remembered is the survey's pc, and a thread that ran and blocked again at the same stack pointer elsewhere would
+    /// be remembered with a walk of the one place under the pc of the other.
     /// </summary>
-    public void HashWhileStopped(int tid, ulong stoppedSp, ulong outermostSp)
+    public void HashWhileStopped(int tid, ulong stoppedSp, ulong stoppedPc, ulong outermostSp)
     {
         _hashedAtStop.Remove(tid);
-        if (!_seenBeforeStop.TryGetValue(tid, out var seen) || seen.StackPointer != stoppedSp || outermostSp < stoppedSp) return;
+        if (!_seenBeforeStop.TryGetValue(tid, out var seen) || seen.StackPointer != stoppedSp || seen.ProgramCounter != stoppedPc
+            || outermostSp < stoppedSp) return;
         var extent = (int)Math.Min(outermostSp - stoppedSp + 64, MaxHashedBytes);
         _hashedAtStop[tid] = (extent, stackHash.Of(stoppedSp, extent, cached: true));
     }
@@ -98,5 +101,5 @@ sealed class StackReuse(StackMemoryHash stackHash)
         _hashedAtStop.KeepOnly(live);
     }
 
-    int HashStack(ulong sp, int extent) => stackHash.Of(sp, extent, cached: false);
+    ulong HashStack(ulong sp, int extent) => stackHash.Of(sp, extent, cached: false);
 }

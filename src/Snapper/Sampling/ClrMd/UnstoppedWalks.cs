@@ -20,7 +20,7 @@ namespace Snapper.Sampling.ClrMd;
 /// or a collection in Snapper, made the pause p99 15-30 ms there), so nothing is held while they are walked.
 /// SNAPPER_UNSTOPPED_WALK=off stops them as before (for comparison).
 /// </summary>
-sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, int maxFrames)
+sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, NativeLeafRecovery recovery, int maxFrames)
 {
     public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_UNSTOPPED_WALK") != "off";
 
@@ -61,11 +61,11 @@ sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, int 
         fast.CopySealed(_copies);
         LastRound.Clear();
         Refused.Clear();
-        foreach (var (thread, registers, _, _) in _candidates)
+        foreach (var (thread, registers, _, high) in _candidates)
         {
             var tid = (int)thread.OSThreadId;
             Walked.RemoveAll(walked => walked.Thread.OsThreadId == tid);
-            if (ClrStackWalker.WalkUnstopped(thread, registers, maxFrames, ilOffsets, fast) is { } walked) LastRound.Add((walked, registers));
+            if (ClrStackWalker.WalkUnstopped(thread, registers, high, maxFrames, ilOffsets, fast, recovery) is { } walked) LastRound.Add((walked, registers));
             else Refused.Add(tid);
         }
         Walked.AddRange(LastRound);

@@ -15,7 +15,12 @@ sealed class ExecutableRegions(int pid)
     public readonly record struct FileMapping(ulong Start, ulong Offset, string Path);
 
     static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How far above the runtime's highest page of generated code a new one may appear (its code heaps grow up).</summary>
+    const ulong NewCodeSlack = 256UL << 20;
+
     Region[] _regions = [];
+    ulong _generatedLow, _generatedHigh; // the span of the runtime's generated code (memfd or anonymous) as last read
     long? _readAt;
 
     /// <summary>The file name of the mapping holding <paramref name="address"/>, "anonymous memory", or null when unmapped.</summary>
@@ -37,6 +42,15 @@ sealed class ExecutableRegions(int pid)
         if (_readAt is null) Refresh();
         return Search(address) is { } region && !MayHoldManagedCode(region);
     }
+
+    /// <summary>
+    /// True when the address is in no executable mapping as last read (without reading them again) but where the
+    /// runtime's generated code lies or grows: from its lowest such mapping to a little above its highest. Such an
+    /// address may be code committed since the list was read (with W^X each new page of code is a new mapping): a
+    /// return address there looks like no code until the list is read again.
+    /// </summary>
+    public bool MayBeNewCode(ulong address) =>
+        _generatedHigh > 0 && address >= _generatedLow && address < _generatedHigh + NewCodeSlack && Search(address) is null;
 
     static bool MayHoldManagedCode(Region region) =>
         region.File is null || region.File.StartsWith("memfd:", StringComparison.Ordinal)
@@ -85,5 +99,7 @@ sealed class ExecutableRegions(int pid)
             // The target is going away; the next sample finds out.
         }
         _regions = regions.ToArray();
+        var generated = _regions.Where(r => r.File is null || r.File.StartsWith("memfd:", StringComparison.Ordinal)).ToList();
+        (_generatedLow, _generatedHigh) = generated.Count == 0 ? (0UL, 0UL) : (generated.Min(r => r.Start), generated.Max(r => r.End));
     }
 }

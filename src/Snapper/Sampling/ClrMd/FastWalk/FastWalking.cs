@@ -139,6 +139,21 @@ sealed class FastWalking
         }
     }
 
+    /// <summary>Whether an address is managed code, as a walk of the copies asks it (the lookups are not remembered as
+    /// "no code": the thread may be running, and code compiled meanwhile may be there next time).</summary>
+    public bool IsManagedCodeSealed(ulong address)
+    {
+        _walker.Code.RememberNotManaged = false;
+        try
+        {
+            return _walker.IsManagedCode(address, _sealed);
+        }
+        finally
+        {
+            _walker.Code.RememberNotManaged = true;
+        }
+    }
+
     void RememberExtent(ClrThread thread, Native.UserRegs regs, ulong outermost)
     {
         if (outermost <= regs.Rsp) return;
