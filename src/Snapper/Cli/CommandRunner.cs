@@ -25,7 +25,7 @@ public static class CommandRunner
         catch (Exception e)
         {
             var code = Fail(ExitCode.InternalError, $"unexpected {e.GetType().Name}: {e.Message} (this is a bug in Snapper; please report it)");
-            if (Environment.GetEnvironmentVariable("SNAPPER_DEBUG") is { Length: > 0 }) Console.Error.WriteLine(e);
+            if (DebugSwitch.Enabled) Console.Error.WriteLine(e);
             return code;
         }
     }

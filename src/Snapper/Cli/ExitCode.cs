@@ -20,4 +20,6 @@ public enum ExitCode
     NoMatchingProcess = 11,
     /// <summary>The --layers rules file cannot be read or is not valid (the message names the file and the problem).</summary>
     BadLayerRules = 12,
+    /// <summary>The capture ended because its snapshots kept failing (Sampler.MaxFailuresInARow in a row); what was taken is kept.</summary>
+    SamplingFailed = 13,
 }

@@ -154,6 +154,8 @@ public static class SampleCommand
             var pruned = Retention.Prune(db, keep, null, dryRun: false);
             if (!quiet && pruned.Deleted.Count > 0) Console.WriteLine(Retention.Describe(pruned, dryRun: false));
         }
+        if (capture.Sampler.Reason == SessionEndReason.Failed)
+            return CommandRunner.Fail(ExitCode.SamplingFailed, $"{capture.Sampler.Message}; the {session.SnapshotCount} samples taken are kept");
         // A launched command is profiled until it exits: that is the end, not a failure.
         if (capture.Sampler.Reason == SessionEndReason.TargetExited && launched is null)
             return CommandRunner.Fail(ExitCode.TargetExited, $"the target exited during the capture; the {session.SnapshotCount} samples taken are kept");

@@ -68,7 +68,13 @@ public static class CaptureRunner
                     TaskCreationOptions.LongRunning, TaskScheduler.Default); // a thread of its own: Run blocks
                 // A store that fails (disk full, say) must stop the sampling too, or the channel would fill up.
                 storing.ContinueWith(_ => { channel.Writer.TryComplete(); stop.Cancel(); }, TaskContinuationOptions.OnlyOnFaulted);
-                var sampler = new Sampler(source, options.Plan, TimeProvider.System, Random.Shared) { Progress = progress };
+                var sampler = new Sampler(source, options.Plan, TimeProvider.System, Random.Shared)
+                {
+                    Progress = progress,
+                    // Said even with --quiet: a capture whose snapshots fail is one the user must hear about.
+                    FirstFailure = why => Console.Error.WriteLine($"warning: a snapshot of process {options.Target.Pid} failed ({why}); " +
+                        $"failed snapshots are counted and sampling goes on, {Sampler.MaxFailuresInARow} in a row end the capture"),
+                };
                 result = sampler.Run(channel.Writer, stop.Token);
                 timings = source.Timings;
             }

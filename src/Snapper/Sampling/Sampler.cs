@@ -13,10 +13,20 @@ namespace Snapper.Sampling;
 /// </summary>
 public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider time, Random random)
 {
-    /// <summary>Called after each snapshot, on the sampling thread: for progress display. Must be cheap.</summary>
-    static readonly bool Debug = Environment.GetEnvironmentVariable("SNAPPER_DEBUG") is { Length: > 0 };
+    /// <summary>
+    /// Failed snapshots in a row that end the capture (<see cref="SessionEndReason.Failed"/>). A failure is routine now
+    /// and then (the target moved under a read); one that repeats this often will not go away, and a capture whose
+    /// snapshots all fail would otherwise never reach its count.
+    /// </summary>
+    public const int MaxFailuresInARow = 100;
 
+    static readonly bool Debug = Cli.DebugSwitch.Enabled;
+
+    /// <summary>Called after each snapshot, on the sampling thread: for progress display. Must be cheap.</summary>
     public Action<int, TimeSpan>? Progress { get; init; }
+
+    /// <summary>Called once, with its reason, when the first snapshot of the capture fails: users are told, even with --quiet.</summary>
+    public Action<string>? FirstFailure { get; init; }
 
     /// <summary>Sleeps for the given time; returns true when cancelled first. Replaced in tests to drive a fake clock.</summary>
     public Func<TimeSpan, CancellationToken, bool> Wait { get; init; } = WaitOnToken;
@@ -28,7 +38,8 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
         var lateThreshold = Math.Max(0.5 * intervalTicks, 0.001 * time.TimestampFrequency);
         var slot = start; // where the interval of the next snapshot begins
         var due = start;
-        int taken = 0, late = 0, failed = 0;
+        int taken = 0, late = 0, failed = 0, failedInARow = 0;
+        string? firstFailure = null;
         var reason = SessionEndReason.Interrupted;
         string? message = null;
         try
@@ -61,9 +72,17 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 catch (SnapshotFailedException e)
                 {
                     failed++;
-                    // Counted, not shown: a failed snapshot is routine (the target moved under a read). For debugging Snapper itself:
+                    failedInARow++;
                     if (Debug) Console.Error.WriteLine($"snapshot failed: {e.InnerException ?? e}");
-                    continue;
+                    if (firstFailure is null)
+                    {
+                        firstFailure = e.Message;
+                        FirstFailure?.Invoke(e.Message);
+                    }
+                    if (failedInARow < MaxFailuresInARow) continue;
+                    reason = SessionEndReason.Failed;
+                    message = $"{MaxFailuresInARow} snapshots in a row failed (the last: {e.Message}; the first: {firstFailure})";
+                    break;
                 }
                 catch (TargetExitedException e)
                 {
@@ -71,6 +90,7 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                     message = e.Message;
                     break;
                 }
+                failedInARow = 0;
                 if (isLate) late++;
                 var offsetUs = time.GetElapsedTime(start, began).Ticks / 10;
                 try

@@ -106,6 +106,42 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void A_capture_whose_snapshots_keep_failing_ends_and_says_why()
+    {
+        var clock = new ManualClock();
+        // Five good snapshots, then failures for ever: a capture asked for 1,000 must not loop.
+        var source = new ScriptedSource(clock, _ => TimeSpan.FromMilliseconds(1),
+            call => call < 5 ? null : new SnapshotFailedException(call == 5 ? "first reason" : "later reason"));
+        var told = new List<string>();
+        var channel = Channel.CreateUnbounded<TimedSnapshot>();
+        var result = new Sampler(source, new SamplingPlan(TimeSpan.FromMilliseconds(10), 1000, null), clock, new Random(1))
+        {
+            Wait = clock.Wait,
+            FirstFailure = told.Add,
+        }.Run(channel.Writer, CancellationToken.None);
+
+        Assert.Equal(SessionEndReason.Failed, result.Reason);
+        Assert.Equal((5, Sampler.MaxFailuresInARow), (result.Taken, result.Failed));
+        Assert.Equal(5 + Sampler.MaxFailuresInARow, source.Calls);
+        Assert.Equal(["first reason"], told);
+        Assert.Contains("first reason", result.Message);
+        Assert.Contains($"{Sampler.MaxFailuresInARow} snapshots in a row failed", result.Message);
+    }
+
+    [Fact]
+    public void Failures_that_are_not_in_a_row_do_not_end_the_capture()
+    {
+        var clock = new ManualClock();
+        var source = new ScriptedSource(clock, _ => TimeSpan.FromMilliseconds(1),
+            call => call % Sampler.MaxFailuresInARow != 0 ? new SnapshotFailedException("torn read") : null); // 99 in a row at most
+        var (result, snapshots) = Run(source, clock, new SamplingPlan(TimeSpan.FromMilliseconds(10), 3, null));
+
+        Assert.Equal(SessionEndReason.CountReached, result.Reason);
+        Assert.Equal(3, snapshots.Count);
+        Assert.Equal(2 * (Sampler.MaxFailuresInARow - 1), result.Failed);
+    }
+
+    [Fact]
     public void Target_exit_ends_the_capture_with_what_was_taken()
     {
         var clock = new ManualClock();

@@ -788,7 +788,7 @@ sealed class PtraceStackSource : IStackSource
 
     public void Dispose()
     {
-        if ((FastWalk.FastWalking.Verify || Environment.GetEnvironmentVariable("SNAPPER_DEBUG") is { Length: > 0 }) && _fast is not null) Console.Error.WriteLine(_fast.Summary());
+        if ((FastWalk.FastWalking.Verify || Cli.DebugSwitch.Enabled) && _fast is not null) Console.Error.WriteLine(_fast.Summary());
         if (_verification is not null) Console.Error.WriteLine(_verification.Summary());
         _stopper.ReleaseAll();
         _resolver.Dispose();

@@ -9,7 +9,7 @@ namespace Snapper.Sampling.Linux;
 /// </summary>
 sealed class BpfThreadSurvey(int pid, ITaskReader reader) : IThreadSurvey
 {
-    static readonly bool Debug = Environment.GetEnvironmentVariable("SNAPPER_DEBUG") is { Length: > 0 };
+    static readonly bool Debug = Cli.DebugSwitch.Enabled;
 
     ITaskReader? _reader = reader;
     ProcThreadSurvey? _fallback;
