@@ -25,7 +25,11 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
     /// <summary>Called after each snapshot, on the sampling thread: for progress display. Must be cheap.</summary>
     public Action<int, TimeSpan>? Progress { get; init; }
 
-    /// <summary>Called once, with its reason, when the first snapshot of the capture fails: users are told, even with --quiet.</summary>
+    /// <summary>
+    /// Called once with the reason of the capture's first failed snapshot, so that users are told even with --quiet: at
+    /// the next snapshot, or at the end, unless the target turns out to have exited (a snapshot of a dying target fails
+    /// first, and the exit says it all).
+    /// </summary>
     public Action<string>? FirstFailure { get; init; }
 
     /// <summary>Sleeps for the given time; returns true when cancelled first. Replaced in tests to drive a fake clock.</summary>
@@ -39,7 +43,7 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
         var slot = start; // where the interval of the next snapshot begins
         var due = start;
         int taken = 0, late = 0, failed = 0, failedInARow = 0;
-        string? firstFailure = null;
+        string? firstFailure = null, untold = null;
         var reason = SessionEndReason.Interrupted;
         string? message = null;
         try
@@ -69,27 +73,26 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 {
                     snapshot = source.Capture();
                 }
+                catch (TargetExitedException e)
+                {
+                    untold = null;
+                    reason = SessionEndReason.TargetExited;
+                    message = e.Message;
+                    break;
+                }
                 catch (SnapshotFailedException e)
                 {
                     failed++;
                     failedInARow++;
                     if (Debug) Console.Error.WriteLine($"snapshot failed: {e.InnerException ?? e}");
-                    if (firstFailure is null)
-                    {
-                        firstFailure = e.Message;
-                        FirstFailure?.Invoke(e.Message);
-                    }
+                    Tell(ref untold); // the first failure, now that the target is known to be still there
+                    if (firstFailure is null) firstFailure = untold = e.Message;
                     if (failedInARow < MaxFailuresInARow) continue;
                     reason = SessionEndReason.Failed;
                     message = $"{MaxFailuresInARow} snapshots in a row failed (the last: {e.Message}; the first: {firstFailure})";
                     break;
                 }
-                catch (TargetExitedException e)
-                {
-                    reason = SessionEndReason.TargetExited;
-                    message = e.Message;
-                    break;
-                }
+                Tell(ref untold);
                 failedInARow = 0;
                 if (isLate) late++;
                 var offsetUs = time.GetElapsedTime(start, began).Ticks / 10;
@@ -111,7 +114,14 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
         {
             output.TryComplete();
         }
+        Tell(ref untold);
         return new SamplerResult(reason, message, taken, late, failed);
+    }
+
+    void Tell(ref string? untold)
+    {
+        if (untold is not null) FirstFailure?.Invoke(untold);
+        untold = null;
     }
 
     /// <summary>

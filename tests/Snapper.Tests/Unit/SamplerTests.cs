@@ -128,6 +128,28 @@ public sealed class SamplerTests
         Assert.Contains($"{Sampler.MaxFailuresInARow} snapshots in a row failed", result.Message);
     }
 
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 0)]
+    public void The_first_failure_is_told_once_unless_the_target_exits_right_after(bool exitsNext, int toldCount)
+    {
+        var clock = new ManualClock();
+        var source = new ScriptedSource(clock, _ => TimeSpan.FromMilliseconds(1), call => call switch
+        {
+            1 or 3 => new SnapshotFailedException($"reason {call}"),
+            2 when exitsNext => new TargetExitedException("gone"),
+            _ => null,
+        });
+        var told = new List<string>();
+        var channel = Channel.CreateUnbounded<TimedSnapshot>();
+        new Sampler(source, new SamplingPlan(TimeSpan.FromMilliseconds(10), 5, null), clock, new Random(1)) { Wait = clock.Wait, FirstFailure = told.Add }
+            .Run(channel.Writer, CancellationToken.None);
+
+        // A dying target fails a snapshot before its exit is seen: the exit says it all.
+        Assert.Equal(toldCount, told.Count);
+        Assert.All(told, reason => Assert.Equal("reason 1", reason));
+    }
+
     [Fact]
     public void Failures_that_are_not_in_a_row_do_not_end_the_capture()
     {

@@ -46,9 +46,10 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
     /// <summary>
     /// The same for a thread not stopped, from its saved registers and a copy of its stack of <paramref name="stackBytes"/>
     /// from the stack pointer up (see UnstoppedWalks). <paramref name="uncertain"/> is set when a word before the caller
-    /// found (or any, when none is) may be a return address into code newer than the list of mappings: passed over, it
-    /// made the next caller look like the thread's (SNAPPER_VERIFY_REUSE found Utf8Utility.TranscodeToUtf8 left out under
-    /// memmove, and a thread in the JIT left with no managed frame). Such a thread is stopped and walked instead.
+    /// found (or any, when none is) may be a return address into code the map cannot place: a page newer than the list
+    /// of mappings, or a method compiled since the runtime's data was read. Passed over, it made the next caller look like
+    /// the thread's (SNAPPER_VERIFY_REUSE found Utf8Utility.TranscodeToUtf8 left out under memmove, RazorPageBase.
+    /// WriteAttributeValue under a stub, a thread in the JIT left with no managed frame). Such a thread is stopped.
     /// </summary>
     public (Native.UserRegs Caller, string Module)? FindCaller(in Native.UserRegs registers, Func<ulong, bool> isManagedCode, FastWalk.IWalkMemory stack,
         ulong stackBytes, out bool uncertain)
@@ -69,7 +70,13 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
         {
             var word = BitConverter.ToUInt64(_stack, i * 8);
             if (unstopped && regions.MayBeNewCode(word)) uncertain = true;
-            if (!regions.MayBeManagedCode(word) || !isManagedCode(word)) continue;
+            if (!regions.MayBeManagedCode(word)) continue;
+            if (!isManagedCode(word))
+            {
+                // Code the map cannot place: a stub's address, or a method compiled since the runtime's data was read.
+                if (unstopped) uncertain = true;
+                continue;
+            }
             var slot = regs.Rsp + (ulong)i * 8;
             var caller = regs;
             caller.Rip = word;
