@@ -41,6 +41,14 @@ public sealed class RunningTarget : IDisposable
         return target;
     }
 
+    /// <summary>Writes a line to a target that answers queries on stdin and returns its one-line answer.</summary>
+    public string Ask(string question)
+    {
+        Process.StandardInput.WriteLine(question);
+        Process.StandardInput.Flush();
+        return Process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the target closed its output");
+    }
+
     /// <summary>True when some thread of the target is in a stopped state (T or t): Snapper must never leave it so.</summary>
     public bool AnyThreadStopped()
     {

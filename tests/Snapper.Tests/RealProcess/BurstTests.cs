@@ -18,21 +18,15 @@ public sealed class BurstTests
     public void Each_kind_of_burst_gets_its_share_of_snapshots_within_one_point_of_what_the_target_measured()
     {
         using var dir = new TempDirectory();
-        using var target = RunningTarget.StartAndWait(new ProcessStartInfo(Dotnet.Host,
-            [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "bursts"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        });
+        using var target = RunningTarget.StartTestTarget("bursts");
         var db = dir.File("b.db");
 
         // 6,000 snapshots: the standard error of a 6% share is then 0.3 points, so 1 point is over 3 of them.
         var capture = Process.Start(SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--rate", "100", "--duration", "60s",
             "--db", db, "--no-report", "--quiet"))!;
-        Ask(target, "RESET");
+        target.Ask("RESET");
         var result = SnapperCli.Wait(capture, TimeSpan.FromMinutes(3));
-        var measured = Ask(target, "SHARES").Split(' ').Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var measured = target.Ask("SHARES").Split(' ').Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         Assert.True(result.ExitCode == 0, result.ToString());
 
         var profile = ProfileQueries.LoadLatest(db);
@@ -44,12 +38,6 @@ public sealed class BurstTests
                 $"{methods[i]}: in {seen[i]:0.00}% of snapshots, the target measured {measured[i]:0.00}% (all: seen {string.Join(", ", seen.Select(s => s.ToString("0.00", CultureInfo.InvariantCulture)))}; measured {string.Join(", ", measured)})");
     }
 
-    static string Ask(RunningTarget target, string question)
-    {
-        target.Process.StandardInput.WriteLine(question);
-        target.Process.StandardInput.Flush();
-        return target.Process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the target closed its output");
-    }
 
     /// <summary>For each method, the percentage of snapshots in which some thread had it on its stack.</summary>
     static double[] SnapshotShares(Profile profile, string[] methods)

@@ -16,17 +16,11 @@ public sealed class CpuAttributionTests
     public void A_bursty_threads_cpu_is_all_in_its_samples_and_none_on_the_stack_it_sleeps_in()
     {
         using var dir = new TempDirectory();
-        using var target = RunningTarget.StartAndWait(new ProcessStartInfo(Dotnet.Host,
-            [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "bursts"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        });
+        using var target = RunningTarget.StartTestTarget("bursts");
         var db = dir.File("cpu.db");
         // Parked while the capture starts and after it has seen the thread parked again, so every nanosecond the thread
         // runs lies between its first and last sample.
-        Ask(target, "HOLD");
+        target.Ask("HOLD");
         var capture = Process.Start(SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--rate", "100", "--duration", "10m",
             "--db", db, "--no-report", "--quiet"))!;
         (int Tid, long Ns) before, after;
@@ -35,9 +29,9 @@ public sealed class CpuAttributionTests
         {
             SampleCommandTests.WaitForStoredSamples(db, 20);
             before = Cpu(target);
-            Ask(target, "RUN");
+            target.Ask("RUN");
             Thread.Sleep(TimeSpan.FromSeconds(8));
-            Ask(target, "HOLD");
+            target.Ask("HOLD");
             after = Cpu(target);
             SampleCommandTests.WaitForStoredSamples(db, (int)KillSafetyTests.StoredSnapshots(db) + 30);
             Assert.Equal(0, Native.Kill(capture.Id, Native.SIGINT));
@@ -75,14 +69,8 @@ public sealed class CpuAttributionTests
 
     static (int Tid, long Ns) Cpu(RunningTarget target)
     {
-        var parts = Ask(target, "CPU").Split(' ');
+        var parts = target.Ask("CPU").Split(' ');
         return (int.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
     }
 
-    static string Ask(RunningTarget target, string question)
-    {
-        target.Process.StandardInput.WriteLine(question);
-        target.Process.StandardInput.Flush();
-        return target.Process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the target closed its output");
-    }
 }
