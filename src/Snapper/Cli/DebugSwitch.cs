@@ -11,7 +11,8 @@ static class DebugSwitch
 
     public static bool Enabled { get; } = IsOn(Environment.GetEnvironmentVariable(Variable));
 
+    static readonly string[] Off = ["0", "false", "no", "off"];
+
     internal static bool IsOn(string? value) =>
-        value is { Length: > 0 } && !(value.Trim() is "0" || value.Trim().Equals("false", StringComparison.OrdinalIgnoreCase)
-            || value.Trim().Equals("no", StringComparison.OrdinalIgnoreCase) || value.Trim().Equals("off", StringComparison.OrdinalIgnoreCase));
+        value?.Trim() is { Length: > 0 } word && !Off.Contains(word, StringComparer.OrdinalIgnoreCase);
 }
