@@ -69,7 +69,13 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
         for (var i = 0; i < words; i++)
         {
             var word = BitConverter.ToUInt64(_stack, i * 8);
-            if (unstopped && regions.MayBeNewCode(word)) uncertain = true;
+            if (regions.MayBeNewCode(word))
+            {
+                // A stopped thread's stack is the truth the others are checked against: know the new code now. A copy
+                // of a thread that may run again cannot wait for that, and is refused.
+                if (unstopped) uncertain = true;
+                else regions.RefreshForNewCode();
+            }
             if (!regions.MayBeManagedCode(word)) continue;
             if (!isManagedCode(word))
             {

@@ -52,6 +52,19 @@ sealed class ExecutableRegions(int pid)
     public bool MayBeNewCode(ulong address) =>
         _generatedHigh > 0 && address >= _generatedLow && address < _generatedHigh + NewCodeSlack && Search(address) is null;
 
+    /// <summary>
+    /// Reads the mappings again unless that was done in the last few milliseconds: for a stopped thread whose stack
+    /// holds an address where new code may lie (<see cref="MayBeNewCode"/>), so that a return address into a page of
+    /// code committed since the last read is known for what it is.
+    /// </summary>
+    public void RefreshForNewCode()
+    {
+        if (_readAt is { } readAt && Environment.TickCount64 - readAt < NewCodeRefreshMs) return;
+        Refresh();
+    }
+
+    const int NewCodeRefreshMs = 20;
+
     static bool MayHoldManagedCode(Region region) =>
         region.File is null || region.File.StartsWith("memfd:", StringComparison.Ordinal)
         || region.File.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
