@@ -16,7 +16,7 @@ sealed class ExecutableRegions(int pid)
 
     static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>How far above the runtime's highest page of generated code a new one may appear (its code heaps grow up).</summary>
+    /// <summary>How far beyond the runtime's generated code a new page of it may appear (new reservations lie near the old).</summary>
     const ulong NewCodeSlack = 256UL << 20;
 
     Region[] _regions = [];
@@ -45,12 +45,12 @@ sealed class ExecutableRegions(int pid)
 
     /// <summary>
     /// True when the address is in no executable mapping as last read (without reading them again) but where the
-    /// runtime's generated code lies or grows: from its lowest such mapping to a little above its highest. Such an
+    /// runtime's generated code lies or grows: from a little below its lowest such mapping to a little above its highest. Such an
     /// address may be code committed since the list was read (with W^X each new page of code is a new mapping): a
     /// return address there looks like no code until the list is read again.
     /// </summary>
     public bool MayBeNewCode(ulong address) =>
-        _generatedHigh > 0 && address >= _generatedLow && address < _generatedHigh + NewCodeSlack && Search(address) is null;
+        _generatedHigh > 0 && address + NewCodeSlack >= _generatedLow && address < _generatedHigh + NewCodeSlack && Search(address) is null;
 
     /// <summary>
     /// Reads the mappings again unless that was done in the last few milliseconds: for a stopped thread whose stack

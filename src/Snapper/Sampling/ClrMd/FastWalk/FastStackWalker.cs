@@ -86,8 +86,12 @@ sealed class FastStackWalker(CodeMap code, ExplicitFrames explicitFrames)
                     innermost = false;
                     break;
                 case ExplicitFrames.Kind.Marker:
-                    // The DAC ends the walk here: from native code it reports such a frame (the entry from native code at
-                    // the base of a thread), but never one after it (a thread can hold two, nested).
+                    // At the base of a thread (the last frame of its chain) the DAC ends the walk here. A nested one (the
+                    // runtime's native code called back into managed code, the JIT preparing a method on a thread already
+                    // in managed code) the DAC walks on from, through the frames after it: FastWalkVerificationTests
+                    // found [U2M] against the DAC's [U2M, PrestubMethodFrame: ResolveService, GetService, ...] on ShopService.
+                    if (!ExplicitFrames.TryNext(frame, memory, out var afterMarker)) return Refuse("frame chain unreadable");
+                    if (afterMarker != ExplicitFrames.Top) return Refuse($"{frameName} with frames after it (nested entry from native code)");
                     frames.Add(new RawFrame(ClrStackFrameKind.Runtime, null, frameName, context.Ip, StackPointer: frame));
                     return Walked(frames);
                 case ExplicitFrames.Kind.Transition when explicitFrames.TransitionOf(frame, frameName!, memory) is { } transition:
