@@ -45,7 +45,7 @@ public sealed class ProfileAnalysisTests
         var busy = b.Stack(Managed("App", "Run"), Managed("App", "Crunch"));
         var waiting = b.Stack(Managed("App", "Run"), Framework("System.Threading.Monitor", "Wait"));
         b.Sample(worker, busy, count: 3, SampleState.Cpu, cpuNs: 10_000_000)
-            .Sample(worker, waiting, count: 2, SampleState.LockWait, cpuNs: 4_000_000)
+            .Sample(worker, waiting, count: 2, SampleState.Sleep, cpuNs: 4_000_000)
             .Sample(worker, waiting, count: 1, SampleState.Unknown, cpuNs: 1_000_000); // no state: nothing says it was blocked
         var analysis = ProfileAnalysis.Analyze(b.Build());
 
@@ -53,7 +53,7 @@ public sealed class ProfileAnalysisTests
         Assert.Equal(6, analysis.TotalSamples);
         Assert.Equal(39_000_000, analysis.TotalCpuNs);
         var thread = Assert.Single(analysis.Threads);
-        Assert.Equal((6L, 39_000_000L, 2L), (thread.Samples, thread.CpuNs, thread.SamplesIn(SampleState.LockWait)));
+        Assert.Equal((6L, 39_000_000L, 2L), (thread.Samples, thread.CpuNs, thread.SamplesIn(SampleState.Sleep)));
         var node = Assert.Single(analysis.CallTree.Children);
         var between = Child(node, BetweenSamples.FrameName);
         Assert.Equal((0L, 8_000_000L), (between.Total, between.TotalCpuNs));

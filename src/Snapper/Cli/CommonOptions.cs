@@ -74,7 +74,7 @@ public static class CommonOptions
     public const string LayersHelp = """
         Layers: each sample is attributed to one layer: sql, http-client, serialization, views, aspnet, app (your
         code), locks (locks and waits), runtime (GC and runtime), idle (parked threads, service loops waiting),
-        between-samples (CPU only: what a thread blocked at a snapshot used since the one before).
+        between-samples (CPU only: what a thread sleeping, in I/O or idle at a snapshot used since the one before).
         Decided in three steps, first answer wins:
           1. sample rules: idle thread-pool samples are 'idle'; samples of the GC, finalizer and JIT threads 'runtime'.
           2. frame rules: the stack is walked from the innermost frame outward; the first frame some rule matches

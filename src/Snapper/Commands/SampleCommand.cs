@@ -79,8 +79,8 @@ public static class SampleCommand
                                                              100 samples taken inside Checkout requests, nothing else
 
             Each sample records every thread's stack, its state (cpu, lock/wait, sleep, io, idle threadpool), the
-            syscall it was blocked in, and the CPU time it used since the previous sample: on the stack seen when the
-            thread was on a CPU, else on a "[ran between samples]" frame of that thread. The report shows where the
+            syscall it was blocked in, and the CPU time it used since the previous sample: on the stack seen, or on a
+            "[ran between samples]" frame of that thread when it was sleeping, in I/O or idle. The report shows where the
             samples went by layer (sql, http-client, serialization, views, aspnet, app, locks, runtime, idle).
 
             """ + CommonOptions.LayersHelp)

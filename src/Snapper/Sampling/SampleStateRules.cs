@@ -19,8 +19,16 @@ public static class SampleStateRules
         "fsync", "fdatasync", "ioctl",
     ];
 
-    /// <summary>System calls that do kernel work on the CPU rather than wait.</summary>
-    static readonly HashSet<string> CpuSyscalls = ["sched_yield", "mmap", "munmap", "mprotect", "madvise", "brk", "clone", "getrandom"];
+    /// <summary>
+    /// System calls that do kernel work on the CPU rather than wait. The clock reads are here because where the vDSO
+    /// cannot read the clock (a VM whose clock source it does not support) every Stopwatch read is a real system call:
+    /// a thread spinning on Stopwatch was 92% "lock/wait" on such a VM, and its CPU went to "[ran between samples]".
+    /// </summary>
+    static readonly HashSet<string> CpuSyscalls =
+    [
+        "sched_yield", "mmap", "munmap", "mprotect", "madvise", "brk", "clone", "getrandom",
+        "clock_gettime", "clock_getres", "gettimeofday", "time", "getcpu",
+    ];
 
     /// <summary>Frames (type, method; null method = any) that show a thread waiting for the runtime to give it work.</summary>
     static readonly (string Type, string? Method)[] IdleFrames =

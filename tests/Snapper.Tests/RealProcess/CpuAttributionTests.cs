@@ -55,7 +55,7 @@ public sealed class CpuAttributionTests
 
         bool InBurst(Sample s) => profile.FramesOf(s.StackId).Any(f => profile.Frames[f].MethodName == "DedicatedBurst");
         bool Between(Sample s) => s.Activity == SampleActivity.BetweenSamples;
-        var onBlockedStacks = samples.Where(s => s.State != SampleState.Cpu).Sum(s => s.CpuNs);
+        var onBlockedStacks = samples.Where(s => s.State is SampleState.Sleep or SampleState.Io or SampleState.IdleThreadPool).Sum(s => s.CpuNs);
         var inBursts = samples.Where(InBurst).Sum(s => s.CpuNs);
         var between = samples.Where(Between).Sum(s => s.CpuNs);
         var detail = $"in bursts {Ms(inBursts)}, between samples {Ms(between)}, on blocked stacks {Ms(onBlockedStacks)}, of {Ms(carried)}";
