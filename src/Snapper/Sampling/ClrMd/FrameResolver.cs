@@ -54,7 +54,7 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
         // The thread was in native code called from its innermost managed frame: say so on top of the stack. Code in no
         // library file (a "memfd:doublemapper" mapping under W^X, or anonymous memory) is code the runtime generated.
         if (!_native.TryGetValue(module, out var native))
-            _native[module] = native = module.StartsWith("memfd:", StringComparison.Ordinal) || module == "anonymous memory"
+            _native[module] = native = Linux.ExecutableRegions.IsGeneratedCode(module)
                 ? Unwind.LeafNames.GeneratedCode
                 : new FrameInfo(FrameKind.Native, module, "", $"[native code in {module}]");
         return [.. frames, native];

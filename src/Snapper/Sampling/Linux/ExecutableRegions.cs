@@ -24,7 +24,7 @@ sealed class ExecutableRegions(int pid)
     long? _readAt;
 
     /// <summary>The file name of the mapping holding <paramref name="address"/>, "anonymous memory", or null when unmapped.</summary>
-    public string? ModuleOf(ulong address) => Find(address) is { } region ? region.File ?? "anonymous memory" : null;
+    public string? ModuleOf(ulong address) => Find(address) is { } region ? region.File ?? AnonymousMemory : null;
 
     /// <summary>True when the address is executable memory that can hold managed code.</summary>
     public bool MayBeManagedCode(ulong address) => Find(address) is { } region && MayHoldManagedCode(region);
@@ -65,9 +65,14 @@ sealed class ExecutableRegions(int pid)
 
     const int NewCodeRefreshMs = 20;
 
+    /// <summary>Code the runtime generated: anonymous memory, or with W^X a "memfd:doublemapper" mapping (the name <see cref="ModuleOf"/> gives it).</summary>
+    public static bool IsGeneratedCode(string? file) =>
+        file is null or AnonymousMemory || file.StartsWith("memfd:", StringComparison.Ordinal);
+
+    const string AnonymousMemory = "anonymous memory";
+
     static bool MayHoldManagedCode(Region region) =>
-        region.File is null || region.File.StartsWith("memfd:", StringComparison.Ordinal)
-        || region.File.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        region.File is not { } file || IsGeneratedCode(file) || file.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The file-backed executable mapping holding <paramref name="address"/>; null for anonymous or unmapped memory.</summary>
     public FileMapping? FileMappingOf(ulong address) =>
@@ -112,7 +117,7 @@ sealed class ExecutableRegions(int pid)
             // The target is going away; the next sample finds out.
         }
         _regions = regions.ToArray();
-        var generated = _regions.Where(r => r.File is null || r.File.StartsWith("memfd:", StringComparison.Ordinal)).ToList();
+        var generated = _regions.Where(r => IsGeneratedCode(r.File)).ToList();
         (_generatedLow, _generatedHigh) = generated.Count == 0 ? (0UL, 0UL) : (generated.Min(r => r.Start), generated.Max(r => r.End));
     }
 }
