@@ -50,7 +50,12 @@ sealed class ExecutableRegions(int pid)
     /// return address there looks like no code until the list is read again.
     /// </summary>
     public bool MayBeNewCode(ulong address) =>
-        _generatedHigh > 0 && address + NewCodeSlack >= _generatedLow && address < _generatedHigh + NewCodeSlack && Search(address) is null;
+        _generatedHigh > 0 && address >= SaturatingSub(_generatedLow, NewCodeSlack) && address < SaturatingAdd(_generatedHigh, NewCodeSlack)
+        && Search(address) is null;
+
+    static ulong SaturatingSub(ulong a, ulong b) => a > b ? a - b : 0;
+
+    static ulong SaturatingAdd(ulong a, ulong b) => a > ulong.MaxValue - b ? ulong.MaxValue : a + b;
 
     /// <summary>
     /// Reads the mappings again unless that was done in the last few milliseconds: for a stopped thread whose stack
@@ -109,7 +114,12 @@ sealed class ExecutableRegions(int pid)
             {
                 if (mapping.Permissions.Length < 3 || mapping.Permissions[2] != 'x') continue;
                 var file = mapping.Path.StartsWith('/') ? mapping.Path : null;
-                regions.Add(new Region(mapping.Start, mapping.End, file is null ? null : System.IO.Path.GetFileName(file), file, mapping.Offset));
+                // The kernel's own pages ([vdso], [vsyscall]) are native code, named as the kernel names them. Taken for
+                // anonymous memory, [vsyscall] at the top of the address space stretched the span of generated code
+                // to it, the span's slack wrapped around, and no return address ever looked like new code: walks without
+                // a stop passed over freshly compiled methods (ReuseVerificationTests on ShopService under load).
+                var name = file is null ? mapping.Path.StartsWith('[') ? mapping.Path : null : System.IO.Path.GetFileName(file);
+                regions.Add(new Region(mapping.Start, mapping.End, name, file, mapping.Offset));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

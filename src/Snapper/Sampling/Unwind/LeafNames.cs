@@ -23,7 +23,8 @@ sealed class LeafNames(ExecutableRegions regions, NativeModules modules, NativeF
     {
         if (pc == 0) return null;
         if (regions.InNativeLibrary(pc))
-            return modules.ModuleAt(pc) is { } mapped ? names.Name(new NativeFrame(mapped.Module, pc - mapped.Bias, 0)) : null;
+            return modules.ModuleAt(pc) is { } mapped ? names.Name(new NativeFrame(mapped.Module, pc - mapped.Bias, 0))
+                : regions.ModuleOf(pc) is { } kernelPages ? new FrameInfo(FrameKind.Native, kernelPages, "", kernelPages) : null; // [vdso]: no file to read symbols from
         return recoveredFromBelow && regions.MayBeManagedCode(pc) ? GeneratedCode : null;
     }
 }

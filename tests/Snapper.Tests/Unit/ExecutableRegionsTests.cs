@@ -1,0 +1,47 @@
+using System.Globalization;
+using Snapper.Sampling.Linux;
+
+namespace Snapper.Tests.Unit;
+
+/// <summary>
+/// The map of executable memory, read from this very process: a .NET process like any target, with the JIT's code
+/// pages, native libraries and the kernel's own pages ([vdso], and [vsyscall] at the top of the address space).
+/// </summary>
+public sealed class ExecutableRegionsTests
+{
+    [Fact]
+    public void The_kernels_pages_are_native_code_named_as_the_kernel_names_them()
+    {
+        var vdso = Mappings().Single(m => m.Path == "[vdso]");
+        var regions = new ExecutableRegions(Environment.ProcessId);
+        Assert.True(regions.InNativeLibrary(vdso.Start));
+        Assert.False(regions.MayBeManagedCode(vdso.Start));
+        Assert.Equal("[vdso]", regions.ModuleOf(vdso.Start));
+    }
+
+    [Fact]
+    public void An_unmapped_address_just_past_the_generated_code_may_be_new_code()
+    {
+        // [vsyscall] (ffffffffff600000) once counted as generated code: the span's slack wrapped around and nothing was.
+        var maps = Mappings();
+        var generated = maps.Where(m => m.Executable && (m.Path.Length == 0 || m.Path.StartsWith("/memfd:", StringComparison.Ordinal))).ToList();
+        Assert.NotEmpty(generated);
+        // Just past (or before) a page of generated code, where the next page of it is committed (reserved, not executable yet).
+        var gap = generated.SelectMany(m => new[] { m.End, m.Start - 0x1000 }).First(a => !maps.Any(m => m.Executable && m.Start <= a && a < m.End));
+        var regions = new ExecutableRegions(Environment.ProcessId);
+        regions.InNativeLibrary(0); // reads the mappings
+        Assert.True(regions.MayBeNewCode(gap), $"{gap:x}, next to generated code");
+        Assert.False(regions.MayBeNewCode(0x1000), "an address far below every mapping");
+    }
+
+    sealed record Mapping(ulong Start, ulong End, bool Executable, string Path);
+
+    static List<Mapping> Mappings() =>
+        File.ReadAllLines("/proc/self/maps").Select(line =>
+        {
+            var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            var range = fields[0].Split('-');
+            return new Mapping(ulong.Parse(range[0], NumberStyles.HexNumber), ulong.Parse(range[1], NumberStyles.HexNumber), fields[1][2] == 'x',
+                fields.Length > 5 ? fields[5].Trim() : "");
+        }).ToList();
+}
