@@ -82,7 +82,7 @@ sealed class PtraceStackSource : IStackSource
     {
         _process = process;
         _maxFrames = maxFrames;
-        if (ReuseVerification.Enabled) _verification = new ReuseVerification(process.Pid);
+        if (ReuseVerification.Enabled) _verification = new ReuseVerification(process.Pid, StackFingerprint);
         _holdAsRealTime = HoldAsRealTime;
         _ensureDacFresh = EnsureDacFresh;
         _threadStacks = new ThreadStacks(process.Pid);
@@ -550,6 +550,10 @@ sealed class PtraceStackSource : IStackSource
             _stopper.Interrupt(thread.OsThreadId);
         }
     }
+
+    /// <summary>SNAPPER_VERIFY_REUSE: a hash of a thread's stack in use (from <paramref name="sp"/> to the top of its mapping), read from the target now.</summary>
+    ulong? StackFingerprint(int tid, ulong sp) =>
+        _threadStacks.MappingOf(tid, sp) is { } stack && stack.End > sp ? _stackHash.Of(sp, (int)Math.Min(stack.End - sp, 1 << 20), cached: false) : null;
 
     /// <summary>
     /// SNAPPER_VERIFY_REUSE: compares the walks of reused threads with their reused stacks. A thread asleep or waiting for

@@ -12,15 +12,19 @@ namespace Snapper.Sampling.ClrMd;
 /// apart, not as a difference: its registers at the stop are not those the reuse relied on, or it was switched off a
 /// CPU more than once (the stop itself is one switch) between a look just before the survey and the stop: a thread
 /// that woke, ran and went back to sleep at the very same stack pointer and pc (two methods calling Thread.Sleep from
-/// frames of one size) shows it only there. The snapshot keeps the reused stacks, so the capture is otherwise the one
-/// a normal run makes. Costly: for tests only.
+/// frames of one size) shows it only there; or its stack memory, from its stack pointer up, is not what it was when
+/// the stop was asked: a thread that got a CPU after the survey and is stopped on it is switched off once, by the stop,
+/// and one back in a system call at the very same place from another caller (Kestrel's SocketReceiver.ReceiveAsync and
+/// WaitForDataAsync both end in a non-blocking recv from frames of one size) shows it only there. The snapshot keeps
+/// the reused stacks, so the capture is otherwise the one a normal run makes. Costly: for tests only.
 /// </summary>
-sealed class ReuseVerification(int pid)
+/// <param name="stackFingerprint">A hash of a thread's stack memory from a stack pointer up, read from the target now.</param>
+sealed class ReuseVerification(int pid, Func<int, ulong, ulong?> stackFingerprint)
 {
     public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_VERIFY_REUSE") == "1";
 
     /// <summary>A reused stack to check against the walk, with what the reuse relied on.</summary>
-    public readonly record struct Pending(string Kind, IReadOnlyList<FrameInfo>? Frames, RawThread? Raw, ThreadActivity AtSurvey);
+    public readonly record struct Pending(string Kind, IReadOnlyList<FrameInfo>? Frames, RawThread? Raw, ThreadActivity AtSurvey, ulong? Stack);
 
     readonly Dictionary<int, Pending> _pending = new();
     readonly Dictionary<string, (long Compared, long Differences, long RanOn)> _byKind = new();
@@ -39,9 +43,12 @@ sealed class ReuseVerification(int pid)
 
     public void Clear() => _pending.Clear();
 
-    /// <summary>A thread taken without a stop: asleep (its named frames) or waiting for a CPU (its raw walk).</summary>
+    /// <summary>
+    /// A thread taken without a stop: asleep (its named frames) or waiting for a CPU (its raw walk). Called before its
+    /// stop is asked: its stack memory is read now, to be read again at the stop.
+    /// </summary>
     public void Add(int tid, string kind, IReadOnlyList<FrameInfo>? frames, RawThread? raw, ThreadActivity atSurvey) =>
-        _pending[tid] = new Pending(kind, frames, raw, atSurvey);
+        _pending[tid] = new Pending(kind, frames, raw, atSurvey, kind == RunningKind ? null : stackFingerprint(tid, atSurvey.StackPointer));
 
     /// <summary>
     /// Compares each pending thread's reused stack with <paramref name="walked"/>, the same thread walked in this stop
@@ -54,7 +61,7 @@ sealed class ReuseVerification(int pid)
         var counts = _byKind.GetValueOrDefault(reused.Kind);
         counts.Compared++;
         // A looping thread's stack is reused from the very stop it is walked in: nothing to have run since.
-        if (reused.Kind != RunningKind && (!reused.AtSurvey.StillAt(registers) || SwitchedSinceSurvey(tid)))
+        if (reused.Kind != RunningKind && (!reused.AtSurvey.StillAt(registers) || SwitchedSinceSurvey(tid) || StackChanged(tid, reused)))
             counts.RanOn++;
         else
         {
@@ -70,6 +77,8 @@ sealed class ReuseVerification(int pid)
         _byKind[reused.Kind] = counts;
         return reused.Kind;
     }
+
+    bool StackChanged(int tid, Pending reused) => reused.Stack is null || stackFingerprint(tid, reused.AtSurvey.StackPointer) != reused.Stack;
 
     /// <summary>Switched off a CPU more than once (once is the stop) since just before the survey, or not known.</summary>
     bool SwitchedSinceSurvey(int tid) =>
