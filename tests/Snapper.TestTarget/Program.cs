@@ -6,6 +6,8 @@
 //                    Sleep), forever: a stale reused stack would show one of them only
 //   native-leaf      a thread that spends its time in libc's memset, called without a transition frame
 //                    ([SuppressGCTransition]), as FCalls and JIT helpers are
+//   uninterruptible <fifo>
+//                    a thread in uninterruptible sleep (a vfork) until the test opens <fifo> for writing
 //   stress           threads created and ended constantly, constant GCs, exceptions thrown constantly, child
 //                    processes exiting (SIGCHLD), SIGRTMIN+2 and SIGUSR1 handlers; each stdin line is answered
 //                    "SIGNALS <n> THREADS <n> GCS <n> USR1 <n> EXCEPTIONS <n> CHILDREN <n> CHILDREN_LOST <n>"
@@ -76,6 +78,9 @@ switch (scenario)
         break;
     case "native-leaf":
         NativeLeaf.Start();
+        break;
+    case "uninterruptible":
+        Uninterruptible.Start(args[1]);
         break;
     case "stress":
         Stress.Start();

@@ -22,6 +22,13 @@ public interface IStackSource : IDisposable
     /// it): a source may make sure its thread wakes on time. <see cref="Capture"/> follows.
     /// </summary>
     void CaptureDueSoon() { }
+
+    /// <summary>
+    /// Called while waiting between snapshots: lets go of any thread that entered its stop after its snapshot had to
+    /// go on without it (deep in an uninterruptible system call then). Returns how soon to call again while such a
+    /// thread is still on its way into its stop; null when there is none.
+    /// </summary>
+    TimeSpan? LetGoLateStops() => null;
 }
 
 /// <summary>The target process exited (or was killed) during the capture.</summary>

@@ -57,7 +57,10 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 if (now < due)
                 {
                     if (due - now <= CancelCheckEveryUs * time.TimestampFrequency / 1_000_000) source.CaptureDueSoon();
-                    if (Wait(TimeSpan.FromTicks(Math.Max(1, (due - now) * TimeSpan.TicksPerSecond / time.TimestampFrequency)), cancel)) break;
+                    var wait = TimeSpan.FromTicks(Math.Max(1, (due - now) * TimeSpan.TicksPerSecond / time.TimestampFrequency));
+                    // A thread the last snapshot could not stop in time is let go as soon as it stops, not at the next snapshot.
+                    if (source.LetGoLateStops() is { } pollAgain && pollAgain < wait) wait = pollAgain;
+                    if (Wait(wait, cancel)) break;
                     continue; // re-check the limits: the duration may have run out while waiting
                 }
 

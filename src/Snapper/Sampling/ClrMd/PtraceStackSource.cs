@@ -255,7 +255,14 @@ sealed class PtraceStackSource : IStackSource
         Timings.Mark(7);
         Timings.MemoryReads = _memory.SyscallCount - _memoryReadsBefore;
         Timings.EndSnapshot();
-        return new CapturedSnapshot(start, pause, threads);
+        // Threads that entered their stops after an earlier snapshot gave up on them were held too (see LetGoLateStops).
+        return new CapturedSnapshot(start, pause + _stopper.TakeLaggardsHeld(), threads);
+    }
+
+    public TimeSpan? LetGoLateStops()
+    {
+        _stopper.ReleaseLaggards();
+        return _stopper.HasLaggards ? ThreadStopper.LaggardPollInterval : null;
     }
 
     /// <summary>Stops the chosen threads, walks them and resumes them; <paramref name="pause"/> is how long they were held.</summary>

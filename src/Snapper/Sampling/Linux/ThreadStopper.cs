@@ -12,7 +12,9 @@ namespace Snapper.Sampling.Linux;
 /// that /proc shows in tracing stop counts as stopped, and PTRACE_GETSIGINFO recovers a signal whose stop
 /// someone else reaped. A signal caught by a stop is always handed back on detach, so the target never loses one.
 /// A thread that does not stop in time (deep in an uninterruptible syscall) is not waited for: the others are
-/// resumed, and it is detached as soon as it does stop.
+/// resumed, and it is detached as soon as it does stop: the sampler polls for it between snapshots
+/// (<see cref="ReleaseLaggards"/>), every millisecond, instead of leaving it held until the next snapshot (an hour with
+/// --interval 1h). The time it was held counts in the pause of the next snapshot (the one it missed is stored by then).
 /// </para>
 /// </summary>
 sealed unsafe class ThreadStopper
@@ -21,6 +23,10 @@ sealed unsafe class ThreadStopper
     // Only for notifications someone else reaped: a thread still on its way into the stop must not be taken for stopped.
     static readonly TimeSpan ProcCheckAfter = TimeSpan.FromMilliseconds(20);
     const int FirstPollSleepUs = 20, LastPollSleepUs = 160;
+    /// <summary>How often a laggard is polled between snapshots: how long it may be held once it enters its stop.</summary>
+    public static readonly TimeSpan LaggardPollInterval = TimeSpan.FromMilliseconds(1);
+    // waitpid says at once when a laggard stops; /proc is read only for a notification someone else may have reaped.
+    static readonly TimeSpan LaggardProcCheckInterval = TimeSpan.FromMilliseconds(16);
     static readonly TimeSpan SlowStop = TimeSpan.FromMilliseconds(0.3);
 
     readonly int _pid;
@@ -31,6 +37,8 @@ sealed unsafe class ThreadStopper
     readonly HashSet<int> _lagging = new(); // seized, interrupted, not yet stopped: detach when they stop
     long _interruptedAt;
     long? _firstStopAt; // the earliest moment a thread of this snapshot can have entered its stop
+    long _laggardsPolledAt, _laggardsProcCheckedAt; // the last poll that found them all still on their way
+    TimeSpan _laggardsHeld;
 
     public ThreadStopper(int pid) => _pid = pid;
 
@@ -115,6 +123,7 @@ sealed unsafe class ThreadStopper
             {
                 foreach (var tid in _pending) _lagging.Add(tid);
                 _pending.Clear();
+                _laggardsPolledAt = pollAt;
                 break;
             }
             // Sleep, don't spin: on a small machine the threads we wait for need the CPU to reach their stop. A thread
@@ -179,17 +188,39 @@ sealed unsafe class ThreadStopper
         _stopped.Add(new StoppedThread(tid, haveRegs, regs, pendingSignal));
     }
 
-    /// <summary>Detaches laggards from an earlier sample that have stopped since; forgets those that are gone.</summary>
-    void ReleaseLaggards()
+    /// <summary>Threads asked to stop by an earlier snapshot that had not stopped when it ended.</summary>
+    public bool HasLaggards => _lagging.Count > 0;
+
+    /// <summary>
+    /// Detaches laggards from an earlier snapshot that have stopped since; forgets those that are gone. Each was held at
+    /// most since the previous poll: that much is added to <see cref="TakeLaggardsHeld"/>.
+    /// </summary>
+    public void ReleaseLaggards()
     {
         if (_lagging.Count == 0) return;
+        var now = Stopwatch.GetTimestamp();
+        var checkProc = Stopwatch.GetElapsedTime(_laggardsProcCheckedAt, now) >= LaggardProcCheckInterval;
+        if (checkProc) _laggardsProcCheckedAt = now;
         foreach (var tid in _lagging.ToArray())
         {
-            var outcome = Poll(tid, checkProc: true, out var signal);
+            var outcome = Poll(tid, checkProc, out var signal);
             if (outcome == StopOutcome.Waiting) continue;
-            if (outcome == StopOutcome.Stopped) Native.Ptrace(Native.PTRACE_DETACH, tid, 0, signal);
+            if (outcome == StopOutcome.Stopped)
+            {
+                Native.Ptrace(Native.PTRACE_DETACH, tid, 0, signal);
+                _laggardsHeld += Stopwatch.GetElapsedTime(_laggardsPolledAt, now);
+            }
             _lagging.Remove(tid);
         }
+        _laggardsPolledAt = now;
+    }
+
+    /// <summary>How long laggards were held in their stops before they were let go, since the last call.</summary>
+    public TimeSpan TakeLaggardsHeld()
+    {
+        var held = _laggardsHeld;
+        _laggardsHeld = TimeSpan.Zero;
+        return held;
     }
 
     public bool TryGetRegisters(int tid, out Native.UserRegs regs)
