@@ -1,8 +1,8 @@
 namespace Snapper.Sampling;
 
 /// <summary>
-/// SNAPPER_FAIL_WALK_EVERY=n, for tests only: every n-th snapshot that stopped threads fails once they are walked and
-/// resumed, before they are named and remembered, as a bug there would. What a failed snapshot leaves behind must not
+/// SNAPPER_FAIL_WALK_EVERY=n, for tests only: every n-th snapshot fails once its threads are walked (and any it stopped
+/// resumed), before they are named and remembered, as a bug there would. What a failed snapshot leaves behind must not
 /// reach the next one (FailedSnapshotTests); a real failure of this kind cannot be made to happen on demand.
 /// </summary>
 static class FaultInjection
@@ -11,9 +11,9 @@ static class FaultInjection
     static int _walks;
 
     /// <exception cref="SnapshotFailedException">This snapshot is one to fail.</exception>
-    public static void AfterWalks(bool stoppedAny)
+    public static void AfterWalks()
     {
-        if (FailWalkEvery > 0 && stoppedAny && ++_walks % FailWalkEvery == 0)
+        if (FailWalkEvery > 0 && ++_walks % FailWalkEvery == 0)
             throw new SnapshotFailedException("injected failure after the walks (SNAPPER_FAIL_WALK_EVERY)",
                 new InvalidOperationException("injected"));
     }

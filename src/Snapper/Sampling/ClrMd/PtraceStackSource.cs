@@ -244,7 +244,7 @@ sealed class PtraceStackSource : IStackSource
             Timings.CountWalkedUnstopped(_unstopped.Walked.Count);
             raw.AddRange(_unstopped.Walked.Select(walked => walked.Thread));
         }
-        FaultInjection.AfterWalks(stoppedAny: _stoppedTids.Count > 0);
+        FaultInjection.AfterWalks();
         if (raw.Count > 0)
         {
             _identities.Update(_runtime, raw, _ensureDacFresh);
