@@ -12,9 +12,13 @@ public static class SessionQueries
         FROM sessions
         """;
 
-    public static IReadOnlyList<SessionInfo> List(SnapperDatabase db)
+    public static IReadOnlyList<SessionInfo> List(SnapperDatabase db) => List(db, null);
+
+    /// <summary>The sessions as seen inside <paramref name="transaction"/> (one that holds the write lock sees them settled).</summary>
+    internal static IReadOnlyList<SessionInfo> List(SnapperDatabase db, SqliteTransaction? transaction)
     {
         using var command = db.Command(SelectSessions + " ORDER BY id;");
+        command.Transaction = transaction;
         return ReadAll(command);
     }
 
