@@ -88,7 +88,7 @@ public static class SessionPruner
     static void Delete(SnapperDatabase db, List<SessionInfo> sessions, Microsoft.Data.Sqlite.SqliteTransaction transaction)
     {
         var ids = "(" + string.Join(',', sessions.Select(s => s.Id.ToString(CultureInfo.InvariantCulture))) + ")";
-        foreach (var table in new[] { "samples", "snapshots", "threads", "session_stacks" })
+        foreach (var table in new[] { "samples", "snapshots", "threads", "session_stacks", "session_errors" })
             Execute(db, $"DELETE FROM {table} WHERE session_id IN {ids};", transaction);
         Execute(db, $"DELETE FROM sessions WHERE id IN {ids};", transaction);
     }

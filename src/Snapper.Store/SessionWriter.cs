@@ -228,11 +228,21 @@ public sealed class SessionWriter : IDisposable
         WithStoreErrors(update.ExecuteNonQuery);
     }
 
-    /// <summary>Commits, then records how the session ended along with its totals computed from what was stored.</summary>
-    public void End(SessionEndReason reason, string? message, DateTime endedUtc, int failedSnapshots)
+    /// <summary>
+    /// Commits, then records how the session ended along with its totals computed from what was stored, and Snapper's
+    /// own errors during it.
+    /// </summary>
+    public void End(SessionEndReason reason, string? message, DateTime endedUtc, int failedSnapshots, IReadOnlyList<InternalError>? internalErrors = null)
     {
         Commit();
-        SessionTotals.Record(_db, SessionId, reason, message, endedUtc, failedSnapshots);
+        WithStoreErrors(() =>
+        {
+            using var transaction = _db.Connection.BeginTransaction(deferred: false);
+            SessionErrors.Record(_db, SessionId, internalErrors ?? [], transaction);
+            SessionTotals.Record(_db, SessionId, reason, message, endedUtc, failedSnapshots, transaction);
+            transaction.Commit();
+            return 0;
+        });
     }
 
     void EnsureTransaction()
