@@ -99,6 +99,15 @@ public static class JsonReportWriter
         json.WriteNumber("maxUs", facts.Pause.MaxUs);
         json.WriteEndObject();
         WriteFocus(json, session.Focus);
+        json.WriteStartArray("internalErrors");
+        foreach (var error in session.InternalErrors)
+        {
+            json.WriteStartObject();
+            json.WriteString("reason", error.Reason);
+            json.WriteNumber("count", error.Count);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
         json.WriteEndObject();
     }
 

@@ -82,6 +82,14 @@ static class ReportFormat
         return Duration(TimeSpan.FromMicroseconds(lastUs)) + " so far";
     }
 
+    /// <summary>Snapper's own errors during a capture, in one line: "3 snapshots lost to Snapper errors (a bug: please report it): 2 x ...; 1 x ...".</summary>
+    public static string InternalErrors(IReadOnlyList<InternalError> errors)
+    {
+        var total = errors.Sum(e => e.Count);
+        return $"{Count(total)} snapshot{(total == 1 ? "" : "s")} lost to Snapper errors (a bug: please report it): "
+            + string.Join("; ", errors.Select(e => $"{Count(e.Count)} x {e.Reason}"));
+    }
+
     /// <summary>How the capture ended, in words; the recorded message (a failure's cause) appended when there is one.</summary>
     public static string EndReason(SessionInfo session)
     {

@@ -78,7 +78,22 @@ public sealed record SessionInfo(
     long SampleCount,
     double AchievedRate,
     PauseStats Pause,
-    FocusCounts? Focus = null);
+    FocusCounts? Focus = null)
+{
+    /// <summary>
+    /// Snapper's own errors during the capture (its bugs, not snapshots the target made impossible: those are
+    /// <see cref="FailedCount"/>), most frequent first; empty for a capture that had none, or was written before they
+    /// were recorded.
+    /// </summary>
+    public IReadOnlyList<InternalError> InternalErrors { get; init; } = [];
+}
+
+/// <summary>
+/// An exception that is a bug in Snapper (a NullReferenceException, an index out of range, ...), which cost
+/// <see cref="Count"/> snapshots of a capture. <see cref="Reason"/> is its type, where it was thrown and the first line
+/// of its message.
+/// </summary>
+public sealed record InternalError(string Reason, int Count);
 
 /// <summary>
 /// A capture or report narrowed to the samples whose stack has a frame matching <see cref="Pattern"/> (a .NET regular

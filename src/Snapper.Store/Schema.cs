@@ -98,6 +98,15 @@ static class Schema
         ALTER TABLE sessions ADD COLUMN focus_seen INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE sessions ADD COLUMN focus_kept INTEGER NOT NULL DEFAULT 0;
         """,
+        // 5: Snapper's own errors during a capture (exceptions that are its bugs, kept apart from the snapshots a live
+        // target made fail), counted per reason. Sessions before this version have none recorded.
+        """
+        CREATE TABLE session_errors(
+            session_id INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY(session_id, reason)) WITHOUT ROWID;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

@@ -24,7 +24,10 @@ static class SessionAggregate
             : 0;
         return new SessionInfo(last.Id, target, first.StartedUtc, sessions.Max(s => s.EndedUtc), last.EndReason, last.EndMessage,
             snapshots.Count, sessions.Sum(s => s.LateCount), sessions.Sum(s => s.FailedCount),
-            samples, rate, PauseStats.From(snapshots.Select(s => s.PauseUs).ToList()), Focus(sessions));
+            samples, rate, PauseStats.From(snapshots.Select(s => s.PauseUs).ToList()), Focus(sessions))
+        {
+            InternalErrors = SessionErrors.Merge(sessions),
+        };
     }
 
     /// <summary>The focus of captures that all had the same one, their counts summed; none when any differs or had none.</summary>

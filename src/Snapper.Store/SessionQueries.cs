@@ -5,16 +5,21 @@ namespace Snapper.Store;
 /// <summary>Reads the session list and resolves the session a user names.</summary>
 public static class SessionQueries
 {
-    const string SelectSessions = """
+    const string SelectSessions = $"""
         SELECT id, pid, process_name, command_line, runtime_version, host, engine, requested_rate, max_frames, snapper_command_line,
                started_utc, ended_utc, end_reason, end_message, snapshot_count, late_count, failed_count, sample_count,
-               achieved_rate, pause_p50_us, pause_p99_us, pause_max_us, architecture, focus, focus_seen, focus_kept
+               achieved_rate, pause_p50_us, pause_p99_us, pause_max_us, architecture, focus, focus_seen, focus_kept,
+               {SessionErrors.SelectPerSession}
         FROM sessions
         """;
 
-    public static IReadOnlyList<SessionInfo> List(SnapperDatabase db)
+    public static IReadOnlyList<SessionInfo> List(SnapperDatabase db) => List(db, null);
+
+    /// <summary>The sessions as seen inside <paramref name="transaction"/> (one that holds the write lock sees them settled).</summary>
+    internal static IReadOnlyList<SessionInfo> List(SnapperDatabase db, SqliteTransaction? transaction)
     {
         using var command = db.Command(SelectSessions + " ORDER BY id;");
+        command.Transaction = transaction;
         return ReadAll(command);
     }
 
@@ -44,7 +49,10 @@ public static class SessionQueries
                     r.IsDBNull(13) ? null : r.GetString(13),
                     r.GetInt32(14), r.GetInt32(15), r.GetInt32(16), r.GetInt64(17), r.GetDouble(18),
                     new PauseStats(r.GetInt64(19), r.GetInt64(20), r.GetInt64(21)),
-                    r.IsDBNull(23) ? null : new FocusCounts(r.GetString(23), r.GetInt64(24), r.GetInt64(25))));
+                    r.IsDBNull(23) ? null : new FocusCounts(r.GetString(23), r.GetInt64(24), r.GetInt64(25)))
+                {
+                    InternalErrors = SessionErrors.Parse(r.GetString(26)),
+                });
             }
         }
         catch (SqliteException e)

@@ -1,17 +1,20 @@
 using System.Globalization;
+using Microsoft.Data.Sqlite;
 
 namespace Snapper.Store;
 
 /// <summary>Computes a session's totals from its stored snapshots, so the record matches what was kept, even after a crash.</summary>
 static class SessionTotals
 {
-    public static void Record(SnapperDatabase db, long sessionId, SessionEndReason reason, string? message, DateTime endedUtc, int failedSnapshots)
+    public static void Record(SnapperDatabase db, long sessionId, SessionEndReason reason, string? message, DateTime endedUtc, int failedSnapshots,
+        SqliteTransaction? transaction = null)
     {
         var pauses = new List<long>();
         long first = -1, last = -1;
         var late = 0;
         using (var read = db.Command("SELECT offset_us, pause_us, late FROM snapshots WHERE session_id = $s ORDER BY seq;"))
         {
+            read.Transaction = transaction;
             read.Parameters.AddWithValue("$s", sessionId);
             using var reader = read.ExecuteReader();
             while (reader.Read())
@@ -30,6 +33,7 @@ static class SessionTotals
                  + (SELECT count(*) FROM samples WHERE session_id = $s);
             """))
         {
+            count.Transaction = transaction;
             count.Parameters.AddWithValue("$s", sessionId);
             sampleCount = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
@@ -42,6 +46,7 @@ static class SessionTotals
                 pause_p50_us = $p50, pause_p99_us = $p99, pause_max_us = $max
             WHERE id = $s;
             """);
+        update.Transaction = transaction;
         update.Parameters.AddWithValue("$ended", Timestamps.Format(endedUtc));
         update.Parameters.AddWithValue("$reason", reason.ToString());
         update.Parameters.AddWithValue("$message", (object?)message ?? DBNull.Value);

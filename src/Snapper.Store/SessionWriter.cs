@@ -8,11 +8,13 @@ namespace Snapper.Store;
 /// <see cref="Commit"/> ends, so a batch is all or nothing and a crash loses at most the batch in flight.
 /// Frames and stacks are interned against the whole file; a snapshot's samples are packed into its row
 /// (<see cref="SnapshotSamples"/>), so a sample costs a few bytes. The stacks a session uses are listed once in
-/// session_stacks, for pruning.
+/// session_stacks, for pruning. The writer holds its session's lease (<see cref="SessionLease"/>) from before the row is
+/// committed until it is disposed: that is how other processes know the session is being written.
 /// </summary>
 public sealed class SessionWriter : IDisposable
 {
     readonly SnapperDatabase _db;
+    readonly SessionLease _lease;
     readonly Dictionary<FrameInfo, int> _frameIds = new();
     // The sampler hands back the very same stack list for a thread that has not moved, sample after sample, and the same
     // frame records for the same code: known by reference, they are not hashed again (hashing every frame's strings of
@@ -30,9 +32,10 @@ public sealed class SessionWriter : IDisposable
 
     public long SessionId { get; }
 
-    SessionWriter(SnapperDatabase db, long sessionId)
+    SessionWriter(SnapperDatabase db, long sessionId, SessionLease lease)
     {
         _db = db;
+        _lease = lease;
         SessionId = sessionId;
         // "DO UPDATE SET x = x" rather than DO NOTHING so RETURNING yields the existing row's id too.
         _insertFrame = Prepare("""
@@ -56,27 +59,42 @@ public sealed class SessionWriter : IDisposable
     }
 
     /// <summary>Records a new session as running and returns its writer.</summary>
+    /// <exception cref="StoreException">The store or its lock file cannot be written.</exception>
     public static SessionWriter Begin(SnapperDatabase db, SessionTarget target, DateTime startedUtc)
     {
-        using var command = db.Command("""
-            INSERT INTO sessions(pid, process_name, command_line, runtime_version, host, engine, requested_rate, max_frames,
-                                 snapper_command_line, started_utc, end_reason, architecture)
-            VALUES($pid, $name, $cmd, $runtime, $host, $engine, $rate, $max, $snapper, $started, $reason, $arch) RETURNING id;
-            """);
-        command.Parameters.AddWithValue("$pid", target.Pid);
-        command.Parameters.AddWithValue("$name", target.ProcessName);
-        command.Parameters.AddWithValue("$cmd", target.CommandLine);
-        command.Parameters.AddWithValue("$runtime", target.RuntimeVersion);
-        command.Parameters.AddWithValue("$host", target.Host);
-        command.Parameters.AddWithValue("$engine", target.Engine);
-        command.Parameters.AddWithValue("$rate", target.RequestedRate);
-        command.Parameters.AddWithValue("$max", target.MaxFrames);
-        command.Parameters.AddWithValue("$snapper", target.SnapperCommandLine);
-        command.Parameters.AddWithValue("$started", Timestamps.Format(startedUtc));
-        command.Parameters.AddWithValue("$reason", SessionEndReason.Running.ToString());
-        command.Parameters.AddWithValue("$arch", target.Architecture);
-        var id = WithStoreErrors(() => Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture));
-        return new SessionWriter(db, id);
+        var lease = SessionLease.Enter(db.Path);
+        try
+        {
+            // The session is claimed in the transaction that creates it: no one sees it running and unclaimed.
+            using var transaction = WithStoreErrors(() => db.Connection.BeginTransaction(deferred: false));
+            using var command = db.Command("""
+                INSERT INTO sessions(pid, process_name, command_line, runtime_version, host, engine, requested_rate, max_frames,
+                                     snapper_command_line, started_utc, end_reason, architecture)
+                VALUES($pid, $name, $cmd, $runtime, $host, $engine, $rate, $max, $snapper, $started, $reason, $arch) RETURNING id;
+                """);
+            command.Transaction = transaction;
+            command.Parameters.AddWithValue("$pid", target.Pid);
+            command.Parameters.AddWithValue("$name", target.ProcessName);
+            command.Parameters.AddWithValue("$cmd", target.CommandLine);
+            command.Parameters.AddWithValue("$runtime", target.RuntimeVersion);
+            command.Parameters.AddWithValue("$host", target.Host);
+            command.Parameters.AddWithValue("$engine", target.Engine);
+            command.Parameters.AddWithValue("$rate", target.RequestedRate);
+            command.Parameters.AddWithValue("$max", target.MaxFrames);
+            command.Parameters.AddWithValue("$snapper", target.SnapperCommandLine);
+            command.Parameters.AddWithValue("$started", Timestamps.Format(startedUtc));
+            command.Parameters.AddWithValue("$reason", SessionEndReason.Running.ToString());
+            command.Parameters.AddWithValue("$arch", target.Architecture);
+            var id = WithStoreErrors(() => Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture));
+            lease.Claim(id);
+            WithStoreErrors(() => { transaction.Commit(); return 0; });
+            return new SessionWriter(db, id, lease);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -210,11 +228,21 @@ public sealed class SessionWriter : IDisposable
         WithStoreErrors(update.ExecuteNonQuery);
     }
 
-    /// <summary>Commits, then records how the session ended along with its totals computed from what was stored.</summary>
-    public void End(SessionEndReason reason, string? message, DateTime endedUtc, int failedSnapshots)
+    /// <summary>
+    /// Commits, then records how the session ended along with its totals computed from what was stored, and Snapper's
+    /// own errors during it.
+    /// </summary>
+    public void End(SessionEndReason reason, string? message, DateTime endedUtc, int failedSnapshots, IReadOnlyList<InternalError>? internalErrors = null)
     {
         Commit();
-        SessionTotals.Record(_db, SessionId, reason, message, endedUtc, failedSnapshots);
+        WithStoreErrors(() =>
+        {
+            using var transaction = _db.Connection.BeginTransaction(deferred: false);
+            SessionErrors.Record(_db, SessionId, internalErrors ?? [], transaction);
+            SessionTotals.Record(_db, SessionId, reason, message, endedUtc, failedSnapshots, transaction);
+            transaction.Commit();
+            return 0;
+        });
     }
 
     void EnsureTransaction()
@@ -255,5 +283,6 @@ public sealed class SessionWriter : IDisposable
         _transaction?.Dispose();
         foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSessionStack })
             command.Dispose();
+        _lease.Dispose(); // last: the session is ended (or left running for recovery) before others may take it for dead
     }
 }

@@ -156,6 +156,29 @@ public sealed partial class HtmlReportTests
     }
 
     [Fact]
+    public void Snapper_errors_show_in_the_header_and_the_json_apart_from_failed_snapshots()
+    {
+        var demo = SampleProfiles.Demo();
+        var profile = new Profile
+        {
+            Session = demo.Session with { InternalErrors = [new InternalError("NullReferenceException in FrameResolver.Resolve: <b>x</b>", 3), new InternalError("InvalidCastException: y", 1)] },
+            Frames = demo.Frames, Stacks = demo.Stacks, Threads = demo.Threads, Snapshots = demo.Snapshots, Samples = demo.Samples,
+        };
+
+        var html = Html(profile);
+        Assert.Contains("Snapper errors", html);
+        Assert.Contains("4 snapshots lost to Snapper errors (a bug: please report it): 3 x NullReferenceException in FrameResolver.Resolve: &lt;b&gt;x&lt;/b&gt;; 1 x InvalidCastException: y", html);
+        var output = new StringWriter();
+        JsonReportWriter.Write(profile, output);
+        using var json = JsonDocument.Parse(output.ToString());
+        var session = json.RootElement.GetProperty("session");
+        Assert.Equal(1, session.GetProperty("failedSnapshots").GetInt32());
+        Assert.Equal([("NullReferenceException in FrameResolver.Resolve: <b>x</b>", 3), ("InvalidCastException: y", 1)],
+            session.GetProperty("internalErrors").EnumerateArray().Select(e => (e.GetProperty("reason").GetString(), e.GetProperty("count").GetInt32())));
+        Assert.DoesNotContain("Snapper errors", Html(demo)); // a capture without any says nothing of them
+    }
+
+    [Fact]
     public void The_idle_choice_is_carried_to_the_page()
     {
         Assert.DoesNotContain("id=\"idle\" checked", Html(SampleProfiles.Demo()));

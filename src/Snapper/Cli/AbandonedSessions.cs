@@ -1,12 +1,11 @@
-using Snapper.Sampling;
 using Snapper.Store;
 
 namespace Snapper.Cli;
 
 /// <summary>
 /// Finds sessions still recorded as running that no capture is writing, and closes them as abandoned. A capture
-/// holds its target's lock for its whole life and the kernel drops the lock when the capture dies, however it
-/// dies: a running session whose target lock is free has lost its writer.
+/// holds its session's lock beside the store for its whole life and the kernel drops the lock when the capture dies,
+/// however it dies: a running session whose lock is free has lost its writer (see SessionRecovery.CloseAbandoned).
 /// </summary>
 public static class AbandonedSessions
 {
@@ -27,21 +26,5 @@ public static class AbandonedSessions
         }
     }
 
-    public static void Close(SnapperDatabase db)
-    {
-        foreach (var session in SessionQueries.List(db).Where(s => s.EndReason == SessionEndReason.Running))
-        {
-            TargetLock? free;
-            try
-            {
-                free = TargetLock.TryAcquire(session.Target.Pid);
-            }
-            catch (UnauthorizedAccessException)
-            {
-                continue; // cannot tell: leave it as it is
-            }
-            if (free is null) continue; // a capture is writing it now
-            using (free) SessionRecovery.MarkAbandoned(db, session);
-        }
-    }
+    public static void Close(SnapperDatabase db) => SessionRecovery.CloseAbandoned(db);
 }

@@ -1,17 +1,15 @@
 using System.Globalization;
-using Snapper.Sampling;
 using Snapper.Store;
 
 namespace Snapper.Cli;
 
-/// <summary>Prunes a store, never touching a session whose capture is still running (its target lock is held).</summary>
+/// <summary>Prunes a store, never touching a session whose capture is still running (see SessionPruner), after closing the abandoned ones.</summary>
 public static class Retention
 {
     public static PruneResult Prune(SnapperDatabase db, TimeSpan? olderThan, long? maxBytes, bool dryRun)
     {
         AbandonedSessions.Close(db);
-        return SessionPruner.Prune(db, olderThan is { } age ? DateTime.UtcNow - age : null, maxBytes,
-            session => session.EndReason == SessionEndReason.Running && TargetLock.IsHeld(session.Target.Pid), dryRun);
+        return SessionPruner.Prune(db, olderThan is { } age ? DateTime.UtcNow - age : null, maxBytes, dryRun);
     }
 
     public static string Describe(PruneResult result, bool dryRun)

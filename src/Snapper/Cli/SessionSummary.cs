@@ -9,7 +9,11 @@ public static class SessionSummary
     public static string Describe(SessionInfo s) => string.Create(CultureInfo.InvariantCulture,
         $"{s.SnapshotCount} samples of {s.Target.ProcessName} (pid {s.Target.Pid}) at {s.AchievedRate:F1}/s; " +
         $"pause p50 {Ms(s.Pause.P50Us)} p99 {Ms(s.Pause.P99Us)} max {Ms(s.Pause.MaxUs)}; " +
-        $"{EndText(s.EndReason)}{Focus(s.Focus)}{(s.LateCount > 0 ? $"; {s.LateCount} late" : "")}{(s.FailedCount > 0 ? $"; {s.FailedCount} failed" : "")}");
+        $"{EndText(s.EndReason)}{Focus(s.Focus)}{(s.LateCount > 0 ? $"; {s.LateCount} late" : "")}{(s.FailedCount > 0 ? $"; {s.FailedCount} failed" : "")}{Errors(s.InternalErrors)}");
+
+    /// <summary>"; 3 lost to Snapper errors (see 'snapper sessions')", or nothing for a capture that had none.</summary>
+    public static string Errors(IReadOnlyList<InternalError> errors) => errors.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+        $"; {errors.Sum(e => e.Count)} lost to Snapper errors (see 'snapper sessions')");
 
     public static string Ms(long microseconds) => (microseconds / 1000.0).ToString("0.00", CultureInfo.InvariantCulture) + " ms";
 

@@ -28,8 +28,9 @@ public static class PruneCommand
     {
         var command = new Command("prune", """
             Delete whole sessions, oldest first, by age and/or to fit a size, then the stacks no remaining session
-            uses, and compact the file. A capture that is running is never touched (and while one runs the file is
-            not compacted: the freed space is reused instead).
+            uses, and compact the file. A capture that is running is never touched, whatever process prunes (each
+            capture holds a lock in the <db>-snapper.lock file beside the store), and while one runs the file is not
+            compacted: the freed space is reused instead.
 
             Examples:
               snapper prune --older-than 14d

@@ -60,9 +60,20 @@ public static class SessionsCommand
                     ? string.Create(CultureInfo.InvariantCulture, $"/{f.Pattern}/ kept {f.Kept} of {f.Seen}")
                     : ""];
         }
+        // Snapper's own errors (its bugs, not failed snapshots): a count, and below the table what they were.
+        var withErrors = sessions.Where(s => s.InternalErrors.Count > 0).ToList();
+        if (withErrors.Count > 0)
+        {
+            rows[0] = [.. rows[0], "SNAPPER ERRORS"];
+            for (var i = 0; i < sessions.Count; i++)
+                rows[i + 1] = [.. rows[i + 1], sessions[i].InternalErrors.Count == 0 ? "" : sessions[i].InternalErrors.Sum(e => e.Count).ToString(CultureInfo.InvariantCulture)];
+        }
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows)
             Console.WriteLine(string.Join("  ", row.Select((cell, c) => c is 0 or 1 or 4 or 5 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c]))).TrimEnd());
+        foreach (var session in withErrors)
+            foreach (var error in session.InternalErrors)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Session {session.Id}: Snapper error x{error.Count}: {error.Reason} (a bug: please report it)"));
         return (int)ExitCode.Success;
     }
 }

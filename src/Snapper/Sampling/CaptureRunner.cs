@@ -113,7 +113,7 @@ public static class CaptureRunner
             };
             try
             {
-                writer.End(reason, message, DateTime.UtcNow, result?.Failed ?? 0);
+                writer.End(reason, message, DateTime.UtcNow, result?.Failed ?? 0, result?.InternalErrors);
             }
             catch (StoreException) when (storeFailure is not null)
             {

@@ -43,6 +43,7 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
         var slot = start; // where the interval of the next snapshot begins
         var due = start;
         int taken = 0, late = 0, failed = 0, failedInARow = 0;
+        var bugs = new InternalErrorTally();
         string? firstFailure = null, untold = null;
         var reason = SessionEndReason.Interrupted;
         string? message = null;
@@ -83,16 +84,20 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                     message = e.Message;
                     break;
                 }
-                catch (SnapshotFailedException e)
+                catch (Exception e) when (e is not Cli.SnapperException and not OutOfMemoryException)
                 {
-                    failed++;
+                    // A failure the target caused is counted as failed; a bug of Snapper's own is counted apart, per
+                    // reason, so that it is seen (and reported) rather than taken for the target's doing.
+                    var isBug = SnapperBugs.IsBug(e);
+                    var why = isBug ? $"Snapper error, please report it: {bugs.Add(e)}" : e.Message;
+                    if (!isBug) failed++;
                     failedInARow++;
                     if (Debug) Console.Error.WriteLine($"snapshot failed: {e.InnerException ?? e}");
                     Tell(ref untold); // the first failure, now that the target is known to be still there
-                    if (firstFailure is null) firstFailure = untold = e.Message;
+                    if (firstFailure is null) firstFailure = untold = why;
                     if (failedInARow < MaxFailuresInARow) continue;
                     reason = SessionEndReason.Failed;
-                    message = $"{MaxFailuresInARow} snapshots in a row failed (the last: {e.Message}; the first: {firstFailure})";
+                    message = $"{MaxFailuresInARow} snapshots in a row failed (the last: {why}; the first: {firstFailure})";
                     break;
                 }
                 Tell(ref untold);
@@ -118,7 +123,7 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
             output.TryComplete();
         }
         Tell(ref untold);
-        return new SamplerResult(reason, message, taken, late, failed);
+        return new SamplerResult(reason, message, taken, late, failed, bugs.ToList());
     }
 
     void Tell(ref string? untold)

@@ -141,7 +141,12 @@ public sealed class TwoSnappersTests
         using var first = Process.Start(SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--duration", "8s", "--db", firstDb, "--no-report"))!;
         SampleCommandTests.WaitForStoredSamples(firstDb, atLeast: 5);
 
-        var second = SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--count", "5", "--db", dir.File("second.db"), "--no-report");
+        // From another TMPDIR, as a systemd unit with PrivateTmp would run it: the lock is not in TMPDIR.
+        using var otherTmp = new TempDirectory();
+        var info = SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--count", "5", "--db", dir.File("second.db"), "--no-report");
+        info.Environment["TMPDIR"] = otherTmp.Path;
+        using var secondProcess = Process.Start(info)!;
+        var second = SnapperCli.Wait(secondProcess, TimeSpan.FromMinutes(2));
 
         Assert.True(second.ExitCode == 6, second.ToString());
         Assert.Contains("another Snapper is already sampling", second.Stderr);

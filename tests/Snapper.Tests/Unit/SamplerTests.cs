@@ -164,6 +164,61 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void Snapper_bugs_are_counted_per_reason_apart_from_failed_snapshots()
+    {
+        var clock = new ManualClock();
+        // A bug wrapped by the source, the same bug thrown bare, an invalid cast, and failures a live target causes.
+        var source = new ScriptedSource(clock, _ => TimeSpan.FromMilliseconds(1), call => (call % 10) switch
+        {
+            1 => new SnapshotFailedException("walk failed", Thrown(() => throw new NullReferenceException("Object reference not set to an instance of an object.\n   second line"))),
+            2 => Thrown(() => throw new NullReferenceException("Object reference not set to an instance of an object.\n   second line")),
+            3 => new SnapshotFailedException("walk failed", new InvalidCastException("Unable to cast")),
+            4 => new SnapshotFailedException("read failed", new IOException("process_vm_readv: no such process")),
+            5 => new SnapshotFailedException("no thread could be stopped"),
+            _ => null,
+        });
+        var (result, snapshots) = Run(source, clock, new SamplingPlan(TimeSpan.FromMilliseconds(10), 50, null));
+
+        Assert.Equal(SessionEndReason.CountReached, result.Reason);
+        Assert.Equal(50, snapshots.Count);
+        Assert.Equal(2 * 10, result.Failed); // the I/O failure and Snapper's own judgement: 10 rounds of 10 calls
+        // Wrapped or bare, a bug is named by its type, the method that threw it (two here) and its message's first line.
+        var nullReferences = result.InternalErrors.Where(e => e.Reason.StartsWith("NullReferenceException in ", StringComparison.Ordinal)).ToList();
+        Assert.Equal([10, 10], nullReferences.Select(e => e.Count));
+        Assert.Contains(nullReferences, e => e.Reason.StartsWith("NullReferenceException in ScriptedSource.Capture: ", StringComparison.Ordinal));
+        Assert.All(nullReferences, e => Assert.EndsWith(": Object reference not set to an instance of an object.", e.Reason));
+        Assert.Equal(new InternalError("InvalidCastException: Unable to cast", 10), Assert.Single(result.InternalErrors, e => e.Reason.StartsWith("InvalidCast", StringComparison.Ordinal)));
+        Assert.Equal(3, result.InternalErrors.Count);
+    }
+
+    [Fact]
+    public void Distinct_bug_reasons_are_bounded_in_number_and_length()
+    {
+        var tally = new InternalErrorTally();
+        for (var i = 0; i < 50; i++) tally.Add(new ArgumentException($"bad argument {i} " + new string('x', 500)));
+
+        var errors = tally.ToList();
+        Assert.Equal(InternalErrorTally.MaxReasons + 1, errors.Count);
+        Assert.Equal(50 - InternalErrorTally.MaxReasons, Assert.Single(errors, e => e.Reason == InternalErrorTally.OtherReasons).Count);
+        Assert.All(errors, e => Assert.True(e.Reason.Length <= SnapperBugs.MaxReasonLength, e.Reason));
+        Assert.Equal(50, tally.Total);
+    }
+
+    /// <summary>An exception as thrown (with the method that threw it), not just constructed.</summary>
+    static Exception Thrown(Action thrower)
+    {
+        try
+        {
+            thrower();
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+        throw new InvalidOperationException("nothing was thrown");
+    }
+
+    [Fact]
     public void Target_exit_ends_the_capture_with_what_was_taken()
     {
         var clock = new ManualClock();

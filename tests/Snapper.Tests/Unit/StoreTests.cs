@@ -105,7 +105,7 @@ public sealed class StoreTests
     }
 
     [Fact]
-    public void A_focused_session_records_its_pattern_and_counts_at_schema_4()
+    public void A_focused_session_records_its_pattern_and_counts()
     {
         using var dir = new TempDirectory();
         var path = dir.File("s.db");
@@ -124,7 +124,58 @@ public sealed class StoreTests
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA user_version;";
-        Assert.Equal(4L, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(5L, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)); // focus came with 4; 5 is current
+    }
+
+    [Fact]
+    public void A_store_of_schema_4_is_upgraded_to_5_and_sessions_then_keep_snapper_errors_apart()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("s.db");
+        using (var db = SnapperDatabase.Open(path))
+            WriteSession(db, [Main, Work]);
+        // Schema 5 only added session_errors: without it, and at version 4, the file is what Snapper wrote before.
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DROP TABLE session_errors; PRAGMA user_version = 4;";
+            command.ExecuteNonQuery();
+        }
+
+        using (var db = SnapperDatabase.Open(path))
+        {
+            var old = SessionQueries.Find(db, 1)!;
+            Assert.Empty(old.InternalErrors);
+            Assert.Equal(2, old.FailedCount);
+            using var writer = SessionWriter.Begin(db, Target, DateTime.UtcNow);
+            writer.AddSnapshot(new Snapshot(0, 0, 1, false));
+            writer.End(SessionEndReason.CountReached, null, DateTime.UtcNow, failedSnapshots: 1,
+                [new InternalError("NullReferenceException in FrameResolver.Resolve: Object reference not set", 3), new InternalError("InvalidCastException: x", 1)]);
+        }
+        using (var reopened = SnapperDatabase.Open(path))
+        {
+            Assert.Equal(5L, Scalar(reopened, "PRAGMA user_version;"));
+            var session = SessionQueries.Find(reopened, 2)!;
+            Assert.Equal(1, session.FailedCount); // failed snapshots and Snapper's errors are counted apart
+            Assert.Equal([new InternalError("NullReferenceException in FrameResolver.Resolve: Object reference not set", 3), new InternalError("InvalidCastException: x", 1)],
+                session.InternalErrors);
+            var both = ProfileReader.LoadMany(reopened, SessionQueries.List(reopened));
+            Assert.Equal(4, both.Session.InternalErrors.Sum(e => e.Count));
+
+            SessionPruner.Prune(reopened, DateTime.UtcNow.AddDays(1), null, dryRun: false);
+            Assert.Empty(SessionQueries.List(reopened));
+            Assert.Equal(0L, Scalar(reopened, "SELECT count(*) FROM session_errors;"));
+        }
+    }
+
+    static long Scalar(SnapperDatabase db, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={db.Path};Pooling=False;Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

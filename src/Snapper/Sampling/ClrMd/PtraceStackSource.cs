@@ -210,6 +210,20 @@ sealed class PtraceStackSource : IStackSource
 
     public CapturedSnapshot Capture()
     {
+        try
+        {
+            return CaptureOnce();
+        }
+        catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException and not SnapperException)
+        {
+            // Thrown outside the stop (naming threads, settling CPU clocks): this snapshot failed, with its cause
+            // kept, so that the sampler can tell a bug of Snapper's from the target's doing (see SnapperBugs).
+            throw FailedOrGone(e.Message, e);
+        }
+    }
+
+    CapturedSnapshot CaptureOnce()
+    {
         Timings.Start();
         _reuse.LinesGeneration = _running.LinesGeneration = _resolver.LinesGeneration;
         _verification?.NoteSwitches(_lastTids ?? ProcFs.ListThreads(_process.Pid));

@@ -88,15 +88,21 @@ static class ProcFs
     /// <summary>When the process started, from its start time in clock ticks after boot (stat field 22); null when gone.</summary>
     public static DateTime? ReadStartTimeUtc(int pid)
     {
-        var stat = ReadTrimmed($"/proc/{pid}/stat");
-        if (stat is null) return null;
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        // fields[0] is field 3 (state): field 22 is at index 19.
-        if (fields.Length < 20 || !ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)) return null;
+        if (ReadStartTicks(pid) is not { } ticks) return null;
         var boot = ReadLines("/proc/stat").FirstOrDefault(l => l.StartsWith("btime ", StringComparison.Ordinal));
         if (boot is null || !long.TryParse(boot.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var bootSeconds)) return null;
         // USER_HZ is 100 on every Linux architecture .NET runs on.
         return DateTime.UnixEpoch.AddSeconds(bootSeconds).AddTicks((long)ticks * (TimeSpan.TicksPerSecond / 100));
+    }
+
+    /// <summary>The process's start time in clock ticks after boot (stat field 22): with the pid, names this process and no later one; null when gone.</summary>
+    public static ulong? ReadStartTicks(int pid)
+    {
+        var stat = ReadTrimmed($"/proc/{pid}/stat");
+        if (stat is null) return null;
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // fields[0] is field 3 (state): field 22 is at index 19.
+        return fields.Length >= 20 && ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? ticks : null;
     }
 
     /// <summary>The pid of the process tracing <paramref name="pid"/>, 0 when none.</summary>
