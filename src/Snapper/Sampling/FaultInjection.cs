@@ -14,7 +14,6 @@ static class FaultInjection
     public static void AfterWalks()
     {
         if (FailWalkEvery > 0 && ++_walks % FailWalkEvery == 0)
-            throw new SnapshotFailedException("injected failure after the walks (SNAPPER_FAIL_WALK_EVERY)",
-                new InvalidOperationException("injected"));
+            throw new SnapshotFailedException("injected failure", new InvalidOperationException("injected failure after the walks (SNAPPER_FAIL_WALK_EVERY)"));
     }
 }

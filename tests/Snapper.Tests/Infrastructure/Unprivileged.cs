@@ -9,15 +9,10 @@ public static class Unprivileged
     /// False only outside CI when the tests do not run as root (they need root to switch users); under CI, which runs
     /// as root, a missing prerequisite fails the test instead.
     /// </summary>
-    public static bool CanSwitchUser()
+    public static void Require()
     {
-        if (Environment.UserName != "root")
-        {
-            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "CI must run the tests as root");
-            return false;
-        }
+        Prerequisite.Require(Environment.UserName == "root", "only root can run a command as another user (run the tests as root)");
         Assert.True(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux) is required for this test");
-        return true;
     }
 
     /// <summary>Runs snapper as nobody; <paramref name="home"/> must be writable by nobody (the .NET host wants a HOME).</summary>

@@ -5,10 +5,10 @@ namespace Snapper.Tests.RealProcess;
 /// <summary>Without ptrace rights, one clear line that says what is needed; run as an unprivileged user.</summary>
 public sealed class PermissionTests
 {
-    [Fact]
+    [SkippableFact]
     public void An_unprivileged_user_is_told_ptrace_needs_root_or_CAP_SYS_PTRACE()
     {
-        if (!Unprivileged.CanSwitchUser()) return;
+        Unprivileged.Require();
         using var dir = new TempDirectory();
         Unprivileged.OpenToEveryone(dir.Path);
         using var target = RunningTarget.StartTestTarget("mixed");

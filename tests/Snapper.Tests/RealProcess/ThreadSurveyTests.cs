@@ -11,14 +11,13 @@ namespace Snapper.Tests.RealProcess;
 /// </summary>
 public sealed class ThreadSurveyTests
 {
-    [Theory]
+    [SkippableTheory]
     [InlineData(Reader.Program)]
     [InlineData(Reader.Iterator)]
     public void The_bpf_reader_agrees_with_proc(Reader kind)
     {
         using var target = BenchTarget(spinning: 1, blocked: 6);
         using var bpf = OpenBpf(target.Pid, kind);
-        if (bpf is null) return;
         using var proc = new ProcThreadSurvey(target.Pid);
 
         var procTids = proc.Take();
@@ -46,21 +45,20 @@ public sealed class ThreadSurveyTests
         Assert.Equal(bpfTids, bpf.Take()); // the same set comes back as the same array
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(Reader.Program)]
     [InlineData(Reader.Iterator)]
     public void A_process_that_exited_has_no_threads(Reader kind)
     {
         using var target = BenchTarget(spinning: 0, blocked: 2);
         using var bpf = OpenBpf(target.Pid, kind);
-        if (bpf is null) return;
         Assert.NotEmpty(bpf.Take());
         target.Process.Kill();
         target.Process.WaitForExit();
         Assert.Empty(bpf.Take());
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(Reader.Program)]
     [InlineData(Reader.Iterator)]
     public void Hundreds_of_threads_are_all_read(Reader kind)
@@ -69,7 +67,6 @@ public sealed class ThreadSurveyTests
         // first buffer, and more than the syscall program's first map holds (it grows it twice).
         using var target = BenchTarget(spinning: 0, blocked: 700);
         using var bpf = OpenBpf(target.Pid, kind);
-        if (bpf is null) return;
         using var proc = new ProcThreadSurvey(target.Pid);
         Assert.Equal(proc.Take().Order(), bpf.Take().Order());
     }
@@ -77,10 +74,10 @@ public sealed class ThreadSurveyTests
     public enum Reader { Program, Iterator }
 
     /// <summary>
-    /// The reader, or null outside CI when this kernel or user cannot have it. In CI (root, a kernel with BTF) a missing
+    /// The reader, or a skip saying why this kernel or user cannot have it. In CI (root, a kernel with BTF) a missing
     /// iterator fails the test, and so does a missing syscall program on Linux 6.7 or later.
     /// </summary>
-    static BpfThreadSurvey? OpenBpf(int pid, Reader kind)
+    static BpfThreadSurvey OpenBpf(int pid, Reader kind)
     {
         string? whyNot = "no kernel BTF";
         ITaskReader? reader = null;
@@ -88,8 +85,8 @@ public sealed class ThreadSurveyTests
             reader = kind == Reader.Program ? TaskSnapshot.TryOpen(pid, btf, writer, out whyNot) : TaskIterator.TryOpen(pid, btf, writer, out whyNot);
         if (reader is not null) return new BpfThreadSurvey(pid, reader);
         var required = kind == Reader.Iterator || Environment.OSVersion.Version >= new Version(6, 7);
-        Assert.False(Environment.GetEnvironmentVariable("CI") == "true" && required, $"CI runs as root on a kernel with BTF: {whyNot}");
-        return null;
+        Assert.False(Prerequisite.InCi && required, $"CI runs as root on a kernel with BTF: {whyNot}");
+        throw new SkipException($"no BPF {kind} reader here: {whyNot}");
     }
 
     /// <summary>The benchmark's target, its standard input kept open (it exits at the end of its input).</summary>

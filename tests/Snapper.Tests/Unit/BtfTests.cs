@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Snapper.Sampling.Linux;
+using Snapper.Tests.Infrastructure;
 
 namespace Snapper.Tests.Unit;
 
@@ -41,14 +42,11 @@ public sealed class BtfTests
         Assert.Null(Btf.Parse([1, 2, 3]));
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_running_kernel_has_what_the_bpf_programs_read()
     {
-        if (Btf.LoadKernel() is not { } btf)
-        {
-            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"CI machines have kernel BTF ({Btf.VmlinuxPath})");
-            return;
-        }
+        var btf = Btf.LoadKernel();
+        Prerequisite.Require(btf is not null, $"this kernel has no BTF ({Btf.VmlinuxPath})");
         var writer = TaskRecordWriter.Of(btf);
         Assert.NotNull(writer);
         var task = btf.FindId(Btf.KindStruct, "task_struct")!.Value;
@@ -56,7 +54,8 @@ public sealed class BtfTests
         Assert.Equal(8, writer.RunTime.Size);
         Assert.Equal(4, writer.Pid.Size);
         Assert.Equal(0x95ul, TaskIteratorProgram.Build(writer)[^1] & 0xff); // ends with exit
-        if (Environment.OSVersion.Version < new Version(6, 7)) return;
+        Prerequisite.Require(Environment.OSVersion.Version >= new Version(6, 7),
+            $"Linux {Environment.OSVersion.Version} is older than 6.7: no open-coded task iterator for the syscall program");
         var kernel = TaskSnapshotProgram.KernelFunctions.Of(btf);
         Assert.NotNull(kernel);
         Assert.Equal(24, kernel.IteratorSize); // struct bpf_iter_task { __u64 __opaque[3]; }
