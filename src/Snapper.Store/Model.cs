@@ -62,7 +62,15 @@ public sealed record SessionTarget(
     double RequestedRate,
     int MaxFrames,
     string SnapperCommandLine,
-    string Architecture = "x64");
+    string Architecture = "x64")
+{
+    /// <summary>
+    /// The engine read each thread's run state from the kernel at each snapshot: a sample in a system call whose thread
+    /// was runnable is "cpu", so "lock/wait" means asleep (see <see cref="BetweenSamples"/>). False for sessions
+    /// written before (schema 6) and for engines that cannot tell.
+    /// </summary>
+    public bool KnowsRunState { get; init; }
+}
 
 /// <summary>A stored session with what is known about how it went.</summary>
 public sealed record SessionInfo(

@@ -16,7 +16,7 @@ public static class ProfileReader
                 Session = session,
                 Threads = ReadThreads(db, session.Id),
                 Snapshots = ReadSnapshots(db, session.Id),
-                Samples = BetweenSamples.Split(samples, stacks, frames),
+                Samples = BetweenSamples.Split(samples, stacks, frames, _ => session.Target.KnowsRunState),
                 Stacks = stacks,
                 Frames = frames,
             };
@@ -41,6 +41,7 @@ public static class ProfileReader
             var snapshots = new List<Snapshot>();
             var samples = new List<Sample>();
             var threads = new List<ThreadInfo>();
+            var knowsRunState = new HashSet<int>(); // the snapshots of sessions that read the kernel's run state
             foreach (var session in ordered)
             {
                 // Each session's sequence numbers become positions on the shared time line.
@@ -49,6 +50,7 @@ public static class ProfileReader
                 foreach (var snapshot in ReadSnapshots(db, session.Id))
                 {
                     sequence[snapshot.Sequence] = snapshots.Count;
+                    if (session.Target.KnowsRunState) knowsRunState.Add(snapshots.Count);
                     snapshots.Add(snapshot with { Sequence = snapshots.Count, OffsetUs = snapshot.OffsetUs + shiftUs });
                 }
                 foreach (var sample in ReadSamples(db, session.Id))
@@ -66,7 +68,7 @@ public static class ProfileReader
                 Sessions = ordered,
                 Threads = merged,
                 Snapshots = snapshots,
-                Samples = BetweenSamples.Split(samples, stacks, frames),
+                Samples = BetweenSamples.Split(samples, stacks, frames, knowsRunState.Contains),
                 Stacks = stacks,
                 Frames = frames,
             };

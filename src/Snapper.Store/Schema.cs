@@ -107,6 +107,13 @@ static class Schema
             count INTEGER NOT NULL,
             PRIMARY KEY(session_id, reason)) WITHOUT ROWID;
         """,
+        // 6: whether the engine read the kernel's run state of each thread at each snapshot (1). Then a sample in a system
+        // call whose thread was runnable there is "cpu", and "lock/wait" means asleep waiting, so it gives its CPU to
+        // [ran between samples] as sleeping does (see BetweenSamples). 0: sessions before, whose "lock/wait" also holds
+        // threads running in system calls Snapper cannot name.
+        """
+        ALTER TABLE sessions ADD COLUMN run_state INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

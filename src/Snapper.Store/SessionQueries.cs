@@ -9,7 +9,7 @@ public static class SessionQueries
         SELECT id, pid, process_name, command_line, runtime_version, host, engine, requested_rate, max_frames, snapper_command_line,
                started_utc, ended_utc, end_reason, end_message, snapshot_count, late_count, failed_count, sample_count,
                achieved_rate, pause_p50_us, pause_p99_us, pause_max_us, architecture, focus, focus_seen, focus_kept,
-               {SessionErrors.SelectPerSession}
+               {SessionErrors.SelectPerSession}, run_state
         FROM sessions
         """;
 
@@ -40,7 +40,7 @@ public static class SessionQueries
             while (r.Read())
             {
                 var target = new SessionTarget(r.GetInt32(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5),
-                    r.GetString(6), r.GetDouble(7), r.GetInt32(8), r.GetString(9), r.GetString(22));
+                    r.GetString(6), r.GetDouble(7), r.GetInt32(8), r.GetString(9), r.GetString(22)) { KnowsRunState = r.GetInt64(27) != 0 };
                 sessions.Add(new SessionInfo(
                     r.GetInt64(0), target,
                     Timestamps.Parse(r.GetString(10)),

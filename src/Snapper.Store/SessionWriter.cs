@@ -69,8 +69,8 @@ public sealed class SessionWriter : IDisposable
             using var transaction = WithStoreErrors(() => db.Connection.BeginTransaction(deferred: false));
             using var command = db.Command("""
                 INSERT INTO sessions(pid, process_name, command_line, runtime_version, host, engine, requested_rate, max_frames,
-                                     snapper_command_line, started_utc, end_reason, architecture)
-                VALUES($pid, $name, $cmd, $runtime, $host, $engine, $rate, $max, $snapper, $started, $reason, $arch) RETURNING id;
+                                     snapper_command_line, started_utc, end_reason, architecture, run_state)
+                VALUES($pid, $name, $cmd, $runtime, $host, $engine, $rate, $max, $snapper, $started, $reason, $arch, $runState) RETURNING id;
                 """);
             command.Transaction = transaction;
             command.Parameters.AddWithValue("$pid", target.Pid);
@@ -85,6 +85,7 @@ public sealed class SessionWriter : IDisposable
             command.Parameters.AddWithValue("$started", Timestamps.Format(startedUtc));
             command.Parameters.AddWithValue("$reason", SessionEndReason.Running.ToString());
             command.Parameters.AddWithValue("$arch", target.Architecture);
+            command.Parameters.AddWithValue("$runState", target.KnowsRunState ? 1 : 0);
             var id = WithStoreErrors(() => Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture));
             lease.Claim(id);
             WithStoreErrors(() => { transaction.Commit(); return 0; });

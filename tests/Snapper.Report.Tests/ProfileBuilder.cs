@@ -100,7 +100,7 @@ sealed class ProfileBuilder
             Stacks = stacks,
             Threads = _threads,
             Snapshots = snapshots,
-            Samples = BetweenSamples.Split(samples, stacks, frames),
+            Samples = BetweenSamples.Split(samples, stacks, frames, _ => session.Target.KnowsRunState),
         };
     }
 }

@@ -24,9 +24,14 @@ static class Bursts
     static volatile bool _holdRequested;
     static volatile string? _dedicatedTask;
     public static volatile int Sink;
+    static bool _waitOnMonitor;
+    static readonly object Gate = new();
 
-    public static void Start()
+    /// <param name="waitOnMonitor">The dedicated thread waits between bursts in Monitor.Wait (a "lock/wait" state)
+    /// instead of Thread.Sleep.</param>
+    public static void Start(bool waitOnMonitor = false)
     {
+        _waitOnMonitor = waitOnMonitor;
         new Thread(DedicatedLoop) { Name = "Burst worker", IsBackground = true }.Start();
         new Thread(PoolFeeder) { Name = "Burst feeder", IsBackground = true }.Start();
         _timer = new Timer(_ => TimerBurst(), null, 30, 30);
@@ -91,9 +96,19 @@ static class Bursts
             DedicatedBurst();
             next += period;
             var wait = next - Clock.ElapsedTicks;
-            if (wait > 0) Thread.Sleep(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+            if (wait > 0) Wait(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
             else next = Clock.ElapsedTicks;
         }
+    }
+
+    static void Wait(TimeSpan time)
+    {
+        if (!_waitOnMonitor)
+        {
+            Thread.Sleep(time);
+            return;
+        }
+        lock (Gate) Monitor.Wait(Gate, time); // never pulsed: the timeout ends it
     }
 
     static void PoolFeeder()

@@ -18,7 +18,7 @@
 //   die-after <ms> <how>
 //                    "mixed", then the process ends abruptly after <ms>: how = exception (unhandled), failfast,
 //                    kill (SIGKILL to itself) or exec (becomes /bin/sleep, no longer .NET)
-//   bursts           threads that wake briefly and spin, each kind measuring its own share of wall time (see
+//   bursts [monitor] threads that wake briefly and spin, each kind measuring its own share of wall time (see
 //                    Bursts); stdin "SHARES" is answered "SHARES <dedicated> <pool> <timer>", "RESET" restarts them
 //   churn [<workers>]
 //                    worker threads (default 8) whose stacks change all the time: recursion, P/Invokes, exceptions,
@@ -88,7 +88,7 @@ switch (scenario)
         Stress.AnswerQueries();
         return 0;
     case "bursts":
-        Bursts.Start();
+        Bursts.Start(waitOnMonitor: args.Length > 1 && args[1] == "monitor");
         Ready();
         Bursts.AnswerQueries();
         return 0;

@@ -58,7 +58,7 @@ public static class CaptureRunner
             try
             {
                 using var source = Open(options);
-                writer = SessionWriter.Begin(db, SessionTarget(options, source.RuntimeVersion), DateTime.UtcNow);
+                writer = SessionWriter.Begin(db, SessionTarget(options, source.RuntimeVersion) with { KnowsRunState = source.KnowsRunState }, DateTime.UtcNow);
                 var snapshots = new SnapshotWriter(writer, SyscallNames.CurrentArchitecture, options.Threads, options.Focus?.Clone(), options.FocusCount)
                 {
                     FocusCountReached = () => { focusDone = true; stop.Cancel(); },

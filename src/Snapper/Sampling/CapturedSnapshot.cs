@@ -15,6 +15,13 @@ public sealed record ThreadStack(int OsThreadId, ThreadIdentity Identity, IReadO
     public int Syscall { get; init; } = -1;
 
     public long CpuNs { get; init; }
+
+    /// <summary>
+    /// On a CPU or waiting for one at the snapshot (the kernel's state R), as read by an engine that knows
+    /// (<see cref="IStackSource.KnowsRunState"/>): a thread in a system call then is running in the kernel or woken, not
+    /// waiting. False when asleep, or not known.
+    /// </summary>
+    public bool Runnable { get; init; }
 }
 
 /// <summary>

@@ -9,6 +9,9 @@ public interface IStackSource : IDisposable
     /// <summary>The runtime version, read when the source was opened.</summary>
     string RuntimeVersion { get; }
 
+    /// <summary>Whether each thread's <see cref="ThreadStack.Runnable"/> is read from the kernel at each snapshot.</summary>
+    bool KnowsRunState => false;
+
     /// <summary>Time per phase of capturing, accumulated since the source was opened.</summary>
     PhaseTimings Timings { get; }
 

@@ -40,7 +40,11 @@ public static class SampleStateRules
         ("System.Net.Sockets.SocketAsyncEngine", "EventLoop"),
     ];
 
-    public static SampleState Classify(IReadOnlyList<FrameInfo> framesOutermostFirst, SampleActivity activity, string? syscall, string? role)
+    /// <param name="runnable">The thread was on a CPU or waiting for one at the snapshot (see ThreadStack.Runnable): in a
+    /// system call, it was running in the kernel or had been woken, whatever the call: "cpu". Then "lock/wait" means
+    /// asleep, as the other waiting states do, and its CPU can go where the rule for those says (BetweenSamples).</param>
+    public static SampleState Classify(IReadOnlyList<FrameInfo> framesOutermostFirst, SampleActivity activity, string? syscall, string? role,
+        bool runnable = false)
     {
         switch (activity)
         {
@@ -49,7 +53,7 @@ public static class SampleStateRules
             case SampleActivity.Unknown:
                 return SampleState.Unknown;
         }
-        if (syscall is not null && CpuSyscalls.Contains(syscall)) return SampleState.Cpu;
+        if (runnable || syscall is not null && CpuSyscalls.Contains(syscall)) return SampleState.Cpu;
         if (FromStack(framesOutermostFirst, role) is { } byStack) return byStack;
         if (syscall is null) return SampleState.LockWait; // blocked, but not in a syscall we can name: a stop by someone else
         if (SleepSyscalls.Contains(syscall)) return SampleState.Sleep;

@@ -15,7 +15,7 @@ namespace Snapper.Sampling;
 public sealed class SnapshotWriter(SessionWriter writer, string architecture, ThreadSelection? threads = null, FocusPattern? focus = null,
     long? focusCount = null)
 {
-    readonly Dictionary<(int Stack, SampleActivity Activity, int Syscall, string? Role), SampleState> _states = new();
+    readonly Dictionary<(int Stack, SampleActivity Activity, int Syscall, string? Role, bool Runnable), SampleState> _states = new();
     long _seen, _kept;
 
     /// <summary>Called once, on the writer's thread, when <c>focusCount</c> focused samples are stored: the capture should stop.</summary>
@@ -104,10 +104,11 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
     /// <summary>The rules look at the whole stack, so their answer is kept per interned stack.</summary>
     SampleState StateOf(ThreadStack thread, int stackId)
     {
-        var key = (stackId, thread.Activity, thread.Syscall, thread.Identity.Role);
+        var key = (stackId, thread.Activity, thread.Syscall, thread.Identity.Role, thread.Runnable);
         if (!_states.TryGetValue(key, out var state))
         {
-            state = SampleStateRules.Classify(thread.Frames, thread.Activity, SyscallNames.Name(architecture, thread.Syscall), thread.Identity.Role);
+            state = SampleStateRules.Classify(thread.Frames, thread.Activity, SyscallNames.Name(architecture, thread.Syscall), thread.Identity.Role,
+                thread.Runnable);
             _states[key] = state;
         }
         return state;

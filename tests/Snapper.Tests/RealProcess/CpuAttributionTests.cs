@@ -8,15 +8,19 @@ namespace Snapper.Tests.RealProcess;
 /// <summary>
 /// CPU time is conserved and charged by the README's rule (issue 17): a thread's samples carry all the CPU it used
 /// between its first and last sample, none of it on a stack it was blocked in. The bursty target's dedicated thread
-/// spins 3 ms every 50 ms: at 100 Hz most bursts fall between two snapshots, each of which finds it asleep.
+/// spins 3 ms every 50 ms: at 100 Hz most bursts fall between two snapshots, each of which finds it asleep, in
+/// Thread.Sleep ("sleep") or in Monitor.Wait ("lock/wait": asleep, as the kernel's run state says, not a thread running
+/// in a system call Snapper cannot name).
 /// </summary>
 public sealed class CpuAttributionTests
 {
-    [Fact]
-    public void A_bursty_threads_cpu_is_all_in_its_samples_and_none_on_the_stack_it_sleeps_in()
+    [Theory]
+    [InlineData("sleep")]
+    [InlineData("monitor")]
+    public void A_bursty_threads_cpu_is_all_in_its_samples_and_none_on_the_stack_it_sleeps_in(string waitsIn)
     {
         using var dir = new TempDirectory();
-        using var target = RunningTarget.StartTestTarget("bursts");
+        using var target = RunningTarget.StartTestTarget("bursts", waitsIn);
         var db = dir.File("cpu.db");
         // Parked while the capture starts and after it has seen the thread parked again, so every nanosecond the thread
         // runs lies between its first and last sample.
@@ -55,12 +59,15 @@ public sealed class CpuAttributionTests
 
         bool InBurst(Sample s) => profile.FramesOf(s.StackId).Any(f => profile.Frames[f].MethodName == "DedicatedBurst");
         bool Between(Sample s) => s.Activity == SampleActivity.BetweenSamples;
-        var onBlockedStacks = samples.Where(s => s.State is SampleState.Sleep or SampleState.Io or SampleState.IdleThreadPool).Sum(s => s.CpuNs);
+        var onBlockedStacks = samples.Where(s => s.State is SampleState.Sleep or SampleState.Io or SampleState.IdleThreadPool or SampleState.LockWait)
+            .Sum(s => s.CpuNs);
         var inBursts = samples.Where(InBurst).Sum(s => s.CpuNs);
         var between = samples.Where(Between).Sum(s => s.CpuNs);
         var detail = $"in bursts {Ms(inBursts)}, between samples {Ms(between)}, on blocked stacks {Ms(onBlockedStacks)}, of {Ms(carried)}";
         Assert.True(onBlockedStacks == 0, detail);
         Assert.True(inBursts > 0 && between > 0, detail);
+        var waitState = waitsIn == "sleep" ? SampleState.Sleep : SampleState.LockWait;
+        Assert.True(samples.Count(s => s.State == waitState) > samples.Count / 2, $"the thread waits in {waitState.Name()} most of the time");
         Assert.True(samples.Where(Between).All(s => s.State == SampleState.Cpu && s.Wall == 0), "a CPU-only sample counted as a sighting");
         Assert.Equal(profile.Samples.Count(s => s.Wall == 1), (int)profile.Session.SampleCount);
     }

@@ -124,7 +124,7 @@ public sealed class StoreTests
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA user_version;";
-        Assert.Equal(5L, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)); // focus came with 4; 5 is current
+        Assert.Equal(6L, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)); // focus came with 4; 6 is current
     }
 
     [Fact]
@@ -134,12 +134,13 @@ public sealed class StoreTests
         var path = dir.File("s.db");
         using (var db = SnapperDatabase.Open(path))
             WriteSession(db, [Main, Work]);
-        // Schema 5 only added session_errors: without it, and at version 4, the file is what Snapper wrote before.
+        // Schema 5 only added session_errors (and 6 sessions.run_state): without them, and at version 4, the file is what
+        // Snapper wrote before.
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "DROP TABLE session_errors; PRAGMA user_version = 4;";
+            command.CommandText = "DROP TABLE session_errors; ALTER TABLE sessions DROP COLUMN run_state; PRAGMA user_version = 4;";
             command.ExecuteNonQuery();
         }
 
@@ -155,7 +156,7 @@ public sealed class StoreTests
         }
         using (var reopened = SnapperDatabase.Open(path))
         {
-            Assert.Equal(5L, Scalar(reopened, "PRAGMA user_version;"));
+            Assert.Equal(6L, Scalar(reopened, "PRAGMA user_version;"));
             var session = SessionQueries.Find(reopened, 2)!;
             Assert.Equal(1, session.FailedCount); // failed snapshots and Snapper's errors are counted apart
             Assert.Equal([new InternalError("NullReferenceException in FrameResolver.Resolve: Object reference not set", 3), new InternalError("InvalidCastException: x", 1)],
@@ -167,6 +168,49 @@ public sealed class StoreTests
             Assert.Empty(SessionQueries.List(reopened));
             Assert.Equal(0L, Scalar(reopened, "SELECT count(*) FROM session_errors;"));
         }
+    }
+
+    [Fact]
+    public void A_store_of_schema_5_is_upgraded_to_6_and_lock_waits_give_their_cpu_away_only_where_the_run_state_was_read()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("s.db");
+        using (var db = SnapperDatabase.Open(path))
+            WriteLockWait(db, Target);
+        // Schema 6 only added sessions.run_state: without it, and at version 5, the file is what Snapper wrote before.
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE sessions DROP COLUMN run_state; PRAGMA user_version = 5;";
+            command.ExecuteNonQuery();
+        }
+        using (var db = SnapperDatabase.Open(path))
+            WriteLockWait(db, Target with { KnowsRunState = true });
+
+        using var reopened = SnapperDatabase.Open(path);
+        Assert.Equal(6L, Scalar(reopened, "PRAGMA user_version;"));
+        var (old, now) = (SessionQueries.Find(reopened, 1)!, SessionQueries.Find(reopened, 2)!);
+        Assert.False(old.Target.KnowsRunState);
+        Assert.True(now.Target.KnowsRunState);
+        // Before, "lock/wait" also held threads running in system calls Snapper could not name: their CPU stays.
+        Assert.Equal([5_000L], ProfileReader.Load(reopened, old).Samples.Select(s => s.CpuNs));
+        // Now it means asleep: the CPU ran between the snapshots.
+        var split = ProfileReader.Load(reopened, now).Samples;
+        Assert.Equal([(SampleActivity.Syscall, 0L), (SampleActivity.BetweenSamples, 5_000L)], split.Select(s => (s.Activity, s.CpuNs)));
+        // Both in one profile: each session by its own rule.
+        var both = ProfileReader.LoadMany(reopened, [old, now]).Samples;
+        Assert.Equal(10_000L, both.Sum(s => s.CpuNs));
+        Assert.Equal(5_000L, both.Where(s => s.Activity == SampleActivity.BetweenSamples).Sum(s => s.CpuNs));
+    }
+
+    static void WriteLockWait(SnapperDatabase db, SessionTarget target)
+    {
+        using var writer = SessionWriter.Begin(db, target, DateTime.UtcNow);
+        writer.AddSnapshot(new Snapshot(0, 0, 1, false));
+        var thread = writer.InternThread(100, new ThreadIdentity(1, "Waiter", "Waiter", null));
+        writer.AddSample(new Sample(0, thread, writer.InternStack([Main, Work]), SampleState.LockWait, SampleActivity.Syscall, 202, 5_000));
+        writer.End(SessionEndReason.CountReached, null, DateTime.UtcNow, failedSnapshots: 0);
     }
 
     static long Scalar(SnapperDatabase db, string sql)

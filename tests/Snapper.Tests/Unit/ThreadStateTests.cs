@@ -28,6 +28,27 @@ public sealed class ThreadStateTests
     }
 
     [Fact]
+    public void A_thread_runnable_in_any_system_call_is_cpu()
+    {
+        // Woken from its wait (or running in the kernel) when the snapshot came: not waiting, whatever the call and stack.
+        Assert.Equal(SampleState.Cpu, SampleStateRules.Classify([Start, UserCode, MonitorWait], SampleActivity.Syscall, "futex", null, runnable: true));
+        Assert.Equal(SampleState.Cpu, SampleStateRules.Classify([Start, UserCode, ThreadSleep], SampleActivity.Syscall, "clock_nanosleep", null, runnable: true));
+        Assert.Equal(SampleState.Cpu, SampleStateRules.Classify([Start, UserCode], SampleActivity.Syscall, null, null, runnable: true));
+    }
+
+    [Theory]
+    [InlineData(-4L, true)] // EINTR
+    [InlineData(-512L, true)] // ERESTARTSYS: futex, a read
+    [InlineData(-516L, true)] // ERESTART_RESTARTBLOCK: nanosleep
+    [InlineData(0L, false)] // the call finished: it was running in the kernel, or had been woken
+    [InlineData(-11L, false)] // EAGAIN, its own result
+    public void A_stopped_threads_return_value_says_whether_the_stop_woke_it(long rax, bool wasAsleep)
+    {
+        var registers = new Snapper.Sampling.Linux.Native.UserRegs { Rax = (ulong)rax, OrigRax = 202 };
+        Assert.Equal(wasAsleep, Snapper.Sampling.Linux.InterruptedSleep.Of(registers));
+    }
+
+    [Fact]
     public void The_same_futex_is_a_sleep_a_wait_or_an_idle_worker_by_its_stack()
     {
         Assert.Equal(SampleState.Sleep, Classify(SampleActivity.Syscall, "futex", null, Start, UserCode, ThreadSleep));

@@ -14,6 +14,8 @@ namespace Snapper.Sampling.ClrMd;
 /// </summary>
 sealed class PtraceStackSource : IStackSource
 {
+    public bool KnowsRunState => true;
+
     /// <summary>Threads found to have no managed identity are not stopped again until this much time passes.</summary>
     static readonly TimeSpan NativeThreadRecheck = TimeSpan.FromSeconds(10);
 
@@ -495,6 +497,7 @@ sealed class PtraceStackSource : IStackSource
                     Activity = SampleActivity.Syscall,
                     Syscall = _syscallHistory.Resolve(tid, activity.Syscall),
                     CpuNs = cpu,
+                    Runnable = false, // asleep where it was: it has not run
                 });
                 _movedSinceSurvey.Note(tid, runTime, activity, cpu);
             }
@@ -730,7 +733,7 @@ sealed class PtraceStackSource : IStackSource
         if (_lastIdle.TryGetValue(tid, out var last) && ReferenceEquals(last.Frames, remembered.Frames) && ReferenceEquals(last.Identity, identity)
             && last.Syscall == syscall && last.Activity == remembered.Activity)
             return last;
-        return _lastIdle[tid] = remembered with { Identity = identity, Syscall = syscall, CpuNs = 0 };
+        return _lastIdle[tid] = remembered with { Identity = identity, Syscall = syscall, CpuNs = 0, Runnable = false };
     }
 
     /// <summary>Forgets what belonged to threads that are gone; ClrMD's thread list is read again at the next walk.</summary>
@@ -779,6 +782,16 @@ sealed class PtraceStackSource : IStackSource
         return new SnapshotFailedException(message, cause);
     }
 
+    /// <summary>
+    /// Whether a thread in a system call at this snapshot was running (in the kernel, or woken) rather than asleep: a
+    /// stopped one says by what its call returned (<see cref="InterruptedSleep"/>), one walked without a stop by the
+    /// survey's state (R, or S/D).
+    /// </summary>
+    bool RunnableInSyscall(int tid, ThreadActivity survey) =>
+        _stopper.TryGetRegisters(tid, out var stoppedAt) && (long)stoppedAt.OrigRax >= 0
+            ? !InterruptedSleep.Of(stoppedAt)
+            : survey != ThreadActivity.Unknown && survey.Running && !survey.Gone;
+
     void NameAndRemember(List<RawThread> raw, List<ThreadStack> threads)
     {
         foreach (var thread in raw)
@@ -791,6 +804,7 @@ sealed class PtraceStackSource : IStackSource
                 Activity = activity,
                 Syscall = syscall,
                 CpuNs = cpu,
+                Runnable = activity == SampleActivity.Syscall && RunnableInSyscall(tid, before),
             };
             threads.Add(stack);
             _reuse.Remember(thread.OsThreadId, stack);
