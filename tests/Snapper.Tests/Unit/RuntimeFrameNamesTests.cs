@@ -24,4 +24,14 @@ public sealed class RuntimeFrameNamesTests
     [InlineData("HijackFrame", false)]
     public void Only_frames_that_say_nothing_of_the_work_under_them_are_opaque(string frameType, bool opaque) =>
         Assert.Equal(opaque, RuntimeFrameNames.IsOpaque(frameType));
+
+    [Theory]
+    [InlineData("DebuggerU2MCatchHandlerFrame", true)]
+    [InlineData("DynamicHelperFrame", true)] // a generic handle being resolved: types loaded, methods compiled under it
+    [InlineData("ExternalMethodFrame", true)]
+    [InlineData("StubDispatchFrame", true)]
+    [InlineData("PrestubMethodFrame", false)] // names the method being prepared: stays the leaf
+    [InlineData("HijackFrame", false)]
+    public void The_native_function_goes_on_top_of_frames_that_say_only_why_the_runtime_was_entered(string frameType, bool nativeOnTop) =>
+        Assert.Equal(nativeOnTop, RuntimeFrameNames.NativeLeafSaysMore(frameType));
 }

@@ -22,8 +22,9 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
 
     readonly Dictionary<string, FrameInfo> _native = new(StringComparer.Ordinal);
 
-    /// <summary>The runtime frames made so far that say nothing of the work under them (see RuntimeFrameNames.IsOpaque).</summary>
-    readonly HashSet<FrameInfo> _opaque = new(ReferenceEqualityComparer.Instance);
+    /// <summary>The runtime frames made so far under which the native function a thread is in says more (see
+    /// RuntimeFrameNames.NativeLeafSaysMore).</summary>
+    readonly HashSet<FrameInfo> _nativeLeafSaysMore = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
     /// Grows when a module is found to have a PDB. A walk reads IL offsets only for frames that can have lines, so a
@@ -47,7 +48,7 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
         }
         // A leaf that would say nothing (a P/Invoke with no known target, a runtime thread's bare entry frame, native
         // code known only by its library) gets the name of the code the thread is in.
-        if (thread.LeafAddress != 0 && leafNames is not null && (thread.NativeLeafModule is not null || frames.Count == 0 || _opaque.Contains(frames[^1]))
+        if (thread.LeafAddress != 0 && leafNames is not null && (thread.NativeLeafModule is not null || frames.Count == 0 || _nativeLeafSaysMore.Contains(frames[^1]))
             && leafNames.NameOf(thread.LeafAddress, recoveredFromBelow: thread.NativeLeafModule is not null) is { } leaf)
             return [.. frames, leaf];
         if (thread.NativeLeafModule is not { } module) return frames;
@@ -131,7 +132,7 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
         else
         {
             info = new FrameInfo(FrameKind.Transition, "", "", RuntimeFrameNames.Describe(name, frame.Method is { } method ? Managed(method).DisplayName : null));
-            if (RuntimeFrameNames.IsOpaque(name)) _opaque.Add(info);
+            if (RuntimeFrameNames.NativeLeafSaysMore(name)) _nativeLeafSaysMore.Add(info);
         }
         _runtime[key] = info;
         return info;

@@ -52,6 +52,20 @@ static class RuntimeFrameNames
     /// <summary>Whether a frame of this type, innermost, leaves the reader asking what the thread is doing.</summary>
     public static bool IsOpaque(string frameType) => Opaque.Contains(frameType) || !Meanings.ContainsKey(frameType);
 
+    /// <summary>
+    /// Frames that say why the runtime was entered (a call or a generic handle being resolved), not what it does there:
+    /// resolving can load types and compile methods. Innermost, they held 16% of a `dotnet build`'s CPU time as self
+    /// time ("generic dictionary lookup"), so the native function the thread is in goes on top of them, as it does on
+    /// top of an opaque frame. A prestub frame names the method being prepared, and stays the leaf.
+    /// </summary>
+    static readonly HashSet<string> EnteredFor = new(StringComparer.Ordinal)
+    {
+        "DynamicHelperFrame", "ExternalMethodFrame", "StubDispatchFrame", "CallCountingHelperFrame",
+    };
+
+    /// <summary>Whether the native function a thread is in says more than a frame of this type, innermost.</summary>
+    public static bool NativeLeafSaysMore(string frameType) => IsOpaque(frameType) || EnteredFor.Contains(frameType);
+
     /// <param name="frameType">The frame's type, as ClrMD names it.</param>
     /// <param name="method">The method the frame names, if any (for example the one a prestub prepares).</param>
     public static string Describe(string frameType, string? method)
