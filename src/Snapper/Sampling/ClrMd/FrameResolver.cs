@@ -103,16 +103,46 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
 
     FrameInfo Managed(ClrMethod method)
     {
+        ProbeModulesNamedWhileStopped();
         if (_managed.TryGetValue(method.MethodDesc, out var cached)) return cached;
+        var (info, module) = Name(method);
+        // The first sight of a method: look for its module's PDB now, after the resume, so that from the next walk on
+        // its frames can be given lines (see MayHaveLines). Once per method, off the per-frame path.
+        _sourceLines.Probe(module);
+        return info;
+    }
+
+    (FrameInfo Info, string? Module) Name(ClrMethod method)
+    {
         var type = method.Type;
         var module = type?.Module;
         var moduleName = Path.GetFileName(module?.Name ?? module?.AssemblyName ?? "");
         var info = new FrameInfo(FrameKind.Managed, moduleName, type?.Name ?? "", method.Name ?? $"<method 0x{method.MethodDesc:x}>");
         if (method.MethodDesc != 0) _managed[method.MethodDesc] = info;
-        // The first sight of a method: look for its module's PDB now, after the resume, so that from the next walk on
-        // its frames can be given lines (see MayHaveLines). Once per method, off the per-frame path.
-        _sourceLines.Probe(module?.Name);
-        return info;
+        return (info, module?.Name);
+    }
+
+    readonly List<string?> _modulesToProbe = [];
+
+    /// <summary>
+    /// Names, while the threads are still stopped, the methods of these walks not named before (the rest of the naming
+    /// waits for the resume). The DAC reads a method's type from the target: with the target running, a type's data
+    /// changing under the read crashed it (SOSDac.GetMethodTableName, a null read in libmscordaccore.so, about one
+    /// capture of `dotnet build` in eight, on a PrestubMethodFrame's method). Only first sights cost anything here.
+    /// </summary>
+    public void NameWhileStopped(List<RawThread> walked)
+    {
+        foreach (var thread in walked)
+            foreach (var frame in thread.Frames)
+                if (frame.Method is { MethodDesc: not 0 } method && !_managed.ContainsKey(method.MethodDesc))
+                    _modulesToProbe.Add(Name(method).Module); // its PDB is looked for after the resume, by Managed
+    }
+
+    void ProbeModulesNamedWhileStopped()
+    {
+        if (_modulesToProbe.Count == 0) return;
+        foreach (var module in _modulesToProbe) _sourceLines.Probe(module);
+        _modulesToProbe.Clear();
     }
 
     /// <summary>

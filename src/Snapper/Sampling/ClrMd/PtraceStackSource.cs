@@ -308,6 +308,7 @@ sealed class PtraceStackSource : IStackSource
             Timings.Mark(2);
             _memory.Flush();
             raw = WalkStopped();
+            _resolver.NameWhileStopped(raw);
             foreach (var thread in raw)
                 _reuse.HashWhileStopped(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId),
                     _stopper.TryGetRegisters(thread.OsThreadId, out var stoppedAt) ? stoppedAt.Rip : 0, thread.OutermostStackPointer);
