@@ -34,14 +34,4 @@ public sealed class RuntimeFrameNamesTests
     [InlineData("HijackFrame", false)]
     public void The_native_function_goes_on_top_of_frames_that_say_only_why_the_runtime_was_entered(string frameType, bool nativeOnTop) =>
         Assert.Equal(nativeOnTop, RuntimeFrameNames.NativeLeafSaysMore(frameType));
-
-    [Theory]
-    [InlineData("CLRStub[VSD_ResolveStub]@7f3b2a62c3e0", "VSD_ResolveStub")]
-    [InlineData("CLRStub[StubLinkStub]@7f3b2a62c3e0", "StubLinkStub")]
-    [InlineData("CORINFO_HELP_ASSIGN_REF", "CORINFO_HELP_ASSIGN_REF")]
-    [InlineData("CLRStub[]@1", null)]
-    [InlineData("", null)]
-    [InlineData(null, null)]
-    public void A_stub_is_named_by_its_kind_without_its_address(string? runtimeName, string? kind) =>
-        Assert.Equal(kind, RuntimeStubNames.Parse(runtimeName));
 }

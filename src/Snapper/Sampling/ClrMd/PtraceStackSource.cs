@@ -66,8 +66,6 @@ sealed class PtraceStackSource : IStackSource
     readonly HashSet<int> _nativeThreads = new();
     readonly HashSet<int> _live = new();
     readonly List<int> _toStop = new();
-    RuntimeStubNames? _stubNames; // see LearnStubLeaves
-    bool _stubNamesTried;
     readonly Dictionary<int, (RawThread Raw, IReadOnlyList<FrameInfo> Frames)> _resolved = new();
     long _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
     bool _warmingUp;
@@ -96,7 +94,7 @@ sealed class PtraceStackSource : IStackSource
         var regions = new ExecutableRegions(process.Pid);
         _nativeModules = new Unwind.NativeModules(regions, process.HostPathOf);
         var frameNames = new Unwind.NativeFrameNames();
-        _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? frameNames : null, new Unwind.LeafNames(regions, _nativeModules, frameNames, pc => _stubNames?.KindOf(pc)));
+        _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? frameNames : null, new Unwind.LeafNames(regions, _nativeModules, frameNames));
         // Asked for at the first frame in recompiled code, long after the runtime below is created.
         _ilOffsets = new ILOffsets(_resolver.MayHaveLines, () => CodeVersionILOffsets.TryCreate(_runtime!), () => _ensureDacFresh());
         SamplerPriority.TryRaise();
@@ -260,11 +258,7 @@ sealed class PtraceStackSource : IStackSource
         if (_unstopped is not null)
         {
             Timings.CountWalkedUnstopped(_unstopped.Walked.Count);
-            foreach (var (thread, _) in _unstopped.Walked)
-            {
-                raw.Add(thread);
-                NoteStubLeaf(thread);
-            }
+            raw.AddRange(_unstopped.Walked.Select(walked => walked.Thread));
         }
         FaultInjection.AfterWalks();
         if (raw.Count > 0)
@@ -281,39 +275,6 @@ sealed class PtraceStackSource : IStackSource
         // Threads that entered their stops after an earlier snapshot gave up on them were held too (see LetGoLateStops).
         return new CapturedSnapshot(start, pause + _stopper.TakeLaggardsHeld(), threads);
     }
-
-    /// <summary>
-    /// While the threads are stopped: asks the DAC what generated code each thread walked from below it is in (see
-    /// <see cref="RuntimeStubNames"/>), once per address; and the same for those of threads walked without a stop
-    /// since the last stop, kept for it (the DAC must not read the runtime's stub lists while it runs; a stub stays).
-    /// </summary>
-    void LearnStubLeaves(List<RawThread> raw)
-    {
-        foreach (var thread in raw) NoteStubLeaf(thread);
-        if (_stubLeavesToLearn.Count == 0) return;
-        if (!_stubNamesTried)
-        {
-            _stubNamesTried = true;
-            _stubNames = _runtime is null ? null : RuntimeStubNames.TryCreate(_runtime);
-        }
-        if (_stubNames is not null)
-        {
-            _ensureDacFresh(); // a stub made since the DAC's caches were filled is not in them
-            foreach (var address in _stubLeavesToLearn) _stubNames.Learn(address);
-        }
-        _stubLeavesToLearn.Clear();
-    }
-
-    /// <summary>Keeps the address of a generated-code leaf not named yet, to be asked about at the next stop.</summary>
-    void NoteStubLeaf(RawThread thread)
-    {
-        if (thread.LeafAddress != 0 && thread.NativeLeafModule is { } module && ExecutableRegions.IsGeneratedCode(module)
-            && _stubNames?.Knows(thread.LeafAddress) != true && _stubLeavesToLearn.Count < MaxStubLeavesToLearn)
-            _stubLeavesToLearn.Add(thread.LeafAddress);
-    }
-
-    readonly HashSet<ulong> _stubLeavesToLearn = [];
-    const int MaxStubLeavesToLearn = 256; // a stop asks about no more
 
     public TimeSpan? LetGoLateStops()
     {
@@ -348,7 +309,6 @@ sealed class PtraceStackSource : IStackSource
             _memory.Flush();
             raw = WalkStopped();
             _resolver.NameWhileStopped(raw);
-            LearnStubLeaves(raw);
             foreach (var thread in raw)
                 _reuse.HashWhileStopped(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId),
                     _stopper.TryGetRegisters(thread.OsThreadId, out var stoppedAt) ? stoppedAt.Rip : 0, thread.OutermostStackPointer);

@@ -9,16 +9,12 @@ namespace Snapper.Sampling.Unwind;
 /// "[DebuggerU2MCatchHandlerFrame]", native code the managed frames were recovered from below. A native library's
 /// function comes from its symbols (<c>libcoreclr.so!...</c>, or <c>libcoreclr.so+0x...</c>, the start of the
 /// function, where the library is stripped); code the runtime generated that is no managed method (a stub, a helper)
-/// is called by the kind of stub the runtime knows it for (<c>[runtime stub: VSD_ResolveStub]</c>), or else
-/// <c>[runtime-generated code: a stub or helper]</c>, never by the mapping it lives in ("memfd:doublemapper (deleted)").
-/// Only the leaf: the native frames under it are unwound with <c>--native</c>.
+/// is called that, never by the mapping it lives in ("memfd:doublemapper (deleted)"). Only the leaf: the native
+/// frames under it are unwound with <c>--native</c>.
 /// </summary>
-/// <param name="stubKind">The runtime's name for generated code at an address (see ClrMd.RuntimeStubNames), or null.</param>
-sealed class LeafNames(ExecutableRegions regions, NativeModules modules, NativeFrameNames names, Func<ulong, string?> stubKind)
+sealed class LeafNames(ExecutableRegions regions, NativeModules modules, NativeFrameNames names)
 {
     public static readonly FrameInfo GeneratedCode = new(FrameKind.Native, "", "", "[runtime-generated code: a stub or helper]");
-
-    readonly Dictionary<string, FrameInfo> _stubs = new(StringComparer.Ordinal);
 
     /// <param name="pc">The thread's instruction pointer.</param>
     /// <param name="recoveredFromBelow">The managed frames were found under the code at <paramref name="pc"/>, which
@@ -29,10 +25,6 @@ sealed class LeafNames(ExecutableRegions regions, NativeModules modules, NativeF
         if (regions.InNativeLibrary(pc))
             return modules.ModuleAt(pc) is { } mapped ? names.Name(new NativeFrame(mapped.Module, pc - mapped.Bias, 0))
                 : regions.ModuleOf(pc) is { } kernelPages ? new FrameInfo(FrameKind.Native, kernelPages, "", kernelPages) : null; // [vdso]: no file to read symbols from
-        if (!recoveredFromBelow || !regions.MayBeManagedCode(pc)) return null;
-        if (stubKind(pc) is not { } kind) return GeneratedCode;
-        if (!_stubs.TryGetValue(kind, out var stub))
-            _stubs[kind] = stub = new FrameInfo(FrameKind.Native, "", "", $"[runtime stub: {kind}]");
-        return stub;
+        return recoveredFromBelow && regions.MayBeManagedCode(pc) ? GeneratedCode : null;
     }
 }
