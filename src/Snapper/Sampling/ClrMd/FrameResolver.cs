@@ -138,6 +138,14 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
                     _modulesToProbe.Add(Name(method).Module); // its PDB is looked for after the resume, by Managed
     }
 
+    /// <summary>Whether every method of the walk was named before (naming it now would need the DAC).</summary>
+    public bool AllNamed(RawThread walked)
+    {
+        foreach (var frame in walked.Frames)
+            if (frame.Method is { MethodDesc: not 0 } method && !_managed.ContainsKey(method.MethodDesc)) return false;
+        return true;
+    }
+
     void ProbeModulesNamedWhileStopped()
     {
         if (_modulesToProbe.Count == 0) return;

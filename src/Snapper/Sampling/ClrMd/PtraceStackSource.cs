@@ -129,7 +129,7 @@ sealed class PtraceStackSource : IStackSource
             stackHash.Stopped = _fast?.Memory;
             // The walk's verification compares walks of stopped threads; the native unwinder reads from a stop too.
             if (_fast is not null && UnstoppedWalks.Enabled && !FastWalk.FastWalking.Verify && !nativeFrames)
-                _unstopped = new UnstoppedWalks(_fast, _ilOffsets, _recovery, maxFrames);
+                _unstopped = new UnstoppedWalks(_fast, _ilOffsets, _recovery, maxFrames, _resolver.AllNamed);
             if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, _nativeModules, maxFrames);
         }
         catch

@@ -20,7 +20,10 @@ namespace Snapper.Sampling.ClrMd;
 /// or a collection in Snapper, made the pause p99 15-30 ms there), so nothing is held while they are walked.
 /// SNAPPER_UNSTOPPED_WALK=off stops them as before (for comparison).
 /// </summary>
-sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, NativeLeafRecovery recovery, int maxFrames)
+/// <param name="canName">Whether a walk's methods can all be named without the DAC (named before): one that brings a
+/// method first seen is refused, and its thread stopped, so that the DAC reads the method's type with the target
+/// stopped (see FrameResolver.NameWhileStopped).</param>
+sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, NativeLeafRecovery recovery, int maxFrames, Func<RawThread, bool> canName)
 {
     public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_UNSTOPPED_WALK") != "off";
 
@@ -65,7 +68,8 @@ sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, Nati
         {
             var tid = (int)thread.OSThreadId;
             Walked.RemoveAll(walked => walked.Thread.OsThreadId == tid);
-            if (ClrStackWalker.WalkUnstopped(thread, registers, high, maxFrames, ilOffsets, fast, recovery) is { } walked) LastRound.Add((walked, registers));
+            if (ClrStackWalker.WalkUnstopped(thread, registers, high, maxFrames, ilOffsets, fast, recovery) is { } walked && canName(walked))
+                LastRound.Add((walked, registers));
             else Refused.Add(tid);
         }
         Walked.AddRange(LastRound);
