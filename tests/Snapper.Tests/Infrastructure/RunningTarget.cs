@@ -50,22 +50,26 @@ public sealed class RunningTarget : IDisposable
     }
 
     /// <summary>True when some thread of the target is in a stopped state (T or t): Snapper must never leave it so.</summary>
-    public bool AnyThreadStopped()
+    public bool AnyThreadStopped() => Threads().Any(thread => thread.State is 'T' or 't');
+
+    /// <summary>The target's threads as the kernel shows them now: id, name (comm) and state letter.</summary>
+    public List<(int Tid, string Name, char State)> Threads()
     {
+        var threads = new List<(int, string, char)>();
         foreach (var task in Directory.GetDirectories($"/proc/{Pid}/task"))
         {
             try
             {
                 var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                var state = stat[stat.LastIndexOf(')') + 2];
-                if (state is 'T' or 't') return true;
+                var name = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n');
+                threads.Add((int.Parse(Path.GetFileName(task)), name, stat[stat.LastIndexOf(')') + 2]));
             }
             catch (IOException)
             {
                 // the thread exited meanwhile
             }
         }
-        return false;
+        return threads;
     }
 
     public void Dispose()

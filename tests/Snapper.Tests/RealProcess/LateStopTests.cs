@@ -17,7 +17,7 @@ public sealed class LateStopTests
         var fifo = dir.File("release");
         Assert.Equal(0, Native.MakeFifo(fifo, 0x180));
         using var target = RunningTarget.StartTestTarget("uninterruptible", fifo);
-        var tid = WaitFor(() => ThreadsOf(target.Pid).FirstOrDefault(t => t.Name == "Uninterruptible" && t.State == 'D').Tid, "the thread in state D");
+        var tid = WaitFor(() => target.Threads().FirstOrDefault(t => t.Name == "Uninterruptible" && t.State == 'D').Tid, "the thread in state D");
 
         using var snapper = Process.Start(SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--interval", "1h", "--db", dir.File("s.db"), "--no-report"))!;
         try
@@ -31,14 +31,14 @@ public sealed class LateStopTests
             var calm = Stopwatch.StartNew();
             WaitFor(() =>
             {
-                if (ThreadsOf(target.Pid).Any(t => t.Tid != tid && t.State is 't' or 'T')) calm.Restart();
+                if (target.Threads().Any(t => t.Tid != tid && t.State is 't' or 'T')) calm.Restart();
                 return calm.Elapsed > TimeSpan.FromMilliseconds(500) ? 1 : 0;
             }, "the snapshot to end without the thread");
-            Assert.Equal('D', ThreadsOf(target.Pid).Single(t => t.Tid == tid).State);
+            Assert.Equal('D', target.Threads().Single(t => t.Tid == tid).State);
 
             using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { } // the child goes on to exec: the thread returns, into its stop
             WaitFor(() => TracerOf(target.Pid, tid) == 0 && !target.AnyThreadStopped() ? 1 : 0,
-                $"thread {tid} let go (state {ThreadsOf(target.Pid).FirstOrDefault(t => t.Tid == tid).State}, tracer {TracerOf(target.Pid, tid)})");
+                $"thread {tid} let go (state {target.Threads().FirstOrDefault(t => t.Tid == tid).State}, tracer {TracerOf(target.Pid, tid)})");
             Assert.False(snapper.HasExited, "Snapper ended: the release must not wait for the capture's end");
         }
         finally
@@ -59,25 +59,6 @@ public sealed class LateStopTests
             Thread.Sleep(20);
         }
         throw new Xunit.Sdk.XunitException($"timed out waiting for {what}");
-    }
-
-    static List<(int Tid, string Name, char State)> ThreadsOf(int pid)
-    {
-        var threads = new List<(int, string, char)>();
-        foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
-        {
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                var name = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n');
-                threads.Add((int.Parse(Path.GetFileName(task)), name, stat[stat.LastIndexOf(')') + 2]));
-            }
-            catch (IOException)
-            {
-                // the thread exited meanwhile
-            }
-        }
-        return threads;
     }
 
     static int TracerOf(int pid, int tid) =>
