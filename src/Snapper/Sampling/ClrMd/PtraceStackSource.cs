@@ -62,6 +62,7 @@ sealed class PtraceStackSource : IStackSource
     readonly HashSet<uint> _stoppedTids = new();
     readonly Dictionary<int, ulong> _stoppedSp = new();
     readonly Dictionary<int, long> _stoppedSyscall = new();
+    readonly Dictionary<int, bool> _stoppedAsleep = new(); // stopped in a system call: whether the stop woke it (InterruptedSleep)
     readonly Dictionary<int, (long CpuNs, ThreadActivity Activity)> _beforeStop = new();
     readonly HashSet<int> _nativeThreads = new();
     readonly HashSet<int> _live = new();
@@ -238,6 +239,7 @@ sealed class PtraceStackSource : IStackSource
         _stoppedTids.Clear();
         _stoppedSp.Clear();
         _stoppedSyscall.Clear();
+        _stoppedAsleep.Clear();
         _unstopped?.Clear();
         _dacFresh = false; // the target ran since the last snapshot: code compiled since is not in the DAC's caches
         _walkUnstoppedNow = _unstopped is not null && !_warmingUp && _survey.SurveysAtOnce && !_clrThreads.IsDefault;
@@ -304,6 +306,8 @@ sealed class PtraceStackSource : IStackSource
                 _stoppedSp[thread.Tid] = thread.HaveRegisters ? thread.Registers.Rsp : 0;
                 // orig_rax holds the syscall a thread was stopped in, and is negative when it was in user code.
                 if (thread.HaveRegisters) _stoppedSyscall[thread.Tid] = (long)thread.Registers.OrigRax;
+                // Read now: the registers are gone by the time the walks are named, after the resume.
+                if (thread.HaveRegisters && (long)thread.Registers.OrigRax >= 0) _stoppedAsleep[thread.Tid] = InterruptedSleep.Of(thread.Registers);
             }
             Timings.Mark(2);
             _memory.Flush();
@@ -784,14 +788,13 @@ sealed class PtraceStackSource : IStackSource
     }
 
     /// <summary>
-    /// Whether a thread in a system call at this snapshot was running (in the kernel, or woken) rather than asleep: a
-    /// stopped one says by what its call returned (<see cref="InterruptedSleep"/>), one walked without a stop by the
-    /// survey's state (R, or S/D).
+    /// Whether a thread in a system call at this snapshot was running (in the kernel, or woken) rather than asleep: the
+    /// survey saw it runnable (R, not S or D), and, if it was stopped, the stop did not wake it out of a sleep (see
+    /// <see cref="InterruptedSleep"/>). Either saying asleep makes it asleep: a thread in an uninterruptible disk read
+    /// (D) stops only once the read is done, and returns the read's own result.
     /// </summary>
     bool RunnableInSyscall(int tid, ThreadActivity survey) =>
-        _stopper.TryGetRegisters(tid, out var stoppedAt) && (long)stoppedAt.OrigRax >= 0
-            ? !InterruptedSleep.Of(stoppedAt)
-            : survey != ThreadActivity.Unknown && survey.Running && !survey.Gone;
+        survey != ThreadActivity.Unknown && survey.Running && !survey.Gone && !(_stoppedAsleep.TryGetValue(tid, out var asleep) && asleep);
 
     void NameAndRemember(List<RawThread> raw, List<ThreadStack> threads)
     {
