@@ -35,6 +35,7 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
 
     public IReadOnlyList<FrameInfo> Resolve(RawThread thread)
     {
+        ProbeModulesNamedWhileStopped(); // after the resume: the PDB lookups of methods named during the stop
         var frames = Resolve(thread.Frames);
         // The real native frames, when they could be unwound, take the place of the placeholder below: on top of
         // the managed stack (and of the transition frame of a P/Invoke in progress), or around the runtime frames
@@ -103,7 +104,6 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
 
     FrameInfo Managed(ClrMethod method)
     {
-        ProbeModulesNamedWhileStopped();
         if (_managed.TryGetValue(method.MethodDesc, out var cached)) return cached;
         var (info, module) = Name(method);
         // The first sight of a method: look for its module's PDB now, after the resume, so that from the next walk on
@@ -134,17 +134,21 @@ sealed class FrameResolver(Func<string, string> hostPathOf, Unwind.NativeFrameNa
     {
         foreach (var thread in walked)
             foreach (var frame in thread.Frames)
-                if (frame.Method is { MethodDesc: not 0 } method && !_managed.ContainsKey(method.MethodDesc))
-                    _modulesToProbe.Add(Name(method).Module); // its PDB is looked for after the resume, by Managed
+                if (Unnamed(frame) is { } method)
+                    _modulesToProbe.Add(Name(method).Module); // its PDB is looked for after the resume, by Resolve
     }
 
     /// <summary>Whether every method of the walk was named before (naming it now would need the DAC).</summary>
     public bool AllNamed(RawThread walked)
     {
         foreach (var frame in walked.Frames)
-            if (frame.Method is { MethodDesc: not 0 } method && !_managed.ContainsKey(method.MethodDesc)) return false;
+            if (Unnamed(frame) is not null) return false;
         return true;
     }
+
+    /// <summary>The frame's method when it has one not named yet.</summary>
+    ClrMethod? Unnamed(RawFrame frame) =>
+        frame.Method is { MethodDesc: not 0 } method && !_managed.ContainsKey(method.MethodDesc) ? method : null;
 
     void ProbeModulesNamedWhileStopped()
     {
