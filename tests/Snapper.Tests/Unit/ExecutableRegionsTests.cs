@@ -27,14 +27,30 @@ public sealed class ExecutableRegionsTests
         var generated = maps.Where(m => m.Executable && (m.Path.Length == 0 || m.Path.StartsWith("/memfd:", StringComparison.Ordinal))).ToList();
         Assert.NotEmpty(generated);
         // Just past (or before) a page of generated code, where the next page of it is committed (reserved, not executable yet).
-        var gap = generated.SelectMany(m => new[] { m.End, m.Start - 0x1000 }).First(a => !maps.Any(m => m.Executable && m.Start <= a && a < m.End));
+        var gap = generated.SelectMany(m => new[] { m.End, m.Start - 0x1000 }).First(a => !maps.Any(m => (m.Executable || m.Data) && m.Start <= a && a < m.End));
         var regions = new ExecutableRegions(Environment.ProcessId);
         regions.InNativeLibrary(0); // reads the mappings
         Assert.True(regions.MayBeNewCode(gap), $"{gap:x}, next to generated code");
         Assert.False(regions.MayBeNewCode(0x1000), "an address far below every mapping");
     }
 
-    sealed record Mapping(ulong Start, ulong End, bool Executable, string Path);
+    [Fact]
+    public void A_pointer_into_data_next_to_the_generated_code_is_not_new_code()
+    {
+        // Heap pointers on a stopped thread's stack once re-read every mapping up to 50 times a second: new code is
+        // committed in unmapped or reserved space, never in memory that was readable or writable data.
+        var maps = Mappings();
+        var generated = maps.Where(m => m.Executable && (m.Path.Length == 0 || m.Path.StartsWith("/memfd:", StringComparison.Ordinal))).ToList();
+        var (low, high) = (generated.Min(m => m.Start), generated.Max(m => m.End));
+        var data = maps.Where(m => m.Data && m.Start >= low && m.End <= high).ToList();
+        Assert.NotEmpty(data); // the runtime's own data (loader heaps, W^X's writable views) lies among its code
+        var regions = new ExecutableRegions(Environment.ProcessId);
+        regions.InNativeLibrary(0); // reads the mappings
+        foreach (var mapping in data) Assert.False(regions.MayBeNewCode(mapping.Start + 8), $"{mapping.Start:x} ({mapping.Path})");
+    }
+
+    /// <param name="Data">Readable or writable, not executable.</param>
+    sealed record Mapping(ulong Start, ulong End, bool Executable, bool Data, string Path);
 
     static List<Mapping> Mappings() =>
         File.ReadAllLines("/proc/self/maps").Select(line =>
@@ -42,6 +58,6 @@ public sealed class ExecutableRegionsTests
             var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
             var range = fields[0].Split('-');
             return new Mapping(ulong.Parse(range[0], NumberStyles.HexNumber), ulong.Parse(range[1], NumberStyles.HexNumber), fields[1][2] == 'x',
-                fields.Length > 5 ? fields[5].Trim() : "");
+                fields[1][2] != 'x' && (fields[1][0] == 'r' || fields[1][1] == 'w'), fields.Length > 5 ? fields[5].Trim() : "");
         }).ToList();
 }
