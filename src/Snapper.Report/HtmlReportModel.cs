@@ -125,6 +125,7 @@ sealed record HtmlReportModel(
             new("Rate", $"{ReportFormat.Rate(target.RequestedRate)} requested, {ReportFormat.Rate(facts.AchievedRate)} achieved"),
             new("Target pause", $"p50 {ReportFormat.Micros(facts.Pause.P50Us)}, p99 {ReportFormat.Micros(facts.Pause.P99Us)}, max {ReportFormat.Micros(facts.Pause.MaxUs)}"),
         };
+        if (session.Overhead is { } overhead) list.Add(new("Overhead", OverheadText.Describe(overhead, target.RequestedRate)));
         if (session.InternalErrors.Count > 0) list.Add(new("Snapper errors", ReportFormat.InternalErrors(session.InternalErrors)));
         if (options.Threads is { } threads) list.Add(new("Threads", $"matching /{threads.Pattern}/"));
         if (session.Focus is { } focus) list.Add(new("Capture focus", FocusText(focus)));

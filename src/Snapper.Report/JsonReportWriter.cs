@@ -99,12 +99,42 @@ public static class JsonReportWriter
         json.WriteNumber("maxUs", facts.Pause.MaxUs);
         json.WriteEndObject();
         WriteFocus(json, session.Focus);
+        WriteOverhead(json, session.Overhead, target.RequestedRate);
         json.WriteStartArray("internalErrors");
         foreach (var error in session.InternalErrors)
         {
             json.WriteStartObject();
             json.WriteString("reason", error.Reason);
             json.WriteNumber("count", error.Count);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>Shares of the capture's wall time (0.024 for 2.4%); null for a session that did not measure them.</summary>
+    static void WriteOverhead(Utf8JsonWriter json, OverheadRecord? overhead, double requestedRate)
+    {
+        if (overhead is null)
+        {
+            json.WriteNull("overhead");
+            return;
+        }
+        json.WriteStartObject("overhead");
+        if (overhead.Budget is { } budget) json.WriteNumber("budget", budget);
+        else json.WriteNull("budget");
+        json.WriteNumber("overhead", Math.Round(overhead.Overhead, 5));
+        json.WriteNumber("pauseShare", Math.Round(overhead.PauseShare, 5));
+        json.WriteNumber("cpuShare", Math.Round(overhead.CpuShare, 5));
+        json.WriteStartArray("rateChanges");
+        foreach (var change in overhead.Changes)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("offsetUs", change.OffsetUs);
+            json.WriteNumber("weight", change.Weight);
+            json.WriteNumber("rate", Math.Round(requestedRate / change.Weight, 3));
+            json.WriteNumber("pauseShare", Math.Round(change.PauseShare, 5));
+            json.WriteNumber("cpuShare", Math.Round(change.CpuShare, 5));
             json.WriteEndObject();
         }
         json.WriteEndArray();

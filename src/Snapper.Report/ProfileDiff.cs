@@ -97,18 +97,19 @@ public sealed class ProfileDiff
                 paths[sample.StackId] = path = ids.Select(i => methods[i]).ToArray();
             }
             var node = root;
-            Count(node, isBase);
+            Count(node, isBase, sample.Wall);
             foreach (var method in path)
             {
                 node = node.Child(method);
-                Count(node, isBase);
+                Count(node, isBase, sample.Wall);
             }
         }
     }
 
-    static void Count(DiffNode node, bool isBase)
+    /// <summary>Adds a sample's weight (see <see cref="Sample.Wall"/>): shares stay right across rates.</summary>
+    static void Count(DiffNode node, bool isBase, int weight)
     {
-        if (isBase) node.Base++;
-        else node.Compare++;
+        if (isBase) node.Base += weight;
+        else node.Compare += weight;
     }
 }

@@ -7,7 +7,9 @@ namespace Snapper.Report;
 /// still running (or abandoned) they are worked out from the loaded snapshots instead of printing zeros.
 /// Counts always come from the loaded data, so they agree with the percentages computed from it.
 /// </summary>
-sealed record SessionFacts(int Snapshots, long Samples, PauseStats Pause, double AchievedRate)
+/// <param name="WeightedRate">Snapshots a second each counted by its weight (<see cref="Snapshot.Weight"/>): the rate of
+/// the requested intervals they stand for. The achieved rate when the overhead budget never lowered it.</param>
+sealed record SessionFacts(int Snapshots, long Samples, PauseStats Pause, double AchievedRate, double WeightedRate)
 {
     public static SessionFacts Of(Profile profile)
     {
@@ -23,6 +25,9 @@ sealed record SessionFacts(int Snapshots, long Samples, PauseStats Pause, double
             var span = snapshots[^1].OffsetUs - snapshots[0].OffsetUs;
             if (span > 0) rate = (snapshots.Count - 1) * 1_000_000.0 / span;
         }
-        return new SessionFacts(snapshots.Count, profile.Samples.Sum(s => (long)s.Wall), pause, rate);
+        var weighted = rate;
+        if (snapshots.Count > 1 && snapshots.Any(s => s.Weight != 1) && snapshots[^1].OffsetUs > snapshots[0].OffsetUs)
+            weighted = snapshots.Skip(1).Sum(s => (long)s.Weight) * 1_000_000.0 / (snapshots[^1].OffsetUs - snapshots[0].OffsetUs);
+        return new SessionFacts(snapshots.Count, profile.Samples.Sum(s => (long)s.Wall), pause, rate, weighted);
     }
 }

@@ -56,6 +56,7 @@ public static class TextReportWriter
         Line(text, $"  rate         : {ReportFormat.Rate(target.RequestedRate)} requested, {ReportFormat.Rate(facts.AchievedRate)} achieved");
         Line(text, $"  target pause : p50 {ReportFormat.Micros(facts.Pause.P50Us)}, p99 {ReportFormat.Micros(facts.Pause.P99Us)}, " +
                    $"max {ReportFormat.Micros(facts.Pause.MaxUs)}");
+        if (session.Overhead is { } overhead) Line(text, $"  overhead     : {OverheadText.Describe(overhead, target.RequestedRate)}");
         if (session.InternalErrors.Count > 0) Line(text, $"  errors       : {Clean(ReportFormat.InternalErrors(session.InternalErrors))}");
         if (session.Focus is { } focus) Line(text, $"  focus        : {Focus(focus)} (sample --focus)");
     }

@@ -72,6 +72,26 @@ public sealed record SessionTarget(
     public bool KnowsRunState { get; init; }
 }
 
+/// <summary>
+/// What a capture cost the target, and what its budget (<c>sample --max-overhead</c>) made Snapper do. Overhead is the
+/// larger of two shares of the capture's wall time: the time any thread of the target was held stopped
+/// (<see cref="PauseShare"/>), and Snapper's own CPU time as a share of one core (<see cref="CpuShare"/>).
+/// <see cref="Budget"/> is null when the capture had none (it was only measured).
+/// </summary>
+public sealed record OverheadRecord(double? Budget, double PauseShare, double CpuShare, IReadOnlyList<RateChange> Changes)
+{
+    public double Overhead => Math.Max(PauseShare, CpuShare);
+
+    /// <summary>The largest weight the capture used: 1 when the budget never lowered the rate.</summary>
+    public int MaxWeight => Changes.Count == 0 ? 1 : Math.Max(1, Changes.Max(c => c.Weight));
+}
+
+/// <summary>
+/// From <see cref="OffsetUs"/> on, one snapshot in <see cref="Weight"/> requested intervals was taken (1: the requested
+/// rate again), decided on the shares measured over the time just before.
+/// </summary>
+public sealed record RateChange(long OffsetUs, int Weight, double PauseShare, double CpuShare);
+
 /// <summary>A stored session with what is known about how it went.</summary>
 public sealed record SessionInfo(
     long Id,
@@ -94,6 +114,9 @@ public sealed record SessionInfo(
     /// were recorded.
     /// </summary>
     public IReadOnlyList<InternalError> InternalErrors { get; init; } = [];
+
+    /// <summary>Its overhead and budget; null for a session written before they were recorded (or still running).</summary>
+    public OverheadRecord? Overhead { get; init; }
 }
 
 /// <summary>
@@ -130,22 +153,29 @@ public sealed record PauseStats(long P50Us, long P99Us, long MaxUs)
     }
 }
 
-/// <summary>One stop of the target: every thread's stack was read at <see cref="OffsetUs"/> after the session start.</summary>
-public sealed record Snapshot(int Sequence, long OffsetUs, long PauseUs, bool Late);
+/// <summary>
+/// One stop of the target: every thread's stack was read at <see cref="OffsetUs"/> after the session start.
+/// <see cref="Weight"/> is how many requested intervals it stands for: 1, or more while an overhead budget lowered the
+/// rate (see <see cref="OverheadRecord"/>); each of its samples counts that many times.
+/// </summary>
+public sealed record Snapshot(int Sequence, long OffsetUs, long PauseUs, bool Late, int Weight = 1);
 
 /// <summary>
 /// One thread's stack in one snapshot. <see cref="StackId"/> is the leaf node of the stack prefix tree, 0 for an empty
 /// stack. <see cref="Syscall"/> is the system call number the thread was in (-1 when none or unknown; see
 /// <see cref="SyscallNames"/>), <see cref="CpuNs"/> the CPU time the thread used since its previous sample.
 /// </summary>
+/// <see cref="Weight"/> is its snapshot's (<see cref="Snapshot.Weight"/>), set as a profile is loaded.
 public readonly record struct Sample(int Sequence, int ThreadId, int StackId, SampleState State = SampleState.Unknown,
-    SampleActivity Activity = SampleActivity.Unknown, int Syscall = -1, long CpuNs = 0)
+    SampleActivity Activity = SampleActivity.Unknown, int Syscall = -1, long CpuNs = 0, int Weight = 1)
 {
     /// <summary>
-    /// How many wall-clock samples this one counts as: 1, or 0 for the CPU a blocked thread used between snapshots
-    /// (see <see cref="BetweenSamples"/>), which is no sight of the thread. Every count of samples adds this up.
+    /// How many wall-clock samples this one counts as: its snapshot's weight (1 at the requested rate, k when an
+    /// overhead budget took one snapshot in k), or 0 for the CPU a blocked thread used between snapshots (see
+    /// <see cref="BetweenSamples"/>), which is no sight of the thread. Every count of samples adds this up, so shares
+    /// stay right when the rate changes during a capture. CPU time (<see cref="CpuNs"/>) is measured, never weighted.
     /// </summary>
-    public int Wall => Activity == SampleActivity.BetweenSamples ? 0 : 1;
+    public int Wall => Activity == SampleActivity.BetweenSamples ? 0 : Weight;
 }
 
 /// <summary>A node of the stack prefix tree: <see cref="Parent"/> is 0 at the root (the outermost frame).</summary>

@@ -9,13 +9,14 @@ public static class ProfileReader
     {
         try
         {
-            var samples = ReadSamples(db, session.Id);
+            var snapshots = ReadSnapshots(db, session.Id);
+            var samples = Weighted(ReadSamples(db, session.Id), snapshots);
             var (stacks, frames) = ReadStacksAndFrames(db, samples);
             return new Profile
             {
                 Session = session,
                 Threads = ReadThreads(db, session.Id),
-                Snapshots = ReadSnapshots(db, session.Id),
+                Snapshots = snapshots,
                 Samples = BetweenSamples.Split(samples, stacks, frames, _ => session.Target.KnowsRunState),
                 Stacks = stacks,
                 Frames = frames,
@@ -47,13 +48,14 @@ public static class ProfileReader
                 // Each session's sequence numbers become positions on the shared time line.
                 var shiftUs = (session.StartedUtc - start).Ticks / 10;
                 var sequence = new Dictionary<int, int>();
-                foreach (var snapshot in ReadSnapshots(db, session.Id))
+                var own = ReadSnapshots(db, session.Id);
+                foreach (var snapshot in own)
                 {
                     sequence[snapshot.Sequence] = snapshots.Count;
                     if (session.Target.KnowsRunState) knowsRunState.Add(snapshots.Count);
                     snapshots.Add(snapshot with { Sequence = snapshots.Count, OffsetUs = snapshot.OffsetUs + shiftUs });
                 }
-                foreach (var sample in ReadSamples(db, session.Id))
+                foreach (var sample in Weighted(ReadSamples(db, session.Id), own))
                     if (sequence.TryGetValue(sample.Sequence, out var at)) samples.Add(sample with { Sequence = at });
                 threads.AddRange(ReadThreads(db, session.Id));
             }
@@ -91,12 +93,22 @@ public static class ProfileReader
 
     static List<Snapshot> ReadSnapshots(SnapperDatabase db, long session)
     {
-        using var command = Query(db, "SELECT seq, offset_us, pause_us, late FROM snapshots WHERE session_id = $s ORDER BY seq;", session);
+        using var command = Query(db, "SELECT seq, offset_us, pause_us, late, weight FROM snapshots WHERE session_id = $s ORDER BY seq;", session);
         using var r = command.ExecuteReader();
         var snapshots = new List<Snapshot>();
         while (r.Read())
-            snapshots.Add(new Snapshot(r.GetInt32(0), r.GetInt64(1), r.GetInt64(2), r.GetInt32(3) != 0));
+            snapshots.Add(new Snapshot(r.GetInt32(0), r.GetInt64(1), r.GetInt64(2), r.GetInt32(3) != 0, r.GetInt32(4)));
         return snapshots;
+    }
+
+    /// <summary>Gives each sample its snapshot's weight (samples come in snapshot order); untouched when every weight is 1.</summary>
+    static List<Sample> Weighted(List<Sample> samples, List<Snapshot> snapshots)
+    {
+        if (snapshots.TrueForAll(s => s.Weight == 1)) return samples;
+        var weights = snapshots.ToDictionary(s => s.Sequence, s => s.Weight);
+        for (var i = 0; i < samples.Count; i++)
+            if (weights.TryGetValue(samples[i].Sequence, out var weight) && weight != 1) samples[i] = samples[i] with { Weight = weight };
+        return samples;
     }
 
     /// <summary>A session's samples in snapshot order: unpacked from its snapshots, or rows of a session written before schema 3.</summary>

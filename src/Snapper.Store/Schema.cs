@@ -114,6 +114,23 @@ static class Schema
         """
         ALTER TABLE sessions ADD COLUMN run_state INTEGER NOT NULL DEFAULT 0;
         """,
+        // 7: the overhead budget (sample --max-overhead). A snapshot's weight is how many requested intervals it stands
+        // for (1 unless the budget lowered the rate); every count of samples adds weights. The session keeps its budget
+        // (NULL: none), the overhead it measured (NULL: sessions before), and each change of rate with the overhead
+        // measured just before it.
+        """
+        ALTER TABLE snapshots ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE sessions ADD COLUMN max_overhead REAL;
+        ALTER TABLE sessions ADD COLUMN pause_share REAL;
+        ALTER TABLE sessions ADD COLUMN cpu_share REAL;
+        CREATE TABLE session_rate_changes(
+            session_id INTEGER NOT NULL,
+            offset_us INTEGER NOT NULL,
+            weight INTEGER NOT NULL,
+            pause_share REAL NOT NULL,
+            cpu_share REAL NOT NULL,
+            PRIMARY KEY(session_id, offset_us)) WITHOUT ROWID;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

@@ -9,7 +9,7 @@ public static class SessionQueries
         SELECT id, pid, process_name, command_line, runtime_version, host, engine, requested_rate, max_frames, snapper_command_line,
                started_utc, ended_utc, end_reason, end_message, snapshot_count, late_count, failed_count, sample_count,
                achieved_rate, pause_p50_us, pause_p99_us, pause_max_us, architecture, focus, focus_seen, focus_kept,
-               {SessionErrors.SelectPerSession}, run_state
+               {SessionErrors.SelectPerSession}, run_state, {SessionOverhead.SelectPerSession}
         FROM sessions
         """;
 
@@ -52,6 +52,7 @@ public static class SessionQueries
                     r.IsDBNull(23) ? null : new FocusCounts(r.GetString(23), r.GetInt64(24), r.GetInt64(25)))
                 {
                     InternalErrors = SessionErrors.Parse(r.GetString(26)),
+                    Overhead = SessionOverhead.Read(r, 28),
                 });
             }
         }

@@ -52,9 +52,9 @@ public sealed class SessionWriter : IDisposable
         _renameThread = Prepare("UPDATE threads SET name = $name, os_name = $os, role = $role WHERE id = $id;",
             "$name", "$os", "$role", "$id");
         _insertSnapshot = Prepare("""
-            INSERT INTO snapshots(session_id, seq, offset_us, pause_us, late, sample_count, samples)
-            VALUES($session, $seq, $offset, $pause, $late, $count, $samples);
-            """, "$session", "$seq", "$offset", "$pause", "$late", "$count", "$samples");
+            INSERT INTO snapshots(session_id, seq, offset_us, pause_us, late, sample_count, samples, weight)
+            VALUES($session, $seq, $offset, $pause, $late, $count, $samples, $weight);
+            """, "$session", "$seq", "$offset", "$pause", "$late", "$count", "$samples", "$weight");
         _insertSessionStack = Prepare("INSERT OR IGNORE INTO session_stacks(session_id, stack_id) VALUES($session, $stack);", "$session", "$stack");
     }
 
@@ -185,7 +185,7 @@ public sealed class SessionWriter : IDisposable
         if (_pendingSnapshot is not { } snapshot) return;
         EnsureTransaction();
         Bind(_insertSnapshot, SessionId, snapshot.Sequence, snapshot.OffsetUs, snapshot.PauseUs, snapshot.Late ? 1 : 0,
-            _pendingSamples.Count, SnapshotSamples.Pack(_pendingSamples));
+            _pendingSamples.Count, SnapshotSamples.Pack(_pendingSamples), snapshot.Weight);
         _insertSnapshot.ExecuteNonQuery();
         foreach (var sample in _pendingSamples)
         {
@@ -229,17 +229,43 @@ public sealed class SessionWriter : IDisposable
         WithStoreErrors(update.ExecuteNonQuery);
     }
 
+    /// <summary>The capture's overhead budget (null: none), recorded when it starts.</summary>
+    public void RecordBudget(double? budget)
+    {
+        EnsureTransaction();
+        WithStoreErrors(() =>
+        {
+            SessionOverhead.RecordBudget(_db, SessionId, budget, _transaction);
+            return 0;
+        });
+    }
+
+    /// <summary>The budget changed the rate: written with the next batch, in step with the snapshots it weighs.</summary>
+    public void RecordRateChange(RateChange change)
+    {
+        EnsureTransaction();
+        WithStoreErrors(() =>
+        {
+            SessionOverhead.RecordChange(_db, SessionId, change, _transaction!);
+            return 0;
+        });
+    }
+
     /// <summary>
     /// Commits, then records how the session ended along with its totals computed from what was stored, and Snapper's
     /// own errors during it.
     /// </summary>
-    public void End(SessionEndReason reason, string? message, DateTime endedUtc, int failedSnapshots, IReadOnlyList<InternalError>? internalErrors = null)
+    /// <param name="overhead">The shares of the capture's wall time it cost (see <see cref="OverheadRecord"/>); null when
+    /// not measured.</param>
+    public void End(SessionEndReason reason, string? message, DateTime endedUtc, int failedSnapshots, IReadOnlyList<InternalError>? internalErrors = null,
+        (double Pause, double Cpu)? overhead = null)
     {
         Commit();
         WithStoreErrors(() =>
         {
             using var transaction = _db.Connection.BeginTransaction(deferred: false);
             SessionErrors.Record(_db, SessionId, internalErrors ?? [], transaction);
+            if (overhead is { } shares) SessionOverhead.RecordShares(_db, SessionId, shares.Pause, shares.Cpu, transaction);
             SessionTotals.Record(_db, SessionId, reason, message, endedUtc, failedSnapshots, transaction);
             transaction.Commit();
             return 0;

@@ -60,6 +60,15 @@ public static class SampleCommand
 
     static readonly Option<bool> NativeFrames = CommonOptions.NativeFrames();
 
+    static readonly Option<string?> MaxOverhead = new("--max-overhead")
+    {
+        Description = string.Create(CultureInfo.InvariantCulture,
+            $"The most of the target Snapper may take: the larger of the share of time the target is held stopped and Snapper's CPU as a share of one core. "
+            + $"Past it the rate is lowered (each sample then counts for the intervals it stands for, so shares stay right) and the session records when. "
+            + $"Default {OverheadBudget.Default:0%}, {OverheadBudget.UnattendedDefault:0%} with --if-running (cron); 'off' only measures it."),
+        HelpName = "percent",
+    };
+
     public static Command Create()
     {
         var command = new Command("sample", """
@@ -75,6 +84,7 @@ public static class SampleCommand
               snapper sample --pid 1234 --interval 20ms --count 500 --db /var/lib/snapper/app.db
               snapper sample --pid 1234 --threads '^Order'     only the threads whose names start with "Order"
               snapper sample --pid 1234 --native             also the native frames (libc, the runtime) on top
+              snapper sample --pid 1234 --max-overhead 2%    lower the rate whenever Snapper would take more than 2%
               snapper sample --name Shop --focus 'OrdersController.Checkout' --focus-count 100
                                                              100 samples taken inside Checkout requests, nothing else
 
@@ -86,7 +96,7 @@ public static class SampleCommand
             """ + CommonOptions.LayersHelp)
         {
             Pid, Name, All, IfRunning, Count, Rate, Interval, Duration, Db, ReportPath, NoReport, Threads, Focus, FocusCount, Idle, ShowSecrets,
-            LayersFile, MaxFrames, EngineOption, NativeFrames, Quiet, Verbose, Keep, Launch,
+            LayersFile, MaxFrames, EngineOption, NativeFrames, MaxOverhead, Quiet, Verbose, Keep, Launch,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -109,6 +119,7 @@ public static class SampleCommand
             throw new SnapperException(ExitCode.InvalidArguments, "--focus-count goes with --focus (it counts the samples the focus keeps)");
         if (focusCount is <= 0)
             throw new SnapperException(ExitCode.InvalidArguments, $"--focus-count must be a positive number, not {focusCount}");
+        var budget = OverheadBudget.Resolve(result.GetValue(MaxOverhead), unattended: result.GetValue(IfRunning));
         var rules = CommonOptions.LoadLayerRules(result.GetValue(LayersFile));
         var reportPath = result.GetValue(NoReport) ? null : result.GetValue(ReportPath);
         if (reportPath is not null) ReportFiles.EnsureWritable(reportPath);
@@ -124,9 +135,9 @@ public static class SampleCommand
         if (targets.Count > 1)
         {
             if (!quiet) Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Sampling {targets.Count} processes named {targets[0].Name} (pids {string.Join(", ", targets.Select(t => t.Pid))}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}; Ctrl+C to stop early."));
+                $"Sampling {targets.Count} processes named {targets[0].Name} (pids {string.Join(", ", targets.Select(t => t.Pid))}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}{BudgetNote(budget)}; Ctrl+C to stop early."));
             var exit = ParallelCaptures.Run(dbPath,
-                targets.Select(t => new CaptureOptions(t, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads), focus, focusCount, nativeFrames)).ToList(),
+                targets.Select(t => new CaptureOptions(t, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads), focus, focusCount, nativeFrames, budget)).ToList(),
                 result.GetValue(NoReport) ? null : id => DefaultReportPath(dbPath, id),
                 CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets) with { LayerRules = rules }, quiet);
             if (result.GetValue(Keep) is { } keepAll)
@@ -139,10 +150,10 @@ public static class SampleCommand
         }
         var target = targets[0];
         using var db = SnapperDatabase.Open(dbPath);
-        var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads), focus, focusCount, nativeFrames);
+        var options = new CaptureOptions(target, plan, result.GetValue(EngineOption), maxFrames, CommandLine(), result.GetValue(Threads), focus, focusCount, nativeFrames, budget);
         if (!quiet)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}{FocusNote(focus, focusCount)}; Ctrl+C to stop early."));
+                $"Sampling {target.Name} (pid {target.Pid}) at {plan.RequestedRate:0.##} Hz{Limits(plan)}{BudgetNote(budget)}{FocusNote(focus, focusCount)}; Ctrl+C to stop early."));
         // The default report is named after the session, so its path is known only once the session exists.
         Func<long, string>? reportPathFor = result.GetValue(NoReport) ? null : id => reportPath ?? DefaultReportPath(dbPath, id);
         var reportOptions = CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets) with { LayerRules = rules };
@@ -162,6 +173,8 @@ public static class SampleCommand
             return CommandRunner.Fail(ExitCode.TargetExited, $"the target exited during the capture; the {session.SnapshotCount} samples taken are kept");
         return (int)ExitCode.Success;
     }
+
+    static string BudgetNote(double? budget) => budget is { } b ? string.Create(CultureInfo.InvariantCulture, $" (overhead at most {b * 100:0.##}%)") : "";
 
     /// <summary>
     /// Starts the command after '--' and waits (up to 10 s) until its .NET runtime is loaded, so that sampling can

@@ -38,7 +38,7 @@ public static class SessionsCommand
             Console.WriteLine(all.Count == 0 ? $"No sessions in {db.Path}." : $"No sessions in {db.Path} match ({all.Count} in all).");
             return (int)ExitCode.Success;
         }
-        var rows = new List<string[]> { new[] { "ID", "PID", "PROCESS", "STARTED (UTC)", "SAMPLES", "RATE/S", "PAUSE P50", "PAUSE P99", "ENDED" } };
+        var rows = new List<string[]> { new[] { "ID", "PID", "PROCESS", "STARTED (UTC)", "SAMPLES", "RATE/S", "PAUSE P50", "PAUSE P99", "OVERHEAD", "ENDED" } };
         foreach (var s in sessions)
             rows.Add([
                 s.Id.ToString(CultureInfo.InvariantCulture),
@@ -49,6 +49,8 @@ public static class SessionsCommand
                 s.AchievedRate.ToString("F1", CultureInfo.InvariantCulture),
                 SessionSummary.Ms(s.Pause.P50Us),
                 SessionSummary.Ms(s.Pause.P99Us),
+                Report.OverheadText.Cell(s.Overhead) + (s.Overhead?.MaxWeight > 1 ? string.Create(CultureInfo.InvariantCulture,
+                    $", rate down to {s.Target.RequestedRate / s.Overhead.MaxWeight:0.#}/s") : ""),
                 SessionSummary.EndText(s.EndReason),
             ]);
         // Focused captures (sample --focus) say what they kept; the column appears only when one is listed.

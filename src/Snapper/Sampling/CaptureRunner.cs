@@ -11,7 +11,7 @@ namespace Snapper.Sampling;
 /// <param name="FocusCount">With <paramref name="Focus"/>: stop once this many matching samples are stored.</param>
 /// <param name="NativeFrames">Unwind the native frames above the managed ones (ptrace engine only; costs time per sample).</param>
 public sealed record CaptureOptions(TargetProcess Target, SamplingPlan Plan, Engine Engine, int MaxFrames, string SnapperCommandLine,
-    ThreadSelection? Threads = null, FocusPattern? Focus = null, long? FocusCount = null, bool NativeFrames = false);
+    ThreadSelection? Threads = null, FocusPattern? Focus = null, long? FocusCount = null, bool NativeFrames = false, double? MaxOverhead = null);
 
 /// <summary>
 /// The ways to read the target: Snapper's own ptrace session with its fast walk (the DAC walks only what it cannot
@@ -64,6 +64,7 @@ public static class CaptureRunner
                     FocusCountReached = () => { focusDone = true; stop.Cancel(); },
                 };
                 if (options.Focus is { } focus) writer.RecordFocus(new FocusCounts(focus.Pattern, 0, 0)); // a focused capture says so from its start
+                writer.RecordBudget(options.MaxOverhead);
                 storing = Task.Factory.StartNew(() => snapshots.Run(channel.Reader, samplingEnded.Token), CancellationToken.None,
                     TaskCreationOptions.LongRunning, TaskScheduler.Default); // a thread of its own: Run blocks
                 // A store that fails (disk full, say) must stop the sampling too, or the channel would fill up.
@@ -71,6 +72,8 @@ public static class CaptureRunner
                 var sampler = new Sampler(source, options.Plan, TimeProvider.System, Random.Shared)
                 {
                     Progress = progress,
+                    Governor = new OverheadGovernor(options.MaxOverhead, options.Plan.Interval, () => Environment.CpuUsage.TotalTime,
+                        TimeProvider.System.TimestampFrequency),
                     // Said even with --quiet: a capture whose snapshots fail is one the user must hear about.
                     FirstFailure = why => Console.Error.WriteLine($"warning: a snapshot of process {options.Target.Pid} failed ({why}); " +
                         $"failed snapshots are counted and sampling goes on, {Sampler.MaxFailuresInARow} in a row end the capture"),
@@ -113,7 +116,7 @@ public static class CaptureRunner
             };
             try
             {
-                writer.End(reason, message, DateTime.UtcNow, result?.Failed ?? 0, result?.InternalErrors);
+                writer.End(reason, message, DateTime.UtcNow, result?.Failed ?? 0, result?.InternalErrors, result?.Overhead);
             }
             catch (StoreException) when (storeFailure is not null)
             {

@@ -9,7 +9,8 @@ namespace Snapper.Sampling;
 /// source. Time is cut into intervals, and each snapshot is taken at a random moment within its own (see
 /// <see cref="SamplingPlan.Jitter"/>). A snapshot that starts more than half an interval after its scheduled moment
 /// is taken and counted late, never skipped; the schedule then continues from that moment rather than bursting to
-/// catch up.
+/// catch up. With an overhead budget (<see cref="Governor"/>), a snapshot is taken in one of every
+/// <see cref="OverheadGovernor.Weight"/> intervals, at a random moment in that longer interval, and stands for all of them.
 /// </summary>
 public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider time, Random random)
 {
@@ -32,6 +33,12 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
     /// </summary>
     public Action<string>? FirstFailure { get; init; }
 
+    /// <summary>Measures the capture's overhead and keeps it within its budget, if any (<c>sample --max-overhead</c>).</summary>
+    public OverheadGovernor? Governor { get; init; }
+
+    /// <summary>The sampling thread's CPU time so far. Replaced in tests.</summary>
+    public Func<TimeSpan> ThreadCpu { get; init; } = Linux.Native.ThreadCpuTime;
+
     /// <summary>Sleeps for the given time; returns true when cancelled first. Replaced in tests to drive a fake clock.</summary>
     public Func<TimeSpan, CancellationToken, bool> Wait { get; init; } = WaitOnToken;
 
@@ -39,9 +46,10 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
     {
         var start = time.GetTimestamp();
         var intervalTicks = plan.Interval.TotalSeconds * time.TimestampFrequency;
-        var lateThreshold = Math.Max(0.5 * intervalTicks, 0.001 * time.TimestampFrequency);
         var slot = start; // where the interval of the next snapshot begins
         var due = start;
+        var slotWeight = 1; // how many intervals the next snapshot's is
+        RateChange? change = null; // decided after the last snapshot, to be stored with the next
         int taken = 0, late = 0, failed = 0, failedInARow = 0;
         var bugs = new InternalErrorTally();
         string? firstFailure = null, untold = null;
@@ -66,13 +74,17 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 }
 
                 var began = now;
-                var isLate = began - due > lateThreshold;
+                var weight = slotWeight;
+                var slotTicks = intervalTicks * weight;
+                var isLate = began - due > Math.Max(0.5 * slotTicks, 0.001 * time.TimestampFrequency);
                 // Go on from here instead of bursting to catch up: the next moment is an interval away on average.
-                if (isLate) slot = began - (long)(intervalTicks * plan.Jitter / 2);
-                slot += (long)intervalTicks;
+                if (isLate) slot = began - (long)(slotTicks * plan.Jitter / 2);
+                slot += (long)slotTicks;
+                slotWeight = Governor?.Weight ?? 1;
                 // Whole timestamp ticks: a fractional due time could leave a wait that rounds to nothing, forever.
-                due = slot + (long)Math.Ceiling(intervalTicks * plan.Jitter * random.NextDouble());
+                due = slot + (long)Math.Ceiling(intervalTicks * slotWeight * plan.Jitter * random.NextDouble());
                 CapturedSnapshot snapshot;
+                var cpuBefore = Governor is null ? TimeSpan.Zero : ThreadCpu();
                 try
                 {
                     snapshot = source.Capture();
@@ -88,6 +100,7 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 {
                     // A failure the target caused is counted as failed; a bug of Snapper's own is counted apart, per
                     // reason, so that it is seen (and reported) rather than taken for the target's doing.
+                    change = Decide(start, TimeSpan.Zero, ThreadCpu() - cpuBefore) ?? change; // a failed snapshot cost Snapper's CPU too
                     var isBug = SnapperBugs.IsBug(e);
                     var why = isBug ? $"Snapper error, please report it: {bugs.Add(e)}" : e.Message;
                     if (!isBug) failed++;
@@ -104,11 +117,13 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 failedInARow = 0;
                 if (isLate) late++;
                 var offsetUs = time.GetElapsedTime(start, began).Ticks / 10;
+                change = Decide(start, snapshot.Pause, ThreadCpu() - cpuBefore) ?? change;
                 try
                 {
                     // Blocks only if the writer falls far behind; the target is running by now. A snapshot taken
                     // while Ctrl+C arrived is still kept: only a closed channel (the store failed) drops it.
-                    output.WriteAsync(new TimedSnapshot(taken, offsetUs, isLate, snapshot)).AsTask().GetAwaiter().GetResult();
+                    output.WriteAsync(new TimedSnapshot(taken, offsetUs, isLate, snapshot, weight, change)).AsTask().GetAwaiter().GetResult();
+                    change = null;
                 }
                 catch (ChannelClosedException)
                 {
@@ -123,8 +138,14 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
             output.TryComplete();
         }
         Tell(ref untold);
-        return new SamplerResult(reason, message, taken, late, failed, bugs.ToList());
+        return new SamplerResult(reason, message, taken, late, failed, bugs.ToList(), Governor?.Shares(time.GetTimestamp()));
     }
+
+    /// <summary>The governor's decision after a snapshot, as the store records it.</summary>
+    RateChange? Decide(long start, TimeSpan pause, TimeSpan snapshotCpu) =>
+        Governor?.Observe(time.GetTimestamp(), pause, snapshotCpu) is { } decided
+            ? new RateChange(time.GetElapsedTime(start).Ticks / 10, decided.Weight, decided.PauseShare, decided.CpuShare)
+            : null;
 
     void Tell(ref string? untold)
     {

@@ -76,7 +76,8 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
     {
         if (FocusDone) return; // in flight when the count was reached: not part of the capture
         var pauseUs = item.Snapshot.Pause.Ticks / 10;
-        writer.AddSnapshot(new Snapshot(item.Sequence, item.OffsetUs, pauseUs, item.Late));
+        writer.AddSnapshot(new Snapshot(item.Sequence, item.OffsetUs, pauseUs, item.Late, item.Weight));
+        if (item.RateChange is { } change) writer.RecordRateChange(change);
         foreach (var thread in item.Snapshot.Threads)
         {
             var identity = thread.Identity;

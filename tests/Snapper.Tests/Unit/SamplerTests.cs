@@ -68,6 +68,39 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void A_budget_lowers_the_rate_and_each_snapshot_stands_for_the_intervals_it_covers()
+    {
+        var clock = new ManualClock();
+        var cpu = TimeSpan.Zero; // Snapper's CPU: the captures' only
+        var source = new ScriptedSource(clock, _ =>
+        {
+            cpu += TimeSpan.FromMilliseconds(2);
+            return TimeSpan.FromMilliseconds(2); // 20% of a core at 100 Hz
+        });
+        var plan = new SamplingPlan(TimeSpan.FromMilliseconds(10), null, TimeSpan.FromSeconds(30));
+        var channel = Channel.CreateUnbounded<TimedSnapshot>();
+        var sampler = new Sampler(source, plan, clock, new Random(1))
+        {
+            Wait = clock.Wait,
+            ThreadCpu = () => cpu,
+            Governor = new OverheadGovernor(0.05, plan.Interval, () => cpu, clock.TimestampFrequency),
+        };
+        var result = sampler.Run(channel.Writer, CancellationToken.None);
+        var snapshots = new List<TimedSnapshot>();
+        while (channel.Reader.TryRead(out var item)) snapshots.Add(item);
+
+        Assert.InRange(result.Overhead!.Value.Cpu, 0.02, 0.05);
+        Assert.All(snapshots.Where(s => s.OffsetUs > 2_000_000), s => Assert.True(s.Weight >= 4, $"weight {s.Weight} at {s.OffsetUs} us"));
+        // The weights add up to the intervals the capture covered: shares counted with them are shares of time.
+        var intervals = snapshots.Sum(s => s.Weight);
+        Assert.InRange(intervals, 2_850, 3_050);
+        // A change is handed on with the snapshot after it was decided, and the weights follow it.
+        var changes = snapshots.Where(s => s.RateChange is not null).ToList();
+        Assert.NotEmpty(changes);
+        Assert.All(changes, c => Assert.True(c.RateChange!.Weight > 1 && c.RateChange.CpuShare > 0));
+    }
+
+    [Fact]
     public void Slow_captures_are_taken_late_and_counted_never_skipped()
     {
         var clock = new ManualClock();

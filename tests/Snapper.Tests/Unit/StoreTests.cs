@@ -124,7 +124,7 @@ public sealed class StoreTests
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA user_version;";
-        Assert.Equal(6L, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)); // focus came with 4; 6 is current
+        Assert.Equal(7L, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)); // focus came with 4
     }
 
     [Fact]
@@ -134,13 +134,13 @@ public sealed class StoreTests
         var path = dir.File("s.db");
         using (var db = SnapperDatabase.Open(path))
             WriteSession(db, [Main, Work]);
-        // Schema 5 only added session_errors (and 6 sessions.run_state): without them, and at version 4, the file is what
-        // Snapper wrote before.
+        // Schema 5 only added session_errors (6 sessions.run_state, 7 the overhead's columns and table): without them, and
+        // at version 4, the file is what Snapper wrote before.
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "DROP TABLE session_errors; ALTER TABLE sessions DROP COLUMN run_state; PRAGMA user_version = 4;";
+            command.CommandText = "DROP TABLE session_rate_changes; ALTER TABLE snapshots DROP COLUMN weight; ALTER TABLE sessions DROP COLUMN max_overhead; ALTER TABLE sessions DROP COLUMN pause_share; ALTER TABLE sessions DROP COLUMN cpu_share; DROP TABLE session_errors; ALTER TABLE sessions DROP COLUMN run_state; PRAGMA user_version = 4;";
             command.ExecuteNonQuery();
         }
 
@@ -156,7 +156,7 @@ public sealed class StoreTests
         }
         using (var reopened = SnapperDatabase.Open(path))
         {
-            Assert.Equal(6L, Scalar(reopened, "PRAGMA user_version;"));
+            Assert.Equal(7L, Scalar(reopened, "PRAGMA user_version;"));
             var session = SessionQueries.Find(reopened, 2)!;
             Assert.Equal(1, session.FailedCount); // failed snapshots and Snapper's errors are counted apart
             Assert.Equal([new InternalError("NullReferenceException in FrameResolver.Resolve: Object reference not set", 3), new InternalError("InvalidCastException: x", 1)],
@@ -177,19 +177,19 @@ public sealed class StoreTests
         var path = dir.File("s.db");
         using (var db = SnapperDatabase.Open(path))
             WriteLockWait(db, Target);
-        // Schema 6 only added sessions.run_state: without it, and at version 5, the file is what Snapper wrote before.
+        // Schema 6 only added sessions.run_state (7 the overhead's): without them, and at version 5, the file is what Snapper wrote before.
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "ALTER TABLE sessions DROP COLUMN run_state; PRAGMA user_version = 5;";
+            command.CommandText = "DROP TABLE session_rate_changes; ALTER TABLE snapshots DROP COLUMN weight; ALTER TABLE sessions DROP COLUMN max_overhead; ALTER TABLE sessions DROP COLUMN pause_share; ALTER TABLE sessions DROP COLUMN cpu_share; ALTER TABLE sessions DROP COLUMN run_state; PRAGMA user_version = 5;";
             command.ExecuteNonQuery();
         }
         using (var db = SnapperDatabase.Open(path))
             WriteLockWait(db, Target with { KnowsRunState = true });
 
         using var reopened = SnapperDatabase.Open(path);
-        Assert.Equal(6L, Scalar(reopened, "PRAGMA user_version;"));
+        Assert.Equal(7L, Scalar(reopened, "PRAGMA user_version;"));
         var (old, now) = (SessionQueries.Find(reopened, 1)!, SessionQueries.Find(reopened, 2)!);
         Assert.False(old.Target.KnowsRunState);
         Assert.True(now.Target.KnowsRunState);
@@ -202,6 +202,54 @@ public sealed class StoreTests
         var both = ProfileReader.LoadMany(reopened, [old, now]).Samples;
         Assert.Equal(10_000L, both.Sum(s => s.CpuNs));
         Assert.Equal(5_000L, both.Where(s => s.Activity == SampleActivity.BetweenSamples).Sum(s => s.CpuNs));
+    }
+
+    [Fact]
+    public void A_store_of_schema_6_is_upgraded_to_7_and_samples_count_their_snapshots_weight()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("s.db");
+        using (var db = SnapperDatabase.Open(path))
+            WriteWeighted(db, weights: [1, 1], overhead: null, budget: null);
+        // Schema 7 only added the snapshots' weight and the overhead's columns and table.
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DROP TABLE session_rate_changes; ALTER TABLE snapshots DROP COLUMN weight; ALTER TABLE sessions DROP COLUMN max_overhead; ALTER TABLE sessions DROP COLUMN pause_share; ALTER TABLE sessions DROP COLUMN cpu_share; PRAGMA user_version = 6;";
+            command.ExecuteNonQuery();
+        }
+        using (var db = SnapperDatabase.Open(path))
+            WriteWeighted(db, weights: [1, 3], overhead: (0.01, 0.04), budget: 0.05);
+
+        using var reopened = SnapperDatabase.Open(path);
+        Assert.Equal(7L, Scalar(reopened, "PRAGMA user_version;"));
+        var (old, now) = (SessionQueries.Find(reopened, 1)!, SessionQueries.Find(reopened, 2)!);
+        Assert.Null(old.Overhead); // not measured then
+        Assert.Equal([1, 1], ProfileReader.Load(reopened, old).Samples.Select(s => s.Wall));
+        var overhead = now.Overhead!;
+        Assert.Equal((0.05, 0.01, 0.04, 0.04), (overhead.Budget, overhead.PauseShare, overhead.CpuShare, overhead.Overhead));
+        Assert.Equal([new RateChange(15_000, 3, 0.02, 0.09)], overhead.Changes);
+        // The second snapshot stood for three intervals: its sample counts three times, its CPU once.
+        var samples = ProfileReader.Load(reopened, now).Samples;
+        Assert.Equal([1, 3], samples.Select(s => s.Wall));
+        Assert.Equal([1_000L, 1_000L], samples.Select(s => s.CpuNs));
+        // So in a profile of both sessions.
+        Assert.Equal([1, 1, 1, 3], ProfileReader.LoadMany(reopened, [old, now]).Samples.Select(s => s.Wall));
+    }
+
+    static void WriteWeighted(SnapperDatabase db, int[] weights, (double Pause, double Cpu)? overhead, double? budget)
+    {
+        using var writer = SessionWriter.Begin(db, Target, DateTime.UtcNow);
+        if (budget is not null) writer.RecordBudget(budget);
+        var thread = writer.InternThread(100, new ThreadIdentity(1, "Worker", "Worker", null));
+        for (var i = 0; i < weights.Length; i++)
+        {
+            writer.AddSnapshot(new Snapshot(i, i * 10_000, 100, false, weights[i]));
+            if (weights[i] > 1) writer.RecordRateChange(new RateChange(15_000, weights[i], 0.02, 0.09));
+            writer.AddSample(new Sample(i, thread, writer.InternStack([Main, Work]), SampleState.Cpu, SampleActivity.ManagedCode, -1, 1_000));
+        }
+        writer.End(SessionEndReason.CountReached, null, DateTime.UtcNow, failedSnapshots: 0, overhead: overhead);
     }
 
     static void WriteLockWait(SnapperDatabase db, SessionTarget target)

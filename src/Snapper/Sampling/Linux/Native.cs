@@ -102,6 +102,25 @@ static unsafe partial class Native
     public static partial int USleep(uint microseconds);
 
     [StructLayout(LayoutKind.Sequential)]
+    public struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    public const int CLOCK_THREAD_CPUTIME_ID = 3;
+
+    [LibraryImport("libc", EntryPoint = "clock_gettime")]
+    public static partial int ClockGetTime(int clock, TimeSpec* time);
+
+    /// <summary>The CPU time the calling thread has used (one system call: the vDSO does not serve CPU clocks).</summary>
+    public static TimeSpan ThreadCpuTime()
+    {
+        TimeSpec time;
+        return ClockGetTime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 ? TimeSpan.FromTicks(time.Seconds * TimeSpan.TicksPerSecond + time.Nanoseconds / 100) : TimeSpan.Zero;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
     public struct IoVec
     {
         public nint Base;
