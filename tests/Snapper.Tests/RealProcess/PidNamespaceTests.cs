@@ -20,7 +20,7 @@ public sealed class PidNamespaceTests
         const string Script = """
             "$1" "$2" mixed > "$4" & target=$!
             for i in $(seq 600); do grep -q READY "$4" 2>/dev/null && break; sleep 0.1; done
-            SNAPPER_DEBUG=1 "$1" "$3" sample --pid $target --count 20 --db "$5" --no-report; code=$?
+            SNAPPER_DEBUG=1 "$1" "$3" sample --pid $target --count 20 --db "$5" --no-report --max-overhead off; code=$?
             kill -9 $target; exit $code
             """;
         var info = new ProcessStartInfo("/usr/bin/unshare",

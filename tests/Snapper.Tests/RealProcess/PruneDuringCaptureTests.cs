@@ -34,8 +34,11 @@ public sealed class PruneDuringCaptureTests
             "--db", db, "--no-report", "--quiet"))!;
         var captured = Task.Run(() => SnapperCli.Wait(capture, TimeSpan.FromMinutes(1)));
         SampleCommandTests.WaitForStoredSamples(db, atLeast: 30);
+        // Prune only while the capture is certainly live: a prune that began just as the capture ended would rightly
+        // delete the finished session (it started more than 1 s ago), which is not what this test is about.
+        var pruning = Stopwatch.StartNew();
         var prunes = 0;
-        while (!captured.IsCompleted)
+        while (pruning.Elapsed < TimeSpan.FromSeconds(9) && !captured.IsCompleted)
         {
             using var otherTmp = new TempDirectory();
             var info = SnapperCli.StartInfo("prune", "--db", db, "--older-than", "1s");
