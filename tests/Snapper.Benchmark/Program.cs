@@ -6,19 +6,29 @@
 //   dotnet run -c Release --project tests/Snapper.Benchmark [-- --rounds 3 --window 4 --quick --attach]
 //                                            (--attach adds ClrMD's attach engine; --quick: 13 threads, 100 Hz)
 //   dotnet run -c Release --project tests/Snapper.Benchmark -- --native   (13 threads, 100 Hz, ptrace with and without --native)
-//   dotnet run -c Release --project tests/Snapper.Benchmark -- --soak 30     (a 30-minute soak instead: see Soak)
+//   dotnet run -c Release --project tests/Snapper.Benchmark -- --soak 60 [--target shop]   (an hour's soak: see Soak)
 //   dotnet run -c Release --project tests/Snapper.Benchmark -- --web [--rounds 3 --window 10]
 //                                            (ShopService under wrk: unsampled, Snapper, dotnet-trace: see WebBench)
+//   dotnet run -c Release --project tests/Snapper.Benchmark -- --budget [--budgets off,5%,1% --window 60]
+//                                            (ShopService under wrk with overhead budgets: see BudgetBench)
+// --soak and --budget run the snapper command: --snapper PATH/snapper.dll gives a published one (see BudgetBench).
 using System.Diagnostics;
 using System.Globalization;
 using Snapper.Benchmark;
 using Snapper.Sampling;
 using Snapper.Store;
 
+var snapper = Text("--snapper") ?? Path.Combine(AppContext.BaseDirectory, "snapper.dll");
 if (Arg("--soak", 0) is > 0 and var minutes)
 {
     using var soakDir = new TempDir();
-    Soak.Run(TimeSpan.FromMinutes(minutes), soakDir.Db);
+    Soak.Run(TimeSpan.FromMinutes(minutes), Text("--target") == "shop", snapper, soakDir.Path, Console.Out);
+    return 0;
+}
+if (args.Contains("--budget"))
+{
+    using var budgetDir = new TempDir();
+    BudgetBench.Run((Text("--budgets") ?? "off,5%,1%").Split(','), TimeSpan.FromSeconds(Arg("--window", 60)), snapper, budgetDir.Path, Console.Out);
     return 0;
 }
 var rounds = Arg("--rounds", 3);
@@ -32,7 +42,7 @@ var window = TimeSpan.FromSeconds(Arg("--window", 4));
 var native = args.Contains("--native"); // what unwinding native frames costs: the ptrace engine with and without it
 var quick = native || args.Contains("--quick"); // 13 threads, 100 Hz only
 var rates = quick ? new[] { 100.0 } : new[] { 10.0, 100.0 };
-var only = args.Contains("--target") ? args[Array.IndexOf(args, "--target") + 1] : null;
+var only = Text("--target");
 (string Label, string[] Scenario)[] allTargets =
 [
     ("13 threads", ["bench", "4", "9"]),
@@ -84,6 +94,12 @@ int Arg(string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+string? Text(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
 
 static double Baseline(BenchTarget target, TimeSpan window)

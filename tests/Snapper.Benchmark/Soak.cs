@@ -4,47 +4,67 @@ using System.Globalization;
 namespace Snapper.Benchmark;
 
 /// <summary>
-/// A long capture at 100 Hz against the busy benchmark target (4 spinning threads, 9 blocked), run as a user runs
-/// it: the snapper command. It reports Snapper's resident memory over time (it must stay flat) and the target's
-/// throughput, unsampled, before and after (it must be the same: nothing left behind slows it).
-///   dotnet run -c Release --project tests/Snapper.Benchmark -- --soak 30
+/// A long capture at 100 Hz (<c>--max-overhead off</c>), run as a user runs it: the snapper command. Against the busy
+/// benchmark target (4 spinning threads, 9 blocked), or with <c>--target shop</c> against ShopService under wrk for the
+/// whole capture. It reports Snapper's memory over time, RssAnon and PSS (see <see cref="Footprint"/>: it must stay
+/// flat), and the target's throughput, unsampled, before and after (it must be the same: nothing left behind slows it).
+///   dotnet run -c Release --project tests/Snapper.Benchmark -- --soak 60 [--target shop] [--snapper PATH/snapper.dll]
 /// </summary>
 static class Soak
 {
-    public static void Run(TimeSpan length, string dbPath)
+    public static void Run(TimeSpan length, bool shop, string snapper, string dir, TextWriter output)
     {
-        using var target = BenchTarget.Start(["bench", "4", "9"]);
-        var before = Unsampled(target, TimeSpan.FromSeconds(10));
-        var snapper = Process.Start(new ProcessStartInfo(Snapper.Cli.DotnetHost.Path,
-            [Path.Combine(AppContext.BaseDirectory, "snapper.dll"), "sample", "--pid", target.Pid.ToString(CultureInfo.InvariantCulture),
-             "--rate", "100", "--duration", $"{(int)length.TotalSeconds}s", "--db", dbPath, "--no-report"])
+        if (shop)
+        {
+            using var service = ShopUnderLoad.Start(dir);
+            service.Load(TimeSpan.FromSeconds(15)); // warm-up
+            Run(length, service.Pid, "ShopService under wrk -t2 -c16",
+                window => service.Load(window).RequestsPerSecond, span => Task.Run(() => service.Load(span)), snapper, dir, output);
+        }
+        else
+        {
+            using var target = BenchTarget.Start(["bench", "4", "9"]);
+            Run(length, target.Pid, "13-thread target (4 spinning)", window => Unsampled(target, window), _ => Task.CompletedTask, snapper, dir, output);
+        }
+    }
+
+    static void Run(TimeSpan length, int pid, string description, Func<TimeSpan, double> unsampled, Func<TimeSpan, Task> loadDuring,
+        string snapper, string dir, TextWriter output)
+    {
+        var before = unsampled(TimeSpan.FromSeconds(10));
+        var load = loadDuring(length + TimeSpan.FromSeconds(10));
+        var process = Process.Start(new ProcessStartInfo(Snapper.Cli.DotnetHost.Path,
+            [snapper, "sample", "--pid", pid.ToString(CultureInfo.InvariantCulture), "--rate", "100", "--max-overhead", "off",
+             "--duration", $"{(int)length.TotalSeconds}s", "--db", Path.Combine(dir, "soak.db"), "--no-report"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         })!;
-        var stdout = snapper.StandardOutput.ReadToEndAsync();
-        var stderr = snapper.StandardError.ReadToEndAsync();
-        var memory = new List<(TimeSpan At, long Kb)>();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var memory = new Footprint();
         var clock = Stopwatch.StartNew();
-        var every = TimeSpan.FromSeconds(Math.Clamp(length.TotalSeconds / 30, 5, 60));
-        while (!snapper.WaitForExit(every))
-        {
-            if (ResidentKb(snapper.Id) is { } kb) memory.Add((clock.Elapsed, kb));
-            Console.Error.WriteLine($"  {clock.Elapsed:mm\\:ss}  snapper RSS {memory.LastOrDefault().Kb / 1024.0:0.0} MB");
-        }
-        if (snapper.ExitCode != 0) throw new InvalidOperationException($"snapper failed: {stderr.Result}");
-        var after = Unsampled(target, TimeSpan.FromSeconds(10));
+        var every = TimeSpan.FromSeconds(Math.Clamp(length.TotalSeconds / 60, 2, 30));
+        while (!process.WaitForExit(every))
+            if (memory.Read(process.Id, clock.Elapsed))
+                Console.Error.WriteLine($"  {clock.Elapsed:hh\\:mm\\:ss}  snapper RssAnon {Footprint.Mb(memory.Readings[^1].RssAnonKb)} MB, PSS {Footprint.Mb(memory.Readings[^1].PssKb)} MB");
+        if (process.ExitCode != 0) throw new InvalidOperationException($"snapper failed: {stderr.Result}");
+        load.GetAwaiter().GetResult();
+        var after = unsampled(TimeSpan.FromSeconds(10));
 
-        // Memory once warmed up (the first tenth of the run loads the DAC and JITs Snapper), to the end.
-        var settled = memory.Where(m => m.At >= length / 10).ToList();
-        Console.WriteLine($"Soak: {length.TotalMinutes:0} min at 100 Hz, 13-thread target (4 spinning). {stdout.Result.Split('\n')[1].Trim()}");
-        Console.WriteLine();
-        Console.WriteLine("| measure | result |");
-        Console.WriteLine("|---|---:|");
-        Console.WriteLine($"| Snapper resident memory after warm-up (first tenth) | {Mb(settled.FirstOrDefault().Kb)} |");
-        Console.WriteLine($"| Snapper resident memory at the end | {Mb(settled.LastOrDefault().Kb)} |");
-        Console.WriteLine($"| highest after warm-up | {Mb(settled.Count == 0 ? 0 : settled.Max(m => m.Kb))} |");
-        Console.WriteLine($"| target throughput unsampled, after / before | {after / before:0.000} |");
+        // Memory once warmed up (the first tenth of the run loads the DAC and names the target's methods), to the end.
+        var settled = memory.After(length / 10);
+        output.WriteLine($"Soak: {length.TotalMinutes:0} min at 100 Hz, {description}. {stdout.Result.Split('\n').Skip(1).FirstOrDefault()?.Trim()}");
+        output.WriteLine();
+        output.WriteLine("| measure | RssAnon | PSS |");
+        output.WriteLine("|---|---:|---:|");
+        output.WriteLine($"| Snapper's memory after warm-up (first tenth) | {Mb(settled.FirstOrDefault().RssAnonKb)} | {Mb(settled.FirstOrDefault().PssKb)} |");
+        output.WriteLine($"| at the end | {Mb(settled.LastOrDefault().RssAnonKb)} | {Mb(settled.LastOrDefault().PssKb)} |");
+        output.WriteLine($"| highest after warm-up | {Mb(settled.Count == 0 ? 0 : settled.Max(m => m.RssAnonKb))} | {Mb(settled.Count == 0 ? 0 : settled.Max(m => m.PssKb))} |");
+        output.WriteLine($"| highest during warm-up | {Mb(memory.Readings.Count == 0 ? 0 : memory.Readings.Max(m => m.RssAnonKb))} | {Mb(memory.Readings.Count == 0 ? 0 : memory.Readings.Max(m => m.PssKb))} |");
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Target throughput unsampled, after / before: {after / before:0.000}"));
+        output.WriteLine("RssAnon every " + every.TotalSeconds + " s (MB): " + string.Join(" ", memory.Readings.Select(r => Footprint.Mb(r.RssAnonKb))));
     }
 
     static double Unsampled(BenchTarget target, TimeSpan window)
@@ -54,18 +74,5 @@ static class Soak
         return BenchTarget.Rate(start, target.Query());
     }
 
-    static long? ResidentKb(int pid)
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? null : long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
-
-    static string Mb(long kb) => (kb / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " MB";
+    static string Mb(long kb) => Footprint.Mb(kb) + " MB";
 }

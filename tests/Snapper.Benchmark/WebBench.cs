@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text.RegularExpressions;
 using Snapper.Sampling;
 using Snapper.Store;
 
@@ -10,46 +7,33 @@ namespace Snapper.Benchmark;
 
 /// <summary>
 /// The benchmark on a service whose threads change their stacks between samples (the case the 13- and 200-thread
-/// targets hide): examples/ShopService under wrk, 16 connections, a fixed mix of its endpoints (<see cref="Mix"/>).
+/// targets hide): examples/ShopService under wrk, 16 connections, a fixed mix of its endpoints (<see cref="ShopUnderLoad"/>).
 /// After a warm-up, each round has three windows of the same length: unsampled, sampled by Snapper at 100 Hz, and
 /// sampled by dotnet-trace's sampled-thread-time profile (about 100 Hz, in-process). Each profiler is started before
 /// its window and stopped after it, so start-up and rundown fall outside. Requests/s and p99 latency come from wrk;
-/// each profiled window is compared with the round's unsampled one. Needs wrk (apt-get install wrk) and dotnet-trace
+/// each profiled window is compared with the round's unsampled one. Needs wrk and dotnet-trace
 /// (dotnet tool install -g dotnet-trace).
 /// </summary>
-static partial class WebBench
+static class WebBench
 {
-    /// <summary>Endpoints in the order each wrk connection requests them, over and over: every layer of the service.</summary>
-    static readonly string[] Mix = ["/orders/search", "/catalog", "/recommend", "/prices", "/report", "/recommend", "/inventory", "/catalog"];
-
     public static List<WebMeasurement> Run(int rounds, TimeSpan window, string db)
     {
-        var wrk = Tool("wrk", "apt-get install wrk");
-        var dotnetTrace = Tool("dotnet-trace", "dotnet tool install -g dotnet-trace");
+        var dotnetTrace = ShopUnderLoad.Tool("dotnet-trace", "dotnet tool install -g dotnet-trace");
         var dir = Path.GetDirectoryName(db)!;
-        var script = Path.Combine(dir, "mix.lua");
-        File.WriteAllText(script, "local paths = {" + string.Join(", ", Mix.Select(p => $"\"{p}\"")) + "}\n" +
-            "local i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i % #paths) + 1])\nend\n");
-        var port = FreePort();
-        var url = $"http://127.0.0.1:{port}";
-        using var service = Snapper.Sampling.Linux.DetachedProcess.Start(Snapper.Cli.DotnetHost.Path,
-            [Path.Combine(AppContext.BaseDirectory, "ShopService.dll"), "--urls", url]);
-        var ready = service.Output.ReadLine();
-        if (ready?.StartsWith("READY", StringComparison.Ordinal) != true) throw new InvalidOperationException($"ShopService did not start: {ready}");
-        Console.Error.WriteLine($"# ShopService: pid {service.Pid}, {url}, mix {string.Join(' ', Mix)}");
+        using var shop = ShopUnderLoad.Start(dir);
         // Warm-up: the service's JIT tiers settle, connection pools fill; Snapper's and dotnet-trace's first use too.
-        Load(wrk, script, url, TimeSpan.FromSeconds(15));
-        SnapperWindow(service.Pid, wrk, script, url, TimeSpan.FromSeconds(3), db);
-        TraceWindow(dotnetTrace, service.Pid, wrk, script, url, TimeSpan.FromSeconds(3), dir);
+        shop.Load(TimeSpan.FromSeconds(15));
+        SnapperWindow(shop, TimeSpan.FromSeconds(3), db);
+        TraceWindow(dotnetTrace, shop, TimeSpan.FromSeconds(3), dir);
 
         var results = new List<WebMeasurement> { new("unsampled"), new("snapper 100 Hz"), new("dotnet-trace") };
         for (var round = 0; round < rounds; round++)
         {
-            var plain = Load(wrk, script, url, window);
+            var plain = shop.Load(window);
             results[0].Add(plain, plain);
-            var snapper = SnapperWindow(service.Pid, wrk, script, url, window, db);
+            var snapper = SnapperWindow(shop, window, db);
             results[1].Add(snapper.Load, plain, snapper);
-            var trace = TraceWindow(dotnetTrace, service.Pid, wrk, script, url, window, dir);
+            var trace = TraceWindow(dotnetTrace, shop, window, dir);
             results[2].Add(trace, plain);
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  round {round + 1}: unsampled {plain.RequestsPerSecond:F0} req/s p99 {plain.P99Ms:F1} ms; snapper {snapper.Load.RequestsPerSecond:F0} ({snapper.Load.RequestsPerSecond / plain.RequestsPerSecond:F3}) p99 {snapper.Load.P99Ms:F1} ms, {snapper.AchievedHz:F1} Hz, pause p50 {snapper.PauseP50Ms:F2} p99 {snapper.PauseP99Ms:F2} ms, cpu {snapper.CpuMsPerSample:F3} ms/sample, stopped {snapper.ThreadsStopped:F1}/sample; dotnet-trace {trace.RequestsPerSecond:F0} ({trace.RequestsPerSecond / plain.RequestsPerSecond:F3}) p99 {trace.P99Ms:F1} ms"));
@@ -58,21 +42,21 @@ static partial class WebBench
     }
 
     /// <summary>A profiled window's numbers besides the load: Snapper's own, from the capture.</summary>
-    public sealed record SnapperNumbers(LoadResult Load, double AchievedHz, double PauseP50Ms, double PauseP99Ms, double CpuMsPerSample,
+    public sealed record SnapperNumbers(ShopUnderLoad.LoadResult Load, double AchievedHz, double PauseP50Ms, double PauseP99Ms, double CpuMsPerSample,
         double ThreadsStopped, double ThreadsPerSnapshot, string Phases);
 
-    static SnapperNumbers SnapperWindow(int pid, string wrk, string script, string url, TimeSpan window, string db)
+    static SnapperNumbers SnapperWindow(ShopUnderLoad shop, TimeSpan window, string db)
     {
         using var store = SnapperDatabase.Open(db);
         using var first = new ManualResetEventSlim();
         using var stop = new CancellationTokenSource();
         var plan = new SamplingPlan(TimeSpan.FromMilliseconds(10), null, null);
-        var options = new CaptureOptions(TargetProcess.Inspect(pid), plan, Engine.Ptrace, 256, "benchmark --web");
+        var options = new CaptureOptions(TargetProcess.Inspect(shop.Pid), plan, Engine.Ptrace, 256, "benchmark --web");
         var capture = Task.Run(() => CaptureRunner.Run(store, options, stop.Token, (n, _) => { if (n == 1) first.Set(); }));
         if (Task.WaitAny(capture, Task.Run(first.Wait)) == 0) capture.GetAwaiter().GetResult();
         var cpuFrom = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var load = Load(wrk, script, url, window);
+        var load = shop.Load(window);
         var seconds = clock.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuFrom).TotalSeconds;
         stop.Cancel();
@@ -90,13 +74,13 @@ static partial class WebBench
             string.Join(", ", timings.Means().Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Phase} {p.Ms:F3}"))));
     }
 
-    static LoadResult TraceWindow(string dotnetTrace, int pid, string wrk, string script, string url, TimeSpan window, string dir)
+    static ShopUnderLoad.LoadResult TraceWindow(string dotnetTrace, ShopUnderLoad shop, TimeSpan window, string dir)
     {
         var output = Path.Combine(dir, "trace.nettrace");
         // --duration ends the session by itself: with its output redirected dotnet-trace neither prints "Recording
         // trace" nor reads Enter from stdin, so the window is timed from the line naming its output file.
         var duration = TimeSpan.FromSeconds(Math.Ceiling(window.TotalSeconds) + 3);
-        var info = new ProcessStartInfo(dotnetTrace, ["collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "--profile", "dotnet-sampled-thread-time",
+        var info = new ProcessStartInfo(dotnetTrace, ["collect", "-p", shop.Pid.ToString(CultureInfo.InvariantCulture), "--profile", "dotnet-sampled-thread-time",
             "--duration", duration.ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", output])
         {
             RedirectStandardOutput = true,
@@ -109,7 +93,7 @@ static partial class WebBench
         var outputDrain = trace.StandardOutput.ReadToEndAsync();
         if (trace.HasExited) throw new InvalidOperationException($"dotnet-trace exited: {errors.Result}");
         Thread.Sleep(500); // the session's providers are enabled just after that line
-        var load = Load(wrk, script, url, window);
+        var load = shop.Load(window);
         if (!trace.WaitForExit(TimeSpan.FromSeconds(90)))
         {
             trace.Kill();
@@ -118,51 +102,6 @@ static partial class WebBench
         _ = outputDrain.Result;
         File.Delete(output);
         return load;
-    }
-
-    /// <summary>requests/s and latency percentiles of one wrk run.</summary>
-    public readonly record struct LoadResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Errors);
-
-    static LoadResult Load(string wrk, string script, string url, TimeSpan window)
-    {
-        var info = new ProcessStartInfo(wrk, ["-t2", "-c16", $"-d{(int)window.TotalSeconds}s", "--latency", "-s", script, url])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start wrk");
-        var text = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        var rps = Regex.Match(text, @"Requests/sec:\s+([\d.]+)");
-        if (!rps.Success) throw new InvalidOperationException($"wrk printed no rate: {text}{process.StandardError.ReadToEnd()}");
-        var errors = Regex.Match(text, @"Non-2xx or 3xx responses:\s+(\d+)");
-        return new LoadResult(double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), Latency(text, "50%"), Latency(text, "99%"),
-            errors.Success ? long.Parse(errors.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
-    }
-
-    /// <summary>A percentile line of wrk's latency distribution ("99%   12.34ms"), in ms.</summary>
-    static double Latency(string text, string percentile)
-    {
-        var m = Regex.Match(text, $@"^\s*{Regex.Escape(percentile)}\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
-        if (!m.Success) return double.NaN;
-        var value = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        return m.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
-    }
-
-    static string Tool(string name, string install)
-    {
-        var home = Environment.GetEnvironmentVariable("HOME") ?? "/root";
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append(Path.Combine(home, ".dotnet", "tools")))
-            if (dir.Length > 0 && File.Exists(Path.Combine(dir, name))) return Path.Combine(dir, name);
-        throw new InvalidOperationException($"the web benchmark needs {name}: {install}");
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     static long Percentile(long[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
@@ -174,10 +113,10 @@ sealed class WebMeasurement(string profiler)
     public string Profiler { get; } = profiler;
     public List<double> Ratios { get; } = [];
     public List<double> P99Ratios { get; } = [];
-    public List<WebBench.LoadResult> Loads { get; } = [];
+    public List<ShopUnderLoad.LoadResult> Loads { get; } = [];
     public List<WebBench.SnapperNumbers> Snapper { get; } = [];
 
-    public void Add(WebBench.LoadResult load, WebBench.LoadResult unsampled, WebBench.SnapperNumbers? snapper = null)
+    public void Add(ShopUnderLoad.LoadResult load, ShopUnderLoad.LoadResult unsampled, WebBench.SnapperNumbers? snapper = null)
     {
         Loads.Add(load);
         Ratios.Add(load.RequestsPerSecond / unsampled.RequestsPerSecond);

@@ -74,6 +74,7 @@ public static class CaptureRunner
                     Progress = progress,
                     Governor = new OverheadGovernor(options.MaxOverhead, options.Plan.Interval, () => Environment.CpuUsage.TotalTime,
                         TimeProvider.System.TimestampFrequency),
+                    Footprint = new FootprintKeeper(TimeProvider.System),
                     // Said even with --quiet: a capture whose snapshots fail is one the user must hear about.
                     FirstFailure = why => Console.Error.WriteLine($"warning: a snapshot of process {options.Target.Pid} failed ({why}); " +
                         $"failed snapshots are counted and sampling goes on, {Sampler.MaxFailuresInARow} in a row end the capture"),

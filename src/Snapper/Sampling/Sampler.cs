@@ -36,6 +36,9 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
     /// <summary>Measures the capture's overhead and keeps it within its budget, if any (<c>sample --max-overhead</c>).</summary>
     public OverheadGovernor? Governor { get; init; }
 
+    /// <summary>Gives unused memory back between snapshots, when due (see <see cref="FootprintKeeper"/>).</summary>
+    public FootprintKeeper? Footprint { get; init; }
+
     /// <summary>The sampling thread's CPU time so far. Replaced in tests.</summary>
     public Func<TimeSpan> ThreadCpu { get; init; } = Linux.Native.ThreadCpuTime;
 
@@ -67,6 +70,7 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 {
                     if (due - now <= CancelCheckEveryUs * time.TimestampFrequency / 1_000_000) source.CaptureDueSoon();
                     var wait = TimeSpan.FromTicks(Math.Max(1, (due - now) * TimeSpan.TicksPerSecond / time.TimestampFrequency));
+                    if (Footprint?.CollectIfDue(wait) == true) continue; // the time left has changed
                     // A thread the last snapshot could not stop in time is let go as soon as it stops, not at the next snapshot.
                     if (source.LetGoLateStops() is { } pollAgain && pollAgain < wait) wait = pollAgain;
                     if (Wait(wait, cancel)) break;
