@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Snapper.Store;
 using Snapper.Tests.Infrastructure;
@@ -12,19 +11,11 @@ namespace Snapper.Tests.RealProcess;
 /// </summary>
 public sealed class OverheadBudgetTests
 {
-    static RunningTarget StartStates() => RunningTarget.StartAndWait(new ProcessStartInfo(Dotnet.Host,
-        [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "states"])
-    {
-        RedirectStandardOutput = true,
-        RedirectStandardInput = true,
-        UseShellExecute = false,
-    });
-
     [Fact]
     public void A_budget_lowers_the_rate_records_when_and_counts_each_sample_for_the_intervals_it_stands_for()
     {
         using var dir = new TempDirectory();
-        using var target = StartStates();
+        using var target = RunningTarget.StartTestTarget("states");
         var db = dir.File("s.db");
         // 0.5%: at 100 Hz any Snapper takes more than that of a core (the Debug build these tests run, several times more).
         var result = SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--duration", "8s", "--db", db, "--no-report", "--max-overhead", "0.5%");
@@ -63,7 +54,7 @@ public sealed class OverheadBudgetTests
     public void The_default_budget_is_ten_percent_and_two_for_unattended_captures()
     {
         using var dir = new TempDirectory();
-        using var target = StartStates();
+        using var target = RunningTarget.StartTestTarget("states");
         var db = dir.File("s.db");
         var byHand = SnapperCli.Run(SnapperCli.StartInfoAsGiven("sample", "--pid", target.Pid.ToString(), "--count", "20", "--db", db, "--no-report"));
         Assert.True(byHand.ExitCode == 0, byHand.ToString());

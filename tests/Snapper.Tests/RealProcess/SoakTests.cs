@@ -20,13 +20,7 @@ public sealed class SoakTests(Xunit.Abstractions.ITestOutputHelper output)
     public void A_long_capture_keeps_snappers_memory_flat_and_leaves_the_target_working()
     {
         using var dir = new TempDirectory();
-        var info = new ProcessStartInfo(Dotnet.Host, [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "bench", "4", "9"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        using var target = RunningTarget.StartAndWait(info);
+        using var target = RunningTarget.StartTestTarget("bench", "4", "9");
 
         using var snapper = Process.Start(SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(CultureInfo.InvariantCulture), "--rate", "100",
             "--count", Snapshots.ToString(CultureInfo.InvariantCulture), "--db", dir.File("s.db"), "--no-report", "--quiet"))!;

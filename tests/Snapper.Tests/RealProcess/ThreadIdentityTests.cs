@@ -11,14 +11,6 @@ namespace Snapper.Tests.RealProcess;
 /// </summary>
 public sealed class ThreadIdentityTests
 {
-    static RunningTarget StartStates() => RunningTarget.StartAndWait(new ProcessStartInfo(Dotnet.Host,
-        [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "states"])
-    {
-        RedirectStandardOutput = true,
-        RedirectStandardInput = true,
-        UseShellExecute = false,
-    });
-
     /// <param name="minSamples">The attach engine takes a few dozen samples a second at most.</param>
     [Theory]
     [InlineData("ptrace", 100)]
@@ -26,7 +18,7 @@ public sealed class ThreadIdentityTests
     public void Every_thread_shows_its_managed_name_and_its_state_and_the_spinner_has_the_cpu(string engine, int minSamples)
     {
         using var dir = new TempDirectory();
-        using var target = StartStates();
+        using var target = RunningTarget.StartTestTarget("states");
         var db = dir.File("s.db");
 
         var capture = Process.Start(SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--engine", engine))!;
@@ -102,7 +94,7 @@ public sealed class ThreadIdentityTests
     public void Report_filters_threads_and_leaves_idle_samples_out_unless_asked()
     {
         using var dir = new TempDirectory();
-        using var target = StartStates();
+        using var target = RunningTarget.StartTestTarget("states");
         var db = dir.File("s.db");
         var sampled = SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--count", "30", "--db", db, "--no-report");
         Assert.True(sampled.ExitCode == 0, sampled.ToString());
