@@ -37,6 +37,14 @@ sealed class BenchTarget : IDisposable
         return (long.Parse(line.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture), Stopwatch.GetTimestamp());
     }
 
+    /// <summary>Units of work a second over <paramref name="window"/>, from now.</summary>
+    public double RateOver(TimeSpan window)
+    {
+        var from = Query();
+        Thread.Sleep(window);
+        return Rate(from, Query());
+    }
+
     public static double Rate((long Work, long Timestamp) from, (long Work, long Timestamp) to) =>
         (to.Work - from.Work) / Stopwatch.GetElapsedTime(from.Timestamp, to.Timestamp).TotalSeconds;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Snapper.Store;
 
@@ -55,21 +54,9 @@ static class BudgetBench
         // wrk runs across the whole capture (its start-up and the report-free exit included).
         var load = Task.Run(() => shop.Load(TimeSpan.FromSeconds(seconds + 4)));
         Thread.Sleep(1000);
-        var info = new ProcessStartInfo(Snapper.Cli.DotnetHost.Path,
-            [snapper, "sample", "--pid", shop.Pid.ToString(CultureInfo.InvariantCulture), "--rate", "100", "--duration", $"{seconds}s",
-             "--max-overhead", budget, "--db", db, "--no-report", "--quiet"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start snapper");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var memory = new Footprint();
-        var clock = Stopwatch.StartNew();
-        while (!process.WaitForExit(TimeSpan.FromSeconds(2))) memory.Read(process.Id, clock.Elapsed);
-        if (process.ExitCode != 0) throw new InvalidOperationException($"snapper exited {process.ExitCode}: {stderr.Result}{stdout.Result}");
+        var (_, memory) = WatchedSnapper.Run(snapper,
+            ["sample", "--pid", shop.Pid.ToString(CultureInfo.InvariantCulture), "--rate", "100", "--duration", $"{seconds}s",
+             "--max-overhead", budget, "--db", db, "--no-report", "--quiet"], TimeSpan.FromSeconds(2));
         var wrk = load.GetAwaiter().GetResult();
 
         using var store = SnapperDatabase.Open(db, create: false);

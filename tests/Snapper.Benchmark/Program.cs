@@ -71,10 +71,10 @@ foreach (var (label, scenario) in targets)
     {
         foreach (var m in configs)
         {
-            var before = Baseline(target, window);
+            var before = target.RateOver(window);
             var (engine, unwind) = engines[m.Engine];
             var (ratioRate, samples, seconds, cpu, pauses) = Capture(target, engine, unwind, m.Rate, window, dir.Db);
-            var after = Baseline(target, window);
+            var after = target.RateOver(window);
             m.ThroughputRatios.Add(ratioRate / ((before + after) / 2));
             m.CpuPerSampleMsByRound.Add(cpu * 1000 / Math.Max(1, samples));
             m.Samples += samples;
@@ -100,13 +100,6 @@ string? Text(string name)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-
-static double Baseline(BenchTarget target, TimeSpan window)
-{
-    var from = target.Query();
-    Thread.Sleep(window);
-    return BenchTarget.Rate(from, target.Query());
 }
 
 /// <summary>

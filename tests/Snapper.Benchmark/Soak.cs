@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Snapper.Benchmark;
@@ -24,7 +23,7 @@ static class Soak
         else
         {
             using var target = BenchTarget.Start(["bench", "4", "9"]);
-            Run(length, target.Pid, "13-thread target (4 spinning)", window => Unsampled(target, window), _ => Task.CompletedTask, snapper, dir, output);
+            Run(length, target.Pid, "13-thread target (4 spinning)", target.RateOver, _ => Task.CompletedTask, snapper, dir, output);
         }
     }
 
@@ -33,28 +32,17 @@ static class Soak
     {
         var before = unsampled(TimeSpan.FromSeconds(10));
         var load = loadDuring(length + TimeSpan.FromSeconds(10));
-        var process = Process.Start(new ProcessStartInfo(Snapper.Cli.DotnetHost.Path,
-            [snapper, "sample", "--pid", pid.ToString(CultureInfo.InvariantCulture), "--rate", "100", "--max-overhead", "off",
-             "--duration", $"{(int)length.TotalSeconds}s", "--db", Path.Combine(dir, "soak.db"), "--no-report"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var memory = new Footprint();
-        var clock = Stopwatch.StartNew();
         var every = TimeSpan.FromSeconds(Math.Clamp(length.TotalSeconds / 60, 2, 30));
-        while (!process.WaitForExit(every))
-            if (memory.Read(process.Id, clock.Elapsed))
-                Console.Error.WriteLine($"  {clock.Elapsed:hh\\:mm\\:ss}  snapper RssAnon {Footprint.Mb(memory.Readings[^1].RssAnonKb)} MB, PSS {Footprint.Mb(memory.Readings[^1].PssKb)} MB");
-        if (process.ExitCode != 0) throw new InvalidOperationException($"snapper failed: {stderr.Result}");
+        var (stdout, memory) = WatchedSnapper.Run(snapper,
+            ["sample", "--pid", pid.ToString(CultureInfo.InvariantCulture), "--rate", "100", "--max-overhead", "off",
+             "--duration", $"{(int)length.TotalSeconds}s", "--db", Path.Combine(dir, "soak.db"), "--no-report"], every,
+            r => Console.Error.WriteLine($"  {r.At:hh\\:mm\\:ss}  snapper RssAnon {Footprint.Mb(r.RssAnonKb)} MB, PSS {Footprint.Mb(r.PssKb)} MB"));
         load.GetAwaiter().GetResult();
         var after = unsampled(TimeSpan.FromSeconds(10));
 
         // Memory once warmed up (the first tenth of the run loads the DAC and names the target's methods), to the end.
         var settled = memory.After(length / 10);
-        output.WriteLine($"Soak: {length.TotalMinutes:0} min at 100 Hz, {description}. {stdout.Result.Split('\n').Skip(1).FirstOrDefault()?.Trim()}");
+        output.WriteLine($"Soak: {length.TotalMinutes:0} min at 100 Hz, {description}. {stdout.Split('\n').Skip(1).FirstOrDefault()?.Trim()}");
         output.WriteLine();
         output.WriteLine("| measure | RssAnon | PSS |");
         output.WriteLine("|---|---:|---:|");
@@ -65,13 +53,6 @@ static class Soak
         output.WriteLine();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Target throughput unsampled, after / before: {after / before:0.000}"));
         output.WriteLine("RssAnon every " + every.TotalSeconds + " s (MB): " + string.Join(" ", memory.Readings.Select(r => Footprint.Mb(r.RssAnonKb))));
-    }
-
-    static double Unsampled(BenchTarget target, TimeSpan window)
-    {
-        var start = target.Query();
-        Thread.Sleep(window);
-        return BenchTarget.Rate(start, target.Query());
     }
 
     static string Mb(long kb) => Footprint.Mb(kb) + " MB";

@@ -19,15 +19,12 @@ public sealed class FootprintKeeper(TimeProvider time)
 
     long _last = time.GetTimestamp();
 
-    public int Collections { get; private set; }
-
     /// <summary>Collects when due and the next snapshot is at least <see cref="NeedsAtLeast"/> away; true when it did.</summary>
     public bool CollectIfDue(TimeSpan untilNextSnapshot)
     {
         if (untilNextSnapshot < NeedsAtLeast || time.GetElapsedTime(_last) < Every) return false;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         _last = time.GetTimestamp();
-        Collections++;
         return true;
     }
 }
