@@ -69,7 +69,10 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
         for (var i = 0; i < words; i++)
         {
             var word = BitConverter.ToUInt64(_stack, i * 8);
-            if (regions.MayBeNewCode(word))
+            // Only a word a call precedes can be a return address: the others (a pointer into heap memory committed since
+            // the mappings were read) are passed over without reading the target's mappings again (5.7% of Snapper's CPU
+            // on ShopService under load, up to 50 reads of 1,700 mappings a second).
+            if (regions.MayBeNewCode(word) && CallSites.PrecededByCall(word, memory))
             {
                 // A stopped thread's stack is the truth the others are checked against: know the new code now. A copy
                 // of a thread that may run again cannot wait for that, and is refused.

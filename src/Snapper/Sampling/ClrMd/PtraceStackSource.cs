@@ -31,10 +31,8 @@ sealed class PtraceStackSource : IStackSource
     readonly RunningStackReuse _running;
     readonly List<RawThread> _reusedRunning = new();
     readonly List<RawThread> _reusedUnstopped = new();
-    readonly HashSet<int> _heldForCpu = new(); // see StopReusedToo
     readonly MovedSinceSurvey _movedSinceSurvey = new();
     readonly ReuseVerification? _verification;
-    readonly List<int> _ranOn = new();
     readonly List<(int Tid, ThreadActivity Activity)> _preempted = new();
     readonly List<RawThread?> _preemptedReused = new();
     readonly Dictionary<int, ThreadStack> _lastIdle = new();
@@ -59,7 +57,8 @@ sealed class PtraceStackSource : IStackSource
     readonly Func<ClrThread, (ulong Low, ulong High)> _stackRange;
     readonly Unwind.NativeUnwinder? _unwinder;
     readonly Unwind.NativeModules _nativeModules;
-    readonly HashSet<uint> _stoppedTids = new();
+    readonly HashSet<uint> _stoppedTids = new(); // this snapshot's, walked or not
+    readonly HashSet<uint> _heldTids = new(); // those held now (see WalkThoseHeld)
     readonly Dictionary<int, ulong> _stoppedSp = new();
     readonly Dictionary<int, long> _stoppedSyscall = new();
     readonly Dictionary<int, bool> _stoppedAsleep = new(); // stopped in a system call: whether the stop woke it (InterruptedSleep)
@@ -71,7 +70,7 @@ sealed class PtraceStackSource : IStackSource
     long _nativeThreadsCheckedAt = Stopwatch.GetTimestamp();
     bool _warmingUp;
     bool _realTime; // see HoldAsRealTime
-    readonly Action _holdAsRealTime, _stopReusedToo; // made once: a method group passed as a delegate is a new object each time
+    readonly Action _holdAsRealTime; // made once: a method group passed as a delegate is a new object each time
     long _memoryReadsBefore;
     int[]? _lastTids; // ThreadList hands back the same array while the set of threads is unchanged
     readonly string? _executable;
@@ -90,7 +89,6 @@ sealed class PtraceStackSource : IStackSource
         _ensureDacFresh = EnsureDacFresh;
         _threadStacks = new ThreadStacks(process.Pid);
         _stackRange = StackRange;
-        _stopReusedToo = StopReusedToo;
         _stopper = new ThreadStopper(process.Pid);
         var regions = new ExecutableRegions(process.Pid);
         _nativeModules = new Unwind.NativeModules(regions, process.HostPathOf);
@@ -284,10 +282,14 @@ sealed class PtraceStackSource : IStackSource
         return _stopper.HasLaggards ? ThreadStopper.LaggardPollInterval : null;
     }
 
-    /// <summary>Stops the chosen threads, walks them and resumes them; <paramref name="pause"/> is how long they were held.</summary>
+    /// <summary>
+    /// Stops the chosen threads, walks them and resumes them; <paramref name="pause"/> is how long they were held. They are
+    /// all asked at once and stop in parallel; those that stopped are walked and let go before the sampler waits for the
+    /// rest (see ThreadStopper.WaitForStops), so a thread on its way into its stop holds no other.
+    /// </summary>
     List<RawThread> StopAndWalk(List<ThreadStack> threads, ref long start, out TimeSpan pause)
     {
-        List<RawThread> raw;
+        List<RawThread> raw = [];
         try
         {
             start = Stopwatch.GetTimestamp();
@@ -295,30 +297,15 @@ sealed class PtraceStackSource : IStackSource
             foreach (var tid in _toStop) _stopper.Interrupt(tid);
             ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
             if (_verification is not null) AskReusedToStopToo(threads, _verification);
-            if (_stopper.WaitForStops(_holdAsRealTime, _stopReusedToo) == 0)
-                throw FailedOrGone("no thread could be stopped", null);
-            WalkHeldThreadsThatRanOn();
-            Timings.CountStopped(_stopper.Stopped.Count);
-            foreach (var thread in _stopper.Stopped)
+            var stoppedAny = false;
+            while (_stopper.WaitForStops(_holdAsRealTime) > 0)
             {
-                if (_heldForCpu.Contains(thread.Tid)) continue;
-                _stoppedTids.Add((uint)thread.Tid);
-                _stoppedSp[thread.Tid] = thread.HaveRegisters ? thread.Registers.Rsp : 0;
-                // orig_rax holds the syscall a thread was stopped in, and is negative when it was in user code.
-                if (thread.HaveRegisters) _stoppedSyscall[thread.Tid] = (long)thread.Registers.OrigRax;
-                // Read now: the registers are gone by the time the walks are named, after the resume.
-                if (thread.HaveRegisters && (long)thread.Registers.OrigRax >= 0) _stoppedAsleep[thread.Tid] = InterruptedSleep.Of(thread.Registers);
+                stoppedAny = true;
+                WalkThoseHeld(raw);
+                _stopper.ReleaseStopped();
+                Timings.Mark(6);
             }
-            Timings.Mark(2);
-            _memory.Flush();
-            raw = WalkStopped();
-            _resolver.NameWhileStopped(raw);
-            foreach (var thread in raw)
-                _reuse.HashWhileStopped(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId),
-                    _stopper.TryGetRegisters(thread.OsThreadId, out var stoppedAt) ? stoppedAt.Rip : 0, thread.OutermostStackPointer);
-            if (_verification is not null) CompareReused(raw, _verification);
-            if (_unwinder is not null) UnwindNative(raw, _unwinder);
-            Timings.Mark(5);
+            if (!stoppedAny) throw FailedOrGone("no thread could be stopped", null);
         }
         catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException)
         {
@@ -334,6 +321,34 @@ sealed class PtraceStackSource : IStackSource
         return raw;
     }
 
+    /// <summary>Walks the threads held now, and reads all that must be read while they are held; adds the walks to <paramref name="raw"/>.</summary>
+    void WalkThoseHeld(List<RawThread> raw)
+    {
+        Timings.CountStopped(_stopper.Stopped.Count);
+        _heldTids.Clear();
+        foreach (var thread in _stopper.Stopped)
+        {
+            _heldTids.Add((uint)thread.Tid);
+            _stoppedSp[thread.Tid] = thread.HaveRegisters ? thread.Registers.Rsp : 0;
+            // orig_rax holds the syscall a thread was stopped in, and is negative when it was in user code.
+            if (thread.HaveRegisters) _stoppedSyscall[thread.Tid] = (long)thread.Registers.OrigRax;
+            // Read now: the registers are gone by the time the walks are named, after the resume.
+            if (thread.HaveRegisters && (long)thread.Registers.OrigRax >= 0) _stoppedAsleep[thread.Tid] = InterruptedSleep.Of(thread.Registers);
+        }
+        Timings.Mark(2);
+        _memory.Flush(); // threads let go a moment ago may have changed what was read
+        var walked = WalkStopped();
+        _resolver.NameWhileStopped(walked);
+        foreach (var thread in walked)
+            _reuse.HashWhileStopped(thread.OsThreadId, _stoppedSp.GetValueOrDefault(thread.OsThreadId),
+                _stopper.TryGetRegisters(thread.OsThreadId, out var stoppedAt) ? stoppedAt.Rip : 0, thread.OutermostStackPointer);
+        if (_verification is not null) CompareReused(walked, _verification);
+        if (_unwinder is not null) UnwindNative(walked, _unwinder);
+        _stoppedTids.UnionWith(_heldTids);
+        raw.AddRange(walked);
+        Timings.Mark(5);
+    }
+
     /// <summary>
     /// The stacks of the stopped threads: walked by the DAC, except those of threads still looping where they were
     /// (see <see cref="RunningStackReuse"/>). When every one is such a thread, the runtime's caches are not even flushed.
@@ -342,7 +357,7 @@ sealed class PtraceStackSource : IStackSource
     {
         _reusedRunning.Clear();
         foreach (var thread in _stopper.Stopped)
-            if (RunningStackReuse.Enabled && thread.HaveRegisters && !_heldForCpu.Contains(thread.Tid) && _verification?.IsPending(thread.Tid) != true
+            if (RunningStackReuse.Enabled && thread.HaveRegisters && _verification?.IsPending(thread.Tid) != true
                 && _running.TryReuse(thread.Tid, thread.Registers.Rip, thread.Registers.Rsp) is { } same)
             {
                 if (_verification is not null)
@@ -352,17 +367,17 @@ sealed class PtraceStackSource : IStackSource
                     continue;
                 }
                 _reusedRunning.Add(same);
-                _stoppedTids.Remove((uint)thread.Tid);
+                _heldTids.Remove((uint)thread.Tid);
             }
         Timings.CountReusedRunning(_reusedRunning.Count);
         List<RawThread> walked = [];
-        if (_stoppedTids.Count > 0)
+        if (_heldTids.Count > 0)
         {
             HoldAsRealTime();
             _dacFresh = false;
             Timings.Mark(3);
             var dacWalksBefore = _fast?.DacWalks ?? 0;
-            walked = ClrStackWalker.Walk(ClrThreads(), _stoppedTids.Contains, _maxFrames, _ilOffsets, _recovery, _fast, _ensureDacFresh, _stackRange);
+            walked = ClrStackWalker.Walk(ClrThreads(), _heldTids.Contains, _maxFrames, _ilOffsets, _recovery, _fast, _ensureDacFresh, _stackRange);
             Timings.CountDacWalks(_fast is null ? walked.Count : (int)(_fast.DacWalks - dacWalksBefore));
             if (RunningStackReuse.Enabled)
                 foreach (var thread in walked)
@@ -371,7 +386,7 @@ sealed class PtraceStackSource : IStackSource
         }
         else Timings.Mark(3);
         Timings.Mark(4);
-        foreach (var thread in _reusedRunning) _stoppedTids.Add((uint)thread.OsThreadId); // still to be named, below
+        foreach (var thread in _reusedRunning) _heldTids.Add((uint)thread.OsThreadId); // still to be named, below
         walked.AddRange(_reusedRunning);
         return walked;
     }
@@ -459,7 +474,6 @@ sealed class PtraceStackSource : IStackSource
         _toStop.Clear();
         _beforeStop.Clear();
         _reusedUnstopped.Clear();
-        _heldForCpu.Clear();
         _movedSinceSurvey.Clear();
         if (!ReferenceEquals(tids, _lastTids)) ThreadSetChanged(tids);
         else if (_checkExecutableAgain)
@@ -544,19 +558,6 @@ sealed class PtraceStackSource : IStackSource
         _preempted.Clear();
     }
 
-    /// <summary>
-    /// A thread asked to stop is waiting for a CPU while others are held: the target's own running threads keep the
-    /// CPUs busy (more runnable threads than CPUs). Stopping those too frees a CPU for it, so the hold ends in well under
-    /// a millisecond instead of a scheduler time slice or several. Their stacks stay the ones read at the survey: a
-    /// thread stopped this late has often run on (a short burst of work over and asleep again), and taking its stack
-    /// from the stop put a 3 ms burst in 5% fewer snapshots than it ran in.
-    /// </summary>
-    void StopReusedToo()
-    {
-        foreach (var thread in _reusedUnstopped)
-            if (!_stopper.Asked.Contains(thread.OsThreadId) && _heldForCpu.Add(thread.OsThreadId)) _stopper.Interrupt(thread.OsThreadId);
-    }
-
     /// <summary>SNAPPER_VERIFY_REUSE: stops every thread this snapshot takes without a walk, to walk it too.</summary>
     void AskReusedToStopToo(List<ThreadStack> threads, ReuseVerification verification)
     {
@@ -598,7 +599,7 @@ sealed class PtraceStackSource : IStackSource
             if (!_stopper.TryGetRegisters(tid, out var registers)) continue;
             if (verification.Compare(tid, raw[i], registers, Resolve) == ReuseVerification.RunningKind) continue;
             raw.RemoveAt(i);
-            _stoppedTids.Remove((uint)tid);
+            _heldTids.Remove((uint)tid);
         }
     }
 
@@ -708,23 +709,6 @@ sealed class PtraceStackSource : IStackSource
             return false;
         _unstopped!.Add(thread, registers, stack);
         return true;
-    }
-
-    /// <summary>
-    /// A thread stopped only to free a CPU keeps the stack read at the survey if it is still exactly there (see
-    /// <see cref="StopReusedToo"/>), else is walked.
-    /// </summary>
-    void WalkHeldThreadsThatRanOn()
-    {
-        if (_heldForCpu.Count == 0) return;
-        _ranOn.Clear();
-        foreach (var tid in _heldForCpu)
-        {
-            if (!_stopper.TryGetRegisters(tid, out var registers) || !_beforeStop[tid].Activity.StillAt(registers)) _ranOn.Add(tid);
-        }
-        if (_ranOn.Count == 0) return;
-        foreach (var tid in _ranOn) _heldForCpu.Remove(tid);
-        _reusedUnstopped.RemoveAll(thread => _ranOn.Contains(thread.OsThreadId));
     }
 
     /// <summary>

@@ -78,6 +78,13 @@ sealed class ExplicitFrames
         return (new UnwindContext(returnAddress, sp, fp), target);
     }
 
+    /// <summary>
+    /// An InlinedCallFrame linked into the chain with no call in progress: its return address is cleared (the runtime's
+    /// InlinedCallFrame::FrameHasActiveCall), as it is before the stub's call and after it returns.
+    /// </summary>
+    public bool IsInactive(ulong frame, IWalkMemory memory) =>
+        _returnOffset.Learned(out var returnAt) && memory.TryReadPointer(frame + (ulong)returnAt, out var returnAddress) && returnAddress == 0;
+
     /// <summary>Learns from one thread's DAC walk, read while the thread is still stopped.</summary>
     public void Learn(ulong thread, IReadOnlyList<RawFrame> frames, IWalkMemory memory)
     {

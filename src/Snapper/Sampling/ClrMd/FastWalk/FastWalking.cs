@@ -189,6 +189,9 @@ sealed class FastWalking
 
     public void NoteRefusal(string why) => Count(why);
 
+    /// <summary>The last walk gave up at a return address in no known code (see <see cref="FastStackWalker.LeftKnownCode"/>).</summary>
+    public bool LeftKnownCode => _walker.LeftKnownCode;
+
     /// <summary>After a DAC walk of a thread still stopped: what it shows about the runtime's frames is learned.</summary>
     public void Learn(ClrThread thread, List<RawFrame> dacFrames)
     {
