@@ -8,8 +8,8 @@ namespace Snapper.Sampling;
 /// that storing never delays the next stop. Runs on the calling thread, which must be the thread that opened the
 /// source. Time is cut into intervals, and each snapshot is taken at a random moment within its own (see
 /// <see cref="SamplingPlan.Jitter"/>). A snapshot that starts more than half an interval after its scheduled moment
-/// is taken and counted late, never skipped; the schedule then continues from that moment rather than bursting to
-/// catch up. With an overhead budget (<see cref="Governor"/>), a snapshot is taken in one of every
+/// is taken and counted late, never skipped; the intervals it delayed follow at once, up to <see cref="MaxCatchUp"/>
+/// of them, so that a stop that had to wait costs no samples; further behind, the schedule goes on from there. With an overhead budget (<see cref="Governor"/>), a snapshot is taken in one of every
 /// <see cref="OverheadGovernor.Weight"/> intervals, at a random moment in that longer interval, and stands for all of them.
 /// </summary>
 public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider time, Random random)
@@ -20,6 +20,9 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
     /// snapshots all fail would otherwise never reach its count.
     /// </summary>
     public const int MaxFailuresInARow = 100;
+
+    /// <summary>How many intervals a late snapshot may leave behind to be sampled at once after it.</summary>
+    public const int MaxCatchUp = 2;
 
     static readonly bool Debug = Cli.DebugSwitch.Enabled;
 
@@ -81,8 +84,11 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                 var weight = slotWeight;
                 var slotTicks = intervalTicks * weight;
                 var isLate = began - due > Math.Max(0.5 * slotTicks, 0.001 * time.TimestampFrequency);
-                // Go on from here instead of bursting to catch up: the next moment is an interval away on average.
-                if (isLate) slot = began - (long)(slotTicks * plan.Jitter / 2);
+                // The intervals a late snapshot delayed are sampled right after it, up to MaxCatchUp of them; further
+                // behind, the schedule goes on from here (the next moment an interval away on average). Going on from
+                // here after every late one lost an interval each time a stop waited for a thread whose CPU the host
+                // had taken away (4-35 ms, 5% of snapshots on ShopService under wrk): 92 snapshots a second at 100 Hz.
+                if (began - slot > (MaxCatchUp + 1) * slotTicks) slot = began - (long)(MaxCatchUp * slotTicks + slotTicks * plan.Jitter / 2);
                 slot += (long)slotTicks;
                 slotWeight = Governor?.Weight ?? 1;
                 // Whole timestamp ticks: a fractional due time could leave a wait that rounds to nothing, forever.
