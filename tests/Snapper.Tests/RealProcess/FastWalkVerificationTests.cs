@@ -46,6 +46,36 @@ public sealed partial class FastWalkVerificationTests(ShopServiceFixture shop, I
         Assert.True(load.Ok > 10, $"load: {load.Ok} answered");
     }
 
+    [GeneratedRegex(@"dac frame verification: (\d+) walks compared with ClrMD's, (\d+) differences")]
+    private static partial Regex DacFrameVerification();
+
+    /// <summary>
+    /// The DAC's walk that names methods from the code map (what the fast walk falls back to, and learns from) yields
+    /// ClrMD's frames: with SNAPPER_VERIFY_DAC_FRAMES=1 each is walked by ClrMD's EnumerateStackTrace too, from the same stop.
+    /// </summary>
+    [Theory]
+    [InlineData("states")]
+    [InlineData("native-leaf")]
+    [InlineData("stress")]
+    [InlineData("mixed")]
+    public void The_DAC_walk_named_from_the_code_map_equals_ClrMDs(string scenario)
+    {
+        using var target = RunningTarget.StartTestTarget(scenario);
+        var (compared, differences, stderr) = VerifiedCapture.Run(target.Pid, "200", "3s", "SNAPPER_VERIFY_DAC_FRAMES", DacFrameVerification(), output);
+        Assert.True(differences == 0, stderr);
+        Assert.True(compared >= 1, $"no DAC walk compared\n{stderr}");
+    }
+
+    [Fact]
+    public async Task The_DAC_walk_named_from_the_code_map_equals_ClrMDs_on_a_web_service_under_load()
+    {
+        await using var load = new HttpLoad(shop.BaseAddress, ["orders/search", "catalog", "report", "inventory", "prices", "recommend"], perPath: 2);
+        await Task.Delay(1000);
+        var (compared, differences, stderr) = VerifiedCapture.Run(shop.Target.Pid, "200", "5s", "SNAPPER_VERIFY_DAC_FRAMES", DacFrameVerification(), output);
+        Assert.True(differences == 0, stderr);
+        Assert.True(compared >= 1, $"no DAC walk compared\n{stderr}");
+    }
+
     (long Compared, long Differences, string Stderr) CaptureVerified(int pid, string duration) =>
         VerifiedCapture.Run(pid, "200", duration, "SNAPPER_VERIFY_WALK", Verification(), output);
 }

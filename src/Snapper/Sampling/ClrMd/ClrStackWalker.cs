@@ -91,7 +91,7 @@ static class ClrStackWalker
         {
             beforeDac?.Invoke();
             if (nativeModule is not null) recovery!.TryRedirect(thread.OSThreadId, fast.IsManagedCode);
-            fast.Compare(thread, walked.Frames, WalkOne(thread, maxFrames, range).Frames);
+            fast.Compare(thread, walked.Frames, WalkOne(thread, maxFrames, range, fast).Frames);
             recovery?.Clear(thread.OSThreadId);
         }
         return (walked.Frames, walked.Outermost, nativeModule);
@@ -101,12 +101,12 @@ static class ClrStackWalker
         Action? beforeDac, (ulong Low, ulong High) range)
     {
         beforeDac?.Invoke();
-        var (frames, outermost) = WalkOne(thread, maxFrames, range);
+        var (frames, outermost) = WalkOne(thread, maxFrames, range, fast);
         fast?.Learn(thread, frames);
         string? nativeModule = null;
         if (recovery is not null && !HasManagedFrame(frames) && recovery.TryRedirect(thread.OSThreadId, fast is null ? null : fast.IsManagedCode) is { } module)
         {
-            var (recovered, recoveredOutermost) = WalkOne(thread, maxFrames, range);
+            var (recovered, recoveredOutermost) = WalkOne(thread, maxFrames, range, fast);
             recovery.Clear(thread.OSThreadId);
             if (HasManagedFrame(recovered)) (frames, outermost, nativeModule) = (recovered, recoveredOutermost, module);
         }
@@ -149,22 +149,62 @@ static class ClrStackWalker
         return flags;
     }
 
-    static (List<RawFrame> Frames, ulong Outermost) WalkOne(ClrThread thread, int maxFrames, (ulong Low, ulong High) range)
+    /// <summary>The DAC's walk of a stopped thread: ClrMD's, or with <paramref name="fast"/> the same frames named from its code map (see FastWalking.DacWalk).</summary>
+    static (List<RawFrame> Frames, ulong Outermost) WalkOne(ClrThread thread, int maxFrames, (ulong Low, ulong High) range, FastWalk.FastWalking? fast)
+    {
+        var walked = fast?.DacWalk(thread, maxFrames);
+        if (walked is not null && VerifyDacFrames) CompareWithClrMd(thread, maxFrames, range, walked);
+        return Filtered(walked ?? ClrMdWalk(thread, maxFrames), range);
+    }
+
+    /// <summary>
+    /// SNAPPER_VERIFY_DAC_FRAMES=1: each DAC walk is also walked by ClrMD's ClrThread.EnumerateStackTrace, from the same
+    /// stop, and any difference is written to standard error (and counted: <see cref="DacFramesSummary"/>).
+    /// </summary>
+    public static readonly bool VerifyDacFrames = Environment.GetEnvironmentVariable("SNAPPER_VERIFY_DAC_FRAMES") == "1";
+
+    static long _dacFramesCompared, _dacFramesDiffering;
+
+    public static string DacFramesSummary() =>
+        $"dac frame verification: {_dacFramesCompared} walks compared with ClrMD's, {_dacFramesDiffering} differences";
+
+    static void CompareWithClrMd(ClrThread thread, int maxFrames, (ulong Low, ulong High) range, List<RawFrame> walked)
+    {
+        var ours = Filtered(walked, range).Frames;
+        var theirs = Filtered(ClrMdWalk(thread, maxFrames), range).Frames;
+        var same = ours.Count == theirs.Count;
+        for (var i = 0; same && i < ours.Count; i++)
+            same = ours[i].Kind == theirs[i].Kind && ours[i].Method?.MethodDesc == theirs[i].Method?.MethodDesc && ours[i].FrameName == theirs[i].FrameName
+                && ours[i].InstructionPointer == theirs[i].InstructionPointer && ours[i].StackPointer == theirs[i].StackPointer;
+        _dacFramesCompared++;
+        if (same) return;
+        _dacFramesDiffering++;
+        Console.Error.WriteLine($"dac frames differ, thread {thread.OSThreadId}:\n  ours   {Describe(ours)}\n  ClrMD  {Describe(theirs)}");
+    }
+
+    static string Describe(List<RawFrame> frames) =>
+        string.Join(" | ", frames.Select(f => $"{f.Kind} {f.Method?.Name ?? f.FrameName} {f.InstructionPointer:x}/{f.StackPointer:x}"));
+
+    static List<RawFrame> ClrMdWalk(ClrThread thread, int maxFrames) =>
+        // maxFrames bounds the walk: a corrupt stack can otherwise loop forever.
+        thread.EnumerateStackTrace(includeContext: false, maxFrames)
+            .Select(frame => new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName, frame.InstructionPointer,
+                StackPointer: frame.StackPointer))
+            .ToList();
+
+    static (List<RawFrame> Frames, ulong Outermost) Filtered(List<RawFrame> walked, (ulong Low, ulong High) range)
     {
         var frames = new List<RawFrame>();
         ulong outermost = 0;
-        // maxFrames bounds the walk: a corrupt stack can otherwise loop forever.
-        foreach (var frame in thread.EnumerateStackTrace(includeContext: false, maxFrames))
+        foreach (var raw in walked)
         {
-            var raw = new RawFrame(frame.Kind, frame.Method, frame.Kind == ClrStackFrameKind.ManagedMethod ? null : frame.FrameName, frame.InstructionPointer,
-                StackPointer: frame.StackPointer);
             // On a thread with no managed code (no frame chain), the DAC can yield "managed" frames whose stack pointer
             // lies on another thread's stack, some naming no method: nothing real (the fast walk rightly finds nothing).
             if (raw.Kind == ClrStackFrameKind.ManagedMethod && (raw.Method is null || !OnStack(range, raw.StackPointer))) break;
             // ClrMD yields each explicit runtime frame (InlinedCallFrame, ...) twice in a row: keep one.
             if (raw.Kind != ClrStackFrameKind.ManagedMethod && frames.Count > 0 && frames[^1].SameFrameAs(raw)) continue;
             frames.Add(raw);
-            outermost = Math.Max(outermost, frame.StackPointer);
+            outermost = Math.Max(outermost, raw.StackPointer);
         }
         return (frames, outermost);
     }

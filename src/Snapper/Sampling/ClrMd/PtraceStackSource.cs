@@ -118,7 +118,7 @@ sealed class PtraceStackSource : IStackSource
             if (fastWalk)
             {
                 _names = RuntimeSession.Create(_dataTarget, process, out _);
-                _fast = FastWalk.FastWalking.TryCreate(_runtime, _names, _stopper, _memory, regions, _ensureDacFresh);
+                _fast = FastWalk.FastWalking.TryCreate(_runtime, _names, _stopper, _memory, regions, _ensureDacFresh, reader);
                 if (_fast is null)
                 {
                     _names.Dispose(); // no fast walk on this runtime: nothing describes methods through it
@@ -818,6 +818,7 @@ sealed class PtraceStackSource : IStackSource
     {
         if ((FastWalk.FastWalking.Verify || Cli.DebugSwitch.Enabled) && _fast is not null) Console.Error.WriteLine(_fast.Summary());
         if (_verification is not null) Console.Error.WriteLine(_verification.Summary());
+        if (ClrStackWalker.VerifyDacFrames) Console.Error.WriteLine(ClrStackWalker.DacFramesSummary());
         _stopper.ReleaseAll();
         _resolver.Dispose();
         _nativeModules.Dispose();

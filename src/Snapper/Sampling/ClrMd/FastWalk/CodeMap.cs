@@ -162,7 +162,15 @@ sealed class CodeMap(ClrRuntime runtime, ClrRuntime names, SosCodeHeaders sos, E
         return memory.Read(address, all) == all.Length ? X64UnwindInfo.Parse(all) : null;
     }
 
-    ClrMethod? MethodOf(ulong methodDesc)
+    /// <summary>
+    /// The method whose code holds <paramref name="address"/>, as the DAC's walk names a managed frame: from the map, else
+    /// (an address in no code the map holds, such as a precode stub's, which the runtime names after its method) asked of
+    /// the snapshot's runtime as ClrMD asks it.
+    /// </summary>
+    public ClrMethod? MethodAt(ulong address, IWalkMemory memory) => Find(address, memory)?.Method ?? runtime.GetMethodByInstructionPointer(address);
+
+    /// <summary>The method a MethodDesc stands for, described once (through the runtime that is never flushed).</summary>
+    public ClrMethod? MethodOf(ulong methodDesc)
     {
         if (_methods.TryGetValue(methodDesc, out var method)) return method;
         try

@@ -52,10 +52,38 @@ sealed class FastWalking
 
     /// <param name="ensureDacFresh">Flushes the DAC's caches, once a snapshot, before its first use.</param>
     /// <param name="names">The runtime methods are described through (see <see cref="CodeMap"/>).</param>
-    public static FastWalking? TryCreate(ClrRuntime runtime, ClrRuntime names, ThreadStopper stopper, ProcessMemory memory, ExecutableRegions regions, Action ensureDacFresh)
+    /// <param name="reader">What the DAC reads the target through (see <see cref="DacFrameWalk"/>).</param>
+    public static FastWalking? TryCreate(ClrRuntime runtime, ClrRuntime names, ThreadStopper stopper, ProcessMemory memory, ExecutableRegions regions, Action ensureDacFresh,
+        IDataReader reader)
     {
         if (SosCodeHeaders.TryCreate(runtime) is not { } sos) return null;
-        return new FastWalking(new FastStackWalker(new CodeMap(runtime, names, sos, regions, ensureDacFresh), new ExplicitFrames()), stopper, memory);
+        return new FastWalking(new FastStackWalker(new CodeMap(runtime, names, sos, regions, ensureDacFresh), new ExplicitFrames()), stopper, memory)
+        {
+            _dacFrames = DacFrameWalk.TryCreate(runtime, reader),
+        };
+    }
+
+    DacFrameWalk? _dacFrames;
+    readonly List<DacFrameWalk.Frame> _dacFrameList = [];
+
+    /// <summary>
+    /// The DAC's walk of a stopped thread, as ClrMD's ClrThread.EnumerateStackTrace yields it, but with the methods
+    /// named from the code map, which knows them across samples, instead of described anew by the DAC after each flush
+    /// (see <see cref="DacFrameWalk"/>); null when that walk is not available here (ClrMD's is used). The DAC must be fresh.
+    /// </summary>
+    public List<RawFrame>? DacWalk(ClrThread thread, int maxFrames)
+    {
+        if (_dacFrames is null) return null;
+        var frames = new List<RawFrame>();
+        if (!_dacFrames.TryWalk(thread.OSThreadId, maxFrames, _dacFrameList)) return frames; // as ClrMD: no walk, no frames
+        var code = _walker.Code;
+        foreach (var frame in _dacFrameList)
+            frames.Add(frame.IsRuntime
+                ? new RawFrame(ClrStackFrameKind.Runtime, frame.RuntimeFrameMethodDesc == 0 ? null : code.MethodOf(frame.RuntimeFrameMethodDesc), frame.RuntimeFrameName,
+                    frame.InstructionPointer, StackPointer: frame.StackPointer)
+                : new RawFrame(ClrStackFrameKind.ManagedMethod, code.MethodAt(frame.InstructionPointer, _memory), null, frame.InstructionPointer,
+                    StackPointer: frame.StackPointer));
+        return frames;
     }
 
     const int DefaultStackCopy = 16 * 1024, MaxStackCopy = 256 * 1024, StackCopySlack = 512;
