@@ -139,7 +139,7 @@ static class ClrStackWalker
         return result;
     }
 
-    static RuntimeThreadFlags FlagsOf(ClrThread thread)
+    internal static RuntimeThreadFlags FlagsOf(ClrThread thread)
     {
         var flags = RuntimeThreadFlags.None;
         if (thread.IsFinalizer) flags |= RuntimeThreadFlags.Finalizer;

@@ -45,6 +45,7 @@ sealed class PtraceStackSource : IStackSource
     readonly NativeLeafRecovery _recovery;
     readonly FastWalk.FastWalking? _fast;
     readonly UnstoppedWalks? _unstopped;
+    readonly WalkReadSets? _readSets;
     readonly HashSet<int> _refusedUnstopped = []; // this snapshot's threads whose walks need the DAC: stopped
     // Surveys before the stops: the second checks the first round of walks without a stop and takes again what moved or
     // left its CPU; the third checks those (see SurveyAgainBeforeTheStops).
@@ -128,7 +129,7 @@ sealed class PtraceStackSource : IStackSource
             stackHash.Stopped = _fast?.Memory;
             // The walk's verification compares walks of stopped threads; the native unwinder reads from a stop too.
             if (_fast is not null && UnstoppedWalks.Enabled && !FastWalk.FastWalking.Verify && !nativeFrames)
-                _unstopped = new UnstoppedWalks(_fast, _ilOffsets, _recovery, maxFrames, _resolver.AllNamed);
+                _unstopped = new UnstoppedWalks(_fast, _ilOffsets, _recovery, maxFrames, _resolver.AllNamed, _readSets = new WalkReadSets(_memory));
             if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, _nativeModules, maxFrames);
         }
         catch
@@ -227,6 +228,7 @@ sealed class PtraceStackSource : IStackSource
     {
         Timings.Start();
         _reuse.LinesGeneration = _running.LinesGeneration = _resolver.LinesGeneration;
+        if (_unstopped is not null) _unstopped.LinesGeneration = _resolver.LinesGeneration;
         _verification?.NoteSwitches(_lastTids ?? ProcFs.ListThreads(_process.Pid));
         var tids = _survey.Take();
         Timings.Mark(0);
@@ -691,6 +693,13 @@ sealed class PtraceStackSource : IStackSource
         {
             var tid = thread.OsThreadId;
             _stoppedSyscall[tid] = (long)registers.OrigRax;
+            // Taken from its last walk, the thread's stack was not copied: there is nothing to hash it from (a hash of it
+            // as it is now could be of a later moment, and would be remembered with this walk).
+            if (_unstopped.TakenAgain.Contains(tid))
+            {
+                _reuse.NotHashed(tid);
+                continue;
+            }
             _reuse.HashWhileStopped(tid, registers.Rsp, registers.Rip, thread.OutermostStackPointer);
             if (RunningStackReuse.Enabled) _running.Remember(thread, registers);
         }
@@ -745,6 +754,7 @@ sealed class PtraceStackSource : IStackSource
         _resolved.KeepOnly(_live);
         _lastIdle.KeepOnly(_live);
         _fast?.Retain(_live);
+        _readSets?.Retain(_live);
     }
 
     /// <summary>

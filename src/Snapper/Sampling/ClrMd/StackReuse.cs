@@ -83,6 +83,9 @@ sealed class StackReuse(StackMemoryHash stackHash)
         _hashedAtStop[tid] = (extent, stackHash.Of(stoppedSp, extent, cached: true));
     }
 
+    /// <summary>The thread's walk of this snapshot was not hashed (see <see cref="Remember"/>, which then forgets it).</summary>
+    public void NotHashed(int tid) => _hashedAtStop.Remove(tid);
+
     /// <summary>Once the walk is named: remembers the stack of a thread hashed by <see cref="HashWhileStopped"/>.</summary>
     public void Remember(int tid, ThreadStack stack)
     {

@@ -23,9 +23,20 @@ namespace Snapper.Sampling.ClrMd;
 /// <param name="canName">Whether a walk's methods can all be named without the DAC (named before): one that brings a
 /// method first seen is refused, and its thread stopped, so that the DAC reads the method's type with the target
 /// stopped (see FrameResolver.NameWhileStopped).</param>
-sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, NativeLeafRecovery recovery, int maxFrames, Func<RawThread, bool> canName)
+/// <param name="readSets">Takes a thread's last walk again without a copy when what that walk read is unchanged.</param>
+sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, NativeLeafRecovery recovery, int maxFrames, Func<RawThread, bool> canName,
+    WalkReadSets readSets)
 {
     public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_UNSTOPPED_WALK") != "off";
+
+    /// <summary>The <see cref="FrameResolver.LinesGeneration"/> of this snapshot: a walk remembered at another is done again.</summary>
+    public int LinesGeneration { get; set; }
+
+    /// <summary>Threads of <see cref="Walked"/> taken from their last walk (see <see cref="WalkReadSets"/>): no copy of their stacks was made.</summary>
+    public HashSet<int> TakenAgain { get; } = [];
+
+    readonly List<(ulong Address, int Length)> _reads = [];
+    readonly List<(ClrThread Thread, Native.UserRegs Registers, ulong StackLow, ulong StackHigh)> _toWalk = [];
 
     readonly List<(ClrThread Thread, Native.UserRegs Registers, ulong StackLow, ulong StackHigh)> _candidates = []; // of the round to come
     readonly List<(ClrThread, ulong, ulong, ulong)> _copies = [];
@@ -44,6 +55,7 @@ sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, Nati
 
     public void Clear()
     {
+        TakenAgain.Clear();
         _candidates.Clear();
         Walked.Clear();
         LastRound.Clear();
@@ -59,18 +71,44 @@ sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, Nati
     /// </summary>
     public void CopyAndWalk()
     {
-        _copies.Clear();
-        foreach (var (thread, registers, low, high) in _candidates) _copies.Add((thread, registers.Rsp, low, high));
-        fast.CopySealed(_copies);
         LastRound.Clear();
         Refused.Clear();
-        foreach (var (thread, registers, _, high) in _candidates)
+        _copies.Clear();
+        _toWalk.Clear();
+        foreach (var candidate in _candidates)
         {
+            var (thread, registers, low, high) = candidate;
             var tid = (int)thread.OSThreadId;
             Walked.RemoveAll(walked => walked.Thread.OsThreadId == tid);
-            if (ClrStackWalker.WalkUnstopped(thread, registers, high, maxFrames, ilOffsets, fast, recovery) is { } walked && canName(walked))
+            TakenAgain.Remove(tid);
+            if (readSets.TryReuse(thread, registers, LinesGeneration) is { } same)
+            {
+                LastRound.Add((same, registers));
+                TakenAgain.Add(tid);
+                continue;
+            }
+            _toWalk.Add(candidate);
+            _copies.Add((thread, registers.Rsp, low, high));
+        }
+        if (_toWalk.Count > 0) fast.CopySealed(_copies);
+        foreach (var (thread, registers, _, high) in _toWalk)
+        {
+            var tid = (int)thread.OSThreadId;
+            fast.StartRecordingSealed(_reads);
+            var walked = ClrStackWalker.WalkUnstopped(thread, registers, high, maxFrames, ilOffsets, fast, recovery);
+            fast.StopRecordingSealed();
+            if (walked is not null && canName(walked))
+            {
                 LastRound.Add((walked, registers));
-            else Refused.Add(tid);
+                // A walk that looked for its managed caller under native code scanned words whose meaning can change.
+                if (walked.NativeLeafModule is null) readSets.Remember(walked, registers, LinesGeneration, _reads, fast.SealedMemory);
+                else readSets.Forget(tid);
+            }
+            else
+            {
+                Refused.Add(tid);
+                readSets.Forget(tid);
+            }
         }
         Walked.AddRange(LastRound);
         _candidates.Clear();
@@ -79,6 +117,7 @@ sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, Nati
     /// <summary>Leaves out the walks of threads that ran since their copies (they are stopped or taken again instead).</summary>
     public void Drop(IReadOnlySet<int> moved)
     {
+        TakenAgain.ExceptWith(moved);
         Walked.RemoveAll(walked => moved.Contains(walked.Thread.OsThreadId));
         LastRound.RemoveAll(walked => moved.Contains(walked.Thread.OsThreadId));
     }

@@ -167,6 +167,11 @@ sealed class FastWalking
         }
     }
 
+    /// <summary>Notes every read of the sealed copies (see <see cref="WalkReadSets"/>) until <see cref="StopRecordingSealed"/>.</summary>
+    public void StartRecordingSealed(List<(ulong Address, int Length)> reads) => _sealed.StartRecording(reads);
+
+    public void StopRecordingSealed() => _sealed.StopRecording();
+
     /// <summary>Whether an address is managed code, as a walk of the copies asks it (the lookups are not remembered as
     /// "no code": the thread may be running, and code compiled meanwhile may be there next time).</summary>
     public bool IsManagedCodeSealed(ulong address)

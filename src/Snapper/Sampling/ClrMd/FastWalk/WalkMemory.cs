@@ -60,7 +60,25 @@ sealed class WalkMemory(ProcessMemory memory) : IWalkMemory
         return false;
     }
 
+    List<(ulong Address, int Length)>? _recording;
+
+    /// <summary>From now until <see cref="StopRecording"/>, every read is noted in <paramref name="reads"/> (what it asked, and how much it got).</summary>
+    public void StartRecording(List<(ulong Address, int Length)> reads)
+    {
+        reads.Clear();
+        _recording = reads;
+    }
+
+    public void StopRecording() => _recording = null;
+
     public int Read(ulong address, Span<byte> buffer)
+    {
+        var read = ReadUnrecorded(address, buffer);
+        _recording?.Add((address, read == buffer.Length ? read : 0)); // a short read: the walk saw a failure, which is not kept
+        return read;
+    }
+
+    int ReadUnrecorded(ulong address, Span<byte> buffer)
     {
         var end = address + (ulong)buffer.Length;
         if (_last < _copies.Count && Within(_copies[_last], address, end)) return CopyOut(_copies[_last], address, buffer);
