@@ -132,7 +132,7 @@ public sealed record InternalError(string Reason, int Count);
 /// </summary>
 public sealed record FocusCounts(string Pattern, long Seen, long Kept);
 
-/// <summary>The pause Snapper imposed on the target, first stop to last resume, in microseconds.</summary>
+/// <summary>The pause Snapper imposed on the target: per snapshot, the time any of its threads was held, in microseconds.</summary>
 public sealed record PauseStats(long P50Us, long P99Us, long MaxUs)
 {
     public static readonly PauseStats None = new(0, 0, 0);
