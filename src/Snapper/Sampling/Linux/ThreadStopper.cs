@@ -241,11 +241,11 @@ sealed unsafe class ThreadStopper
     }
 
     /// <summary>
-    /// Lets go of the threads held now; returns how long they were held, from the first of them to stop to now. The first
-    /// stop is taken at the poll before the one that saw it (it happened in between): a thread that had to wait for a CPU
-    /// before it could enter its stop was not held while it waited, though it was asked to stop earlier.
+    /// Lets go of the threads held now, and adds how long they were held (from the first of them to stop to now) to the
+    /// snapshot's pause. The first stop is taken at the poll before the one that saw it (it happened in between): a thread
+    /// that had to wait for a CPU before it could enter its stop was not held while it waited, though it was asked earlier.
     /// </summary>
-    public TimeSpan ReleaseStopped()
+    public void ReleaseStopped()
     {
         foreach (var thread in _stopped)
             if (Native.Ptrace(Native.PTRACE_DETACH, thread.Tid, 0, thread.PendingSignal) != 0
@@ -262,7 +262,6 @@ sealed unsafe class ThreadStopper
         _stopped.Clear();
         _indexByTid.Clear();
         _held += held;
-        return held;
     }
 
     /// <summary>
