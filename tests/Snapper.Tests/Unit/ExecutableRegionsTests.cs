@@ -49,6 +49,26 @@ public sealed class ExecutableRegionsTests
         foreach (var mapping in data) Assert.False(regions.MayBeNewCode(mapping.Start + 8), $"{mapping.Start:x} ({mapping.Path})");
     }
 
+    [Fact]
+    public void A_stack_word_in_memory_that_is_not_code_is_not_taken_for_managed_code()
+    {
+        // The native-leaf scan asks this of every word on a stack: data, reservations, small numbers and kernel addresses
+        // are answered from the mappings as read, code as before.
+        var maps = Mappings();
+        var regions = new ExecutableRegions(Environment.ProcessId);
+        var reserved = maps.First(m => !m.Executable && !m.Data);
+        var data = maps.First(m => m.Data);
+        Assert.False(regions.MayBeManagedCodeInStack(reserved.Start + 8), $"{reserved.Start:x}, reserved");
+        Assert.False(regions.MayBeManagedCodeInStack(data.Start + 8), $"{data.Start:x}, data ({data.Path})");
+        Assert.False(regions.MayBeManagedCodeInStack(42), "a small number");
+        Assert.False(regions.MayBeManagedCodeInStack(0xffff_8000_0000_1000), "a kernel address");
+        var jitted = (ulong)typeof(ExecutableRegionsTests).GetMethod(nameof(Mappings), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .MethodHandle.GetFunctionPointer();
+        Assert.True(regions.MayBeManagedCodeInStack(jitted), $"{jitted:x}, this test's own code");
+        var libc = maps.First(m => m.Executable && m.Path.Contains("libc.so", StringComparison.Ordinal));
+        Assert.False(regions.MayBeManagedCodeInStack(libc.Start + 16), "libc");
+    }
+
     /// <param name="Data">Readable or writable, not executable.</param>
     sealed record Mapping(ulong Start, ulong End, bool Executable, bool Data, string Path);
 

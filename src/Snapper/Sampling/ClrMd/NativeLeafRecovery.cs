@@ -79,7 +79,7 @@ sealed class NativeLeafRecovery(ClrRuntime runtime, ProcessMemory memory, Thread
                 if (unstopped) uncertain = true;
                 else regions.RefreshForNewCode();
             }
-            if (!regions.MayBeManagedCode(word)) continue;
+            if (!regions.MayBeManagedCodeInStack(word)) continue;
             if (!isManagedCode(word))
             {
                 // Code the map cannot place: a stub's address, or a method compiled since the runtime's data was read.
