@@ -9,8 +9,8 @@ public static class DiffTextWriter
     public static void Write(ProfileDiff diff, DiffSides sides, TextWriter output, int top = 20)
     {
         var text = new StringBuilder();
-        text.Append($"Snapper diff: {TextReportWriter.Clean(sides.Base)} ({ReportFormat.Count(diff.BaseSamples)} samples) -> " +
-                    $"{TextReportWriter.Clean(sides.Compare)} ({ReportFormat.Count(diff.CompareSamples)} samples)\n");
+        text.Append($"Snapper diff: {TerminalText.Clean(sides.Base)} ({ReportFormat.Count(diff.BaseSamples)} samples) -> " +
+                    $"{TerminalText.Clean(sides.Compare)} ({ReportFormat.Count(diff.CompareSamples)} samples)\n");
         text.Append("Shares are percent of each side's samples; change in percentage points.\n");
         Section(text, "Regressions (more of the time spent here)", diff.Regressions(top));
         Section(text, "Improvements (less of the time spent here)", diff.Improvements(top));
@@ -31,7 +31,7 @@ public static class DiffTextWriter
             text.Append(string.Create(CultureInfo.InvariantCulture,
                 $"  {c.BaseSelf,10:0.0}% -> {c.CompareSelf,5:0.0}%  {Points(c.SelfDelta),7}  {c.BaseTotal,10:0.0}% -> {c.CompareTotal,5:0.0}%  {Points(c.TotalDelta),7}  "));
             var module = c.Method.Module.Length == 0 ? "" : $" [{c.Method.Module}]";
-            text.Append(TextReportWriter.Clean(c.Method.DisplayName + module)).Append('\n');
+            text.Append(TerminalText.Clean(c.Method.DisplayName + module)).Append('\n');
         }
     }
 

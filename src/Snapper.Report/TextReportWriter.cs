@@ -45,25 +45,25 @@ public static class TextReportWriter
         var span = session.EndedUtc is { } e
             ? $"{ReportFormat.Utc(session.StartedUtc)} to {ReportFormat.Utc(e)} ({ReportFormat.SessionDuration(profile)})"
             : $"{ReportFormat.Utc(session.StartedUtc)}, not ended ({ReportFormat.SessionDuration(profile)})";
-        Line(text, $"Snapper profile of {Clean(ReportFormat.ProcessTitle(target))}, {ReportFormat.SessionIds(profile)}");
-        Line(text, $"  command line : {Clean(options.CommandLine(target))}");
-        Line(text, $"  captured by  : {Clean(target.SnapperCommandLine)}");
-        Line(text, $"  runtime      : {Clean(target.RuntimeVersion)} on {Clean(target.Host)}, engine {Clean(target.Engine)}");
+        Line(text, $"Snapper profile of {TerminalText.Clean(ReportFormat.ProcessTitle(target))}, {ReportFormat.SessionIds(profile)}");
+        Line(text, $"  command line : {TerminalText.Clean(options.CommandLine(target))}");
+        Line(text, $"  captured by  : {TerminalText.Clean(target.SnapperCommandLine)}");
+        Line(text, $"  runtime      : {TerminalText.Clean(target.RuntimeVersion)} on {TerminalText.Clean(target.Host)}, engine {TerminalText.Clean(target.Engine)}");
         Line(text, $"  captured     : {span}");
-        Line(text, $"  ended        : {Clean(ReportFormat.EndReason(session))}");
+        Line(text, $"  ended        : {TerminalText.Clean(ReportFormat.EndReason(session))}");
         Line(text, $"  snapshots    : {ReportFormat.Count(facts.Snapshots)} ({ReportFormat.Count(session.LateCount)} late, " +
                    $"{ReportFormat.Count(session.FailedCount)} failed), {ReportFormat.Count(facts.Samples)} thread samples");
         Line(text, $"  rate         : {ReportFormat.Rate(target.RequestedRate)} requested, {ReportFormat.Rate(facts.AchievedRate)} achieved");
         Line(text, $"  target pause : p50 {ReportFormat.Micros(facts.Pause.P50Us)}, p99 {ReportFormat.Micros(facts.Pause.P99Us)}, " +
                    $"max {ReportFormat.Micros(facts.Pause.MaxUs)}");
         if (session.Overhead is { } overhead) Line(text, $"  overhead     : {OverheadText.Describe(overhead, target.RequestedRate)}");
-        if (session.InternalErrors.Count > 0) Line(text, $"  errors       : {Clean(ReportFormat.InternalErrors(session.InternalErrors))}");
+        if (session.InternalErrors.Count > 0) Line(text, $"  errors       : {TerminalText.Clean(ReportFormat.InternalErrors(session.InternalErrors))}");
         if (session.Focus is { } focus) Line(text, $"  focus        : {Focus(focus)} (sample --focus)");
     }
 
     /// <summary>"/Checkout/: kept 1,204 of 9,877 thread samples (12.2%)".</summary>
     static string Focus(FocusCounts focus) =>
-        $"/{Clean(focus.Pattern)}/: kept {ReportFormat.Count(focus.Kept)} of {ReportFormat.Count(focus.Seen)} thread samples" +
+        $"/{TerminalText.Clean(focus.Pattern)}/: kept {ReportFormat.Count(focus.Kept)} of {ReportFormat.Count(focus.Seen)} thread samples" +
         (focus.Seen == 0 ? "" : $" ({ReportFormat.Percent(focus.Kept * 100.0 / focus.Seen)})");
 
     static void WriteLayers(StringBuilder text, ProfileAnalysis analysis)
@@ -80,7 +80,7 @@ public static class TextReportWriter
         Line(text, $"  {"samples".PadLeft(width)}  share   cpu time  layer");
         foreach (var layer in layers.Overall)
             Line(text, $"  {ReportFormat.Count(layer.Samples).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(layer.Samples)),6}  " +
-                       $"{ReportFormat.CpuTime(layer.CpuNs),8}  {Clean(layer.Layer)}");
+                       $"{ReportFormat.CpuTime(layer.CpuNs),8}  {TerminalText.Clean(layer.Layer)}");
         // Over time: at most ten rows for a terminal, each a run of the analysis' slices merged.
         var per = (layers.OverTime.Count + TimeRows - 1) / TimeRows;
         var slices = Enumerable.Range(0, (layers.OverTime.Count + per - 1) / per)
@@ -90,7 +90,7 @@ public static class TextReportWriter
         Line(text, "");
         Line(text, $"Layers over time (share of each {ReportFormat.Micros(layers.BucketUs * per)} slice's samples)");
         var header = "  from      ";
-        foreach (var name in layers.Layers) header += $"  {Truncate(Clean(name), 13),13}";
+        foreach (var name in layers.Layers) header += $"  {Truncate(TerminalText.Clean(name), 13),13}";
         Line(text, header);
         for (var b = 0; b < slices.Count; b++)
         {
@@ -110,7 +110,7 @@ public static class TextReportWriter
         Line(text, "");
         Line(text, "Layers per thread (share of each thread's samples in the view)");
         var header = "  samples";
-        foreach (var name in layers.Layers) header += $"  {Truncate(Clean(name), 13),13}";
+        foreach (var name in layers.Layers) header += $"  {Truncate(TerminalText.Clean(name), 13),13}";
         Line(text, header + "  thread");
         foreach (var thread in threads)
         {
@@ -118,7 +118,7 @@ public static class TextReportWriter
             var sum = counts.Sum();
             var row = $"  {ReportFormat.Count(sum),7}";
             foreach (var count in counts) row += $"  {(count == 0 ? "-" : ReportFormat.Percent(count * 100.0 / sum)),13}";
-            Line(text, row + $"  {Clean(thread.Thread.Label)}");
+            Line(text, row + $"  {TerminalText.Clean(thread.Thread.Label)}");
         }
     }
 
@@ -127,10 +127,10 @@ public static class TextReportWriter
     static void WriteView(StringBuilder text, ProfileAnalysis analysis, ReportOptions options, FocusCounts? focus)
     {
         if (focus is not null) Line(text, $"  report focus : {Focus(focus)} (report --focus)");
-        if (options.LayerRules.UserFile is { } rules) Line(text, $"  layer rules  : {Clean(rules)}, then the built-in rules");
+        if (options.LayerRules.UserFile is { } rules) Line(text, $"  layer rules  : {TerminalText.Clean(rules)}, then the built-in rules");
         var shown = $"  shown        : {ReportFormat.Count(analysis.TotalSamples)} samples, {ReportFormat.CpuTime(analysis.TotalCpuNs)} CPU";
-        if (options.Threads is { } threads) shown += $", threads matching /{Clean(threads.Pattern)}/";
-        if (options.Layers is { } layers) shown += $", layers {Clean(string.Join(", ", layers.Order(StringComparer.Ordinal)))}";
+        if (options.Threads is { } threads) shown += $", threads matching /{TerminalText.Clean(threads.Pattern)}/";
+        if (options.Layers is { } layers) shown += $", layers {TerminalText.Clean(string.Join(", ", layers.Order(StringComparer.Ordinal)))}";
         if (analysis.HiddenIdleSamples > 0) shown += $"; {ReportFormat.Count(analysis.HiddenIdleSamples)} idle samples hidden (--idle shows them)";
         Line(text, shown);
     }
@@ -154,7 +154,7 @@ public static class TextReportWriter
             var row = $"  {ReportFormat.Count(thread.Samples).PadLeft(samplesWidth)}";
             foreach (var state in states)
                 row += $"  {(thread.Samples == 0 ? 0 : thread.SamplesIn(state) * 100.0 / thread.Samples).ToString("0", System.Globalization.CultureInfo.InvariantCulture) + "%",6}";
-            Line(text, row + $"  {ReportFormat.CpuTime(thread.CpuNs),8}  {Clean(thread.Thread.Label)}{RoleNote(thread.Thread)}");
+            Line(text, row + $"  {ReportFormat.CpuTime(thread.CpuNs),8}  {TerminalText.Clean(thread.Thread.Label)}{RoleNote(thread.Thread)}");
         }
     }
 
@@ -168,7 +168,7 @@ public static class TextReportWriter
 
     /// <summary>The runtime role, when the label does not already say it.</summary>
     static string RoleNote(ThreadInfo thread) =>
-        thread.Role is { Length: > 0 } role && thread.DisplayName != role ? $" [{Clean(role)}]" : "";
+        thread.Role is { Length: > 0 } role && thread.DisplayName != role ? $" [{TerminalText.Clean(role)}]" : "";
 
     static void WriteTopCpuFunctions(StringBuilder text, ProfileAnalysis analysis, int top)
     {
@@ -208,7 +208,7 @@ public static class TextReportWriter
             // Where in the method, when its PDB says: its hottest lines, at most three.
             foreach (var line in analysis.LinesOf(f.Method).Take(3))
                 Line(text, $"  {ReportFormat.Count(line.Self).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(line.Self)),6}  " +
-                           $"{ReportFormat.Count(line.Total).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(line.Total)),6}    at {Clean(line.Label)}");
+                           $"{ReportFormat.Count(line.Total).PadLeft(width)}  {ReportFormat.Percent(analysis.Percent(line.Total)),6}    at {TerminalText.Clean(line.Label)}");
         }
     }
 
@@ -223,7 +223,7 @@ public static class TextReportWriter
         while (pending.Count > 0)
         {
             var node = pending.Pop();
-            var name = node.Method is { } method ? Describe(method) : Clean(node.Name);
+            var name = node.Method is { } method ? Describe(method) : TerminalText.Clean(node.Name);
             Line(text, $"  {ReportFormat.Percent(analysis.Percent(node.Total)),6}  {ReportFormat.Percent(analysis.Percent(node.Self)),6}  " +
                        $"{new string(' ', 2 * node.Depth)}{name}");
             if (node.Depth >= TreeMaxDepth) continue;
@@ -235,19 +235,7 @@ public static class TextReportWriter
 
     /// <summary>"Type.Method [Module]": the module tells framework from own code and names native libraries.</summary>
     static string Describe(MethodIdentity method) =>
-        method.Module.Length == 0 ? Clean(method.DisplayName) : $"{Clean(method.DisplayName)} [{Clean(method.Module)}]";
-
-    /// <summary>
-    /// Target strings end up in terminals: a control character (an escape sequence, a newline in a thread name) could
-    /// redraw the screen or forge report lines, so each one is replaced.
-    /// </summary>
-    internal static string Clean(string value)
-    {
-        if (!value.Any(char.IsControl)) return value;
-        var clean = new StringBuilder(value.Length);
-        foreach (var c in value) clean.Append(char.IsControl(c) ? '?' : c);
-        return clean.ToString();
-    }
+        method.Module.Length == 0 ? TerminalText.Clean(method.DisplayName) : $"{TerminalText.Clean(method.DisplayName)} [{TerminalText.Clean(method.Module)}]";
 
     // '\n' explicitly, not Environment.NewLine: the same bytes on every OS, so golden files compare.
     static void Line(StringBuilder text, string line) => text.Append(line).Append('\n');

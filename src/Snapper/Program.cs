@@ -23,6 +23,7 @@ static class Program
             PsCommand.Create(),
             PruneCommand.Create(),
             DiffCommand.Create(),
+            DumpCommand.Create(),
             DemoCommand.Create(),
         };
         // No command at all: show what there is rather than an error.

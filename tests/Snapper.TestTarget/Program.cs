@@ -25,6 +25,8 @@
 //                    shared generics, interface calls, allocation (see Churn); each stdin line is answered "WORK <units>"
 //   crunch           one thread computing in two methods by turns, its loop counter in the caller (see Crunch);
 //                    each stdin line is answered "WORK <units>"
+//   locks            named threads holding two Monitors and two System.Threading.Locks, named waiters queued on
+//                    each, and a holder of a Monitor queued on a Lock (see Locks)
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
@@ -92,6 +94,9 @@ switch (scenario)
         Ready();
         Bursts.AnswerQueries();
         return 0;
+    case "locks":
+        Locks.Start();
+        break;
     case "bench":
         Bench.Start(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
         Ready();

@@ -39,14 +39,11 @@ public static class PsCommand
                 p.RuntimeVersion ?? "?",
                 p.StartedUtc?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "?",
                 p.Problem ?? (p.InContainer ? "ok (in a container)" : "ok"),
-                Clean(showSecrets ? p.CommandLine : CommandLineRedactor.Redact(p.CommandLine)),
+                TerminalText.Clean(showSecrets ? p.CommandLine : CommandLineRedactor.Redact(p.CommandLine)),
             ]);
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows)
             Console.WriteLine(string.Join("  ", row.Select((cell, c) => c == 0 ? cell.PadLeft(widths[c]) : c == row.Length - 1 ? cell : cell.PadRight(widths[c]))).TrimEnd());
         return (int)ExitCode.Success;
     }
-
-    /// <summary>A command line or name may hold control characters: never let them reach the terminal.</summary>
-    static string Clean(string text) => string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
 }

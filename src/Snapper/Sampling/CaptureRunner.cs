@@ -129,6 +129,18 @@ public static class CaptureRunner
         }
     }
 
+    /// <summary>Stores one snapshot taken outside a sampling loop (<c>snapper dump --db</c>) as a session of its own.</summary>
+    public static long StoreOne(SnapperDatabase db, CaptureOptions options, string runtimeVersion, bool knowsRunState, CapturedSnapshot snapshot, DateTime startedUtc)
+    {
+        using var writer = SessionWriter.Begin(db, SessionTarget(options, runtimeVersion) with { KnowsRunState = knowsRunState }, startedUtc);
+        var channel = Channel.CreateUnbounded<TimedSnapshot>();
+        channel.Writer.TryWrite(new TimedSnapshot(0, 0, false, snapshot));
+        channel.Writer.Complete();
+        new SnapshotWriter(writer, SyscallNames.CurrentArchitecture, options.Threads).Run(channel.Reader);
+        writer.End(SessionEndReason.CountReached, null, DateTime.UtcNow, 0);
+        return writer.SessionId;
+    }
+
     static IStackSource Open(CaptureOptions options) => options.Engine switch
     {
         Engine.Attach => AttachStackSource.Open(options.Target, options.MaxFrames),

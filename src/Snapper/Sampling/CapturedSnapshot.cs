@@ -22,6 +22,9 @@ public sealed record ThreadStack(int OsThreadId, ThreadIdentity Identity, IReadO
     /// waiting. False when asleep, or not known.
     /// </summary>
     public bool Runnable { get; init; }
+
+    /// <summary>The lock the thread was entering and its holder, when asked for (PtraceStackSource.CaptureAllAtOnce).</summary>
+    public LockWait? WaitsFor { get; init; }
 }
 
 /// <summary>

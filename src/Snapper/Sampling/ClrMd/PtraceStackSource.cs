@@ -77,6 +77,8 @@ sealed class PtraceStackSource : IStackSource
     readonly string? _executable;
     bool _checkExecutableAgain; // see CheckExecutable
     System.Collections.Immutable.ImmutableArray<ClrThread> _clrThreads;
+    bool _oneStop, _findLockOwners; // see CaptureAllAtOnce
+    Dictionary<int, LockWait> _lockWaits = new();
 
     public string RuntimeVersion { get; }
     public PhaseTimings Timings { get; } = new();
@@ -210,6 +212,26 @@ sealed class PtraceStackSource : IStackSource
         throw new SnapperException(ExitCode.NoSuchProcess, $"could not stop any thread of process {_process.Pid} ({_process.Name})");
     }
 
+    /// <summary>
+    /// One snapshot of every managed thread from one stop (<c>snapper dump</c>): every thread is stopped, all are held until
+    /// the last one has stopped and every stack is walked, and nothing is taken from earlier snapshots. With
+    /// <paramref name="lockOwners"/>, the holder of the lock each blocked thread is entering is read while all are held
+    /// (<see cref="ThreadStack.WaitsFor"/>). The pause is the whole hold.
+    /// </summary>
+    public CapturedSnapshot CaptureAllAtOnce(bool lockOwners)
+    {
+        _oneStop = true;
+        _findLockOwners = lockOwners;
+        try
+        {
+            return Capture();
+        }
+        finally
+        {
+            _oneStop = _findLockOwners = false;
+        }
+    }
+
     public CapturedSnapshot Capture()
     {
         try
@@ -241,8 +263,9 @@ sealed class PtraceStackSource : IStackSource
         _stoppedSyscall.Clear();
         _stoppedAsleep.Clear();
         _unstopped?.Clear();
+        _lockWaits.Clear();
         _dacFresh = false; // the target ran since the last snapshot: code compiled since is not in the DAC's caches
-        _walkUnstoppedNow = _unstopped is not null && !_warmingUp && _survey.SurveysAtOnce && !_clrThreads.IsDefault;
+        _walkUnstoppedNow = _unstopped is not null && !_warmingUp && !_oneStop && _survey.SurveysAtOnce && !_clrThreads.IsDefault;
         ChooseThreadsToStop(tids, threads);
         if (_toStop.Count == 0 || _walkUnstoppedNow) ReusePreempted(interruptOthers: false);
         Timings.Mark(1);
@@ -300,13 +323,15 @@ sealed class PtraceStackSource : IStackSource
             ReusePreempted(interruptOthers: true); // while the interrupted threads make their way into their stops
             if (_verification is not null) AskReusedToStopToo(threads, _verification);
             var stoppedAny = false;
-            while (_stopper.WaitForStops(_holdAsRealTime) > 0)
-            {
-                stoppedAny = true;
-                WalkThoseHeld(raw);
-                _stopper.ReleaseStopped();
-                Timings.Mark(6);
-            }
+            if (_oneStop) stoppedAny = WalkAllHeldTogether(raw);
+            else
+                while (_stopper.WaitForStops(_holdAsRealTime) > 0)
+                {
+                    stoppedAny = true;
+                    WalkThoseHeld(raw);
+                    _stopper.ReleaseStopped();
+                    Timings.Mark(6);
+                }
             // Nothing stopped because each thread asked had exited or was still on its way into an earlier snapshot's stop
             // (a laggard, not asked again): the snapshot goes on without them, as it does when others stopped. It failed
             // ("no thread could be stopped") about once in a 30 s capture of ShopService under wrk. A refusal to trace
@@ -325,6 +350,25 @@ sealed class PtraceStackSource : IStackSource
         }
         Timings.Mark(6);
         return raw;
+    }
+
+    /// <summary>
+    /// <see cref="CaptureAllAtOnce"/>'s stop: waits until every thread asked has stopped (or is past the deadline), walks
+    /// them all, and reads the lock holders while they are all still held. Returns whether any stopped.
+    /// </summary>
+    bool WalkAllHeldTogether(List<RawThread> raw)
+    {
+        while (_stopper.WaitForStops(_holdAsRealTime) > 0)
+        {
+        }
+        if (_stopper.Stopped.Count == 0) return false;
+        WalkThoseHeld(raw);
+        if (_findLockOwners)
+        {
+            EnsureDacFresh();
+            _lockWaits = LockOwners.Find(_runtime, raw, _stoppedSp, _memory);
+        }
+        return true;
     }
 
     /// <summary>Walks the threads held now, and reads all that must be read while they are held; adds the walks to <paramref name="raw"/>.</summary>
@@ -363,7 +407,7 @@ sealed class PtraceStackSource : IStackSource
     {
         _reusedRunning.Clear();
         foreach (var thread in _stopper.Stopped)
-            if (RunningStackReuse.Enabled && thread.HaveRegisters && _verification?.IsPending(thread.Tid) != true
+            if (RunningStackReuse.Enabled && !_oneStop && thread.HaveRegisters && _verification?.IsPending(thread.Tid) != true
                 && _running.TryReuse(thread.Tid, thread.Registers.Rip, thread.Registers.Rsp) is { } same)
             {
                 if (_verification is not null)
@@ -499,6 +543,17 @@ sealed class PtraceStackSource : IStackSource
             if (_nativeThreads.Contains(tid)) continue;
             var runTime = _survey.RunTime(tid);
             var cpu = _clock.CpuSinceLastSample(tid, runTime);
+            if (_oneStop)
+            {
+                var now = _survey.Activity(tid);
+                if (now.Gone) _survey.Invalidate();
+                else
+                {
+                    _beforeStop[tid] = (cpu, now);
+                    _toStop.Add(tid);
+                }
+                continue;
+            }
             // Asked of every thread, even one whose run time has not moved: the kernel brings a thread's run time up to
             // date at ticks and deschedules, not while a freshly woken thread runs, so only its state and syscall tell
             // that it moved (see StackReuse.TryReuseIdle).
@@ -807,9 +862,10 @@ sealed class PtraceStackSource : IStackSource
                 Syscall = syscall,
                 CpuNs = cpu,
                 Runnable = activity == SampleActivity.Syscall && RunnableInSyscall(tid, before),
+                WaitsFor = _lockWaits.GetValueOrDefault(tid),
             };
             threads.Add(stack);
-            _reuse.Remember(thread.OsThreadId, stack);
+            _reuse.Remember(thread.OsThreadId, stack.WaitsFor is null ? stack : stack with { WaitsFor = null }); // a reused stack knows no lock's holder
             _stoppedTids.Remove((uint)thread.OsThreadId);
         }
         // Stopped, but no managed thread: a native thread (the runtime's own, or the app's). Leave it alone.

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using Snapper.Cli;
+using Snapper.Sampling;
+using Snapper.Sampling.ClrMd;
+using Snapper.Store;
+
+namespace Snapper.Commands;
+
+/// <summary><c>snapper dump</c>: every thread's stack from one stop, printed at once, with the holders of the locks threads wait for.</summary>
+public static class DumpCommand
+{
+    enum Format { Text, Json }
+
+    static readonly Option<int?> Pid = new("--pid", "-p") { Description = "The process to dump.", HelpName = "pid" };
+    static readonly Option<string?> Name = new("--name")
+    {
+        Description = "The .NET process to dump, by name (as 'snapper ps' shows it). Instead of --pid.",
+        HelpName = "name",
+    };
+    static readonly Option<Format> FormatOption = CommonOptions.Choice("--format", "text: for people (default). json: for tools (fields in docs/json-report.md).", Format.Text);
+    static readonly Option<string?> Db = new("--db")
+    {
+        Description = "Also keep the snapshot in this SQLite store (created if missing), as a session of one sample: 'snapper report' and the exports read it.",
+        HelpName = "path",
+    };
+    static readonly Option<int> MaxFrames = new("--max-frames") { Description = "Deepest stack to read per thread.", DefaultValueFactory = _ => 256, HelpName = "n" };
+    static readonly Option<bool> NativeFrames = CommonOptions.NativeFrames();
+    static readonly Option<ThreadSelection?> Threads = CommonOptions.Threads("Print (and keep) only the threads whose names match.");
+
+    public static Command Create()
+    {
+        var command = new Command("dump", """
+            Print every managed thread's stack from one stop of the process, innermost frame first, with each
+            thread's name and state (cpu, lock/wait, sleep, io, idle threadpool) and the system call it is blocked in.
+            A thread entering a lock (a 'lock' statement or Monitor.Enter, or a System.Threading.Lock) is shown with
+            the lock and the thread that holds it, read in the same stop. Every thread is held until all are read:
+            the line at the top says for how long.
+
+            Examples:
+              snapper dump --pid 1234
+              snapper dump --name Orders --format json > orders-threads.json
+              snapper dump --pid 1234 --native                 also the native frames (libc, the runtime) on top
+              snapper dump --pid 1234 --db snapper.db          keep it too, as a one-sample session
+            """)
+        {
+            Pid, Name, FormatOption, Db, Threads, MaxFrames, NativeFrames,
+        };
+        command.SetAction(result => CommandRunner.Run(() => Execute(result)));
+        return command;
+    }
+
+    static int Execute(ParseResult result)
+    {
+        var maxFrames = result.GetValue(MaxFrames);
+        if (maxFrames is < 1 or > 65536)
+            throw new SnapperException(ExitCode.InvalidArguments, $"--max-frames must be between 1 and 65536, not {maxFrames}");
+        var dbPath = result.GetValue(Db);
+        if (dbPath is not null)
+            using (var store = SnapperDatabase.Open(dbPath)) // fails before the target is touched when it cannot be written
+                store.WaitUntilWritable(() => Console.Error.WriteLine($"Waiting for {dbPath}: another writer holds it (up to 30 s)..."));
+        var target = FindTarget(result.GetValue(Pid), result.GetValue(Name));
+        var threads = result.GetValue(Threads);
+        var (snapshot, runtimeVersion, knowsRunState, takenUtc) = Take(target, maxFrames, result.GetValue(NativeFrames));
+        if (threads is not null)
+            snapshot = snapshot with { Threads = snapshot.Threads.Where(t => threads.Matches(t.Identity.Name, t.Identity.OsName, t.Identity.Role)).ToList() };
+        var dump = new ThreadDump(target, runtimeVersion, takenUtc, snapshot);
+        Console.Out.Write(result.GetValue(FormatOption) == Format.Json ? dump.ToJson() : dump.ToText());
+        if (dbPath is not null)
+        {
+            using var db = SnapperDatabase.Open(dbPath);
+            var options = new CaptureOptions(target, new SamplingPlan(TimeSpan.FromSeconds(1), 1, null), Engine.Ptrace, maxFrames,
+                "snapper " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), threads, NativeFrames: result.GetValue(NativeFrames));
+            var session = CaptureRunner.StoreOne(db, options, runtimeVersion, knowsRunState, snapshot, takenUtc);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Kept in {dbPath} as session {session}."));
+        }
+        return (int)ExitCode.Success;
+    }
+
+    /// <summary>
+    /// The one stop, on a thread of its own as every capture's (ptrace calls must all come from one thread, and the
+    /// session is closed, resuming the target, on it whatever happens).
+    /// </summary>
+    static (CapturedSnapshot Snapshot, string RuntimeVersion, bool KnowsRunState, DateTime TakenUtc) Take(TargetProcess target, int maxFrames, bool nativeFrames)
+    {
+        (CapturedSnapshot, string, bool, DateTime)? taken = null;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var targetLock = TargetLock.Acquire(target);
+                target.EnsureNotTraced();
+                using var source = PtraceStackSource.Open(target, maxFrames, nativeFrames);
+                var takenUtc = DateTime.UtcNow;
+                taken = (source.CaptureAllAtOnce(lockOwners: true), source.RuntimeVersion, source.KnowsRunState, takenUtc);
+            }
+            catch (TargetExitedException)
+            {
+                failure = new SnapperException(ExitCode.TargetExited, $"process {target.Pid} ({target.Name}) exited before it could be read");
+            }
+            catch (SnapshotFailedException e)
+            {
+                failure = new SnapperException(ExitCode.SamplingFailed, $"the stop of process {target.Pid} ({target.Name}) failed: {e.Message}");
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }) { Name = "snapper-dump" };
+        thread.Start();
+        thread.Join();
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        return taken!.Value;
+    }
+
+    static TargetProcess FindTarget(int? pid, string? name)
+    {
+        if ((pid is null) == (name is null))
+            throw new SnapperException(ExitCode.InvalidArguments, "give the process to dump with --pid or --name (see 'snapper ps')");
+        if (pid is { } id) return TargetProcess.Inspect(id);
+        var matches = DotnetProcesses.Named(name!);
+        return matches.Count switch
+        {
+            0 => throw new SnapperException(ExitCode.NoMatchingProcess, $"no .NET process named '{name}' is running (see 'snapper ps')"),
+            1 => TargetProcess.Inspect(matches[0].Pid),
+            _ => throw new SnapperException(ExitCode.InvalidArguments,
+                $"{matches.Count} .NET processes are named '{name}' (pids {string.Join(", ", matches.Select(m => m.Pid))}): pick one with --pid"),
+        };
+    }
+}

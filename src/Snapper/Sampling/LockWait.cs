@@ -1,0 +1,20 @@
+namespace Snapper.Sampling;
+
+/// <summary>The kinds of lock whose holder Snapper can name.</summary>
+public enum LockKind
+{
+    /// <summary>A <c>lock</c> statement on an object, or Monitor.Enter: the runtime's sync block names its holder.</summary>
+    Monitor,
+
+    /// <summary>A System.Threading.Lock (.NET 9 and later): its own fields name its holder.</summary>
+    Lock,
+}
+
+/// <summary>
+/// A thread blocked entering a lock, and who holds it, read while both were stopped. <see cref="OwnerOsThreadId"/> is
+/// null when the lock was found but names no live holder: stopped in the middle of a hand-over (a Monitor marked held
+/// whose holder field was not yet written, seen on ShopService under load), or held by a thread that has exited.
+/// <see cref="Waiters"/> is how many threads the runtime counts as waiting for a Monitor (null for a Lock, which does not
+/// count them).
+/// </summary>
+public sealed record LockWait(LockKind Kind, string LockType, ulong LockAddress, int? OwnerOsThreadId, int? Waiters);
