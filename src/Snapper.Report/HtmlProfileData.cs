@@ -83,6 +83,7 @@ static class HtmlProfileData
             json.WriteEndObject();
             json.WriteStartObject("threads");
             Array(json, "label", threads.Select(t => names.Intern(t.Thread.Label)));
+            Array(json, "group", ThreadGroups.Labels(threads.Select(t => t.Thread).ToList()).Select(names.Intern));
             json.WriteEndObject();
             Array(json, "layers", layers.Names.Select(names.Intern));
             json.WriteNumber("idleLayer", layers.IdleIndex);

@@ -46,6 +46,23 @@ public sealed class ReportBrowserTests(Chromium chromium)
     }
 
     [SkippableFact]
+    public async Task Threads_doing_the_same_job_are_one_tower_until_split()
+    {
+        // Six workers named alike and two unnamed ones: a tower each was a row of near-identical towers.
+        await using var report = await ReportPage.OpenAsync(chromium.Require(), SampleProfiles.Service());
+        var rows = report.Page.Locator("#tree-box .row");
+        await Expect(rows.Filter(new() { HasText = ".NET ThreadPool Worker (6 threads)" })).ToHaveCountAsync(1);
+        await Expect(rows.Filter(new() { HasText = ".NET ThreadPool Worker (tid" })).ToHaveCountAsync(0);
+        var status = await report.TextAsync("#view-status");
+
+        await report.Page.CheckAsync("#flame-split");
+        await Expect(rows.Filter(new() { HasText = ".NET ThreadPool Worker (tid" })).ToHaveCountAsync(6);
+        await Expect(rows.Filter(new() { HasText = "(6 threads)" })).ToHaveCountAsync(0);
+        Assert.Equal(status, await report.TextAsync("#view-status")); // the same samples, only grouped otherwise
+        Assert.Empty(report.Problems);
+    }
+
+    [SkippableFact]
     public async Task Searching_highlights_matches_and_sums_their_share()
     {
         await using var report = await ReportPage.OpenAsync(chromium.Require(), SampleProfiles.Demo());

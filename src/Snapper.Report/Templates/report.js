@@ -18,7 +18,14 @@
   var LABEL = ['own code', 'framework', 'transition', 'native', 'all threads', 'thread'];
   var ROOT = 4, THREAD = 5;
 
-  var view = { onCpu: false, idle: !!data.includeIdle, cpu: false, threads: [], layers: [], from: -1, to: -1, byLayer: false };
+  var view = { onCpu: false, idle: !!data.includeIdle, cpu: false, threads: [], layers: [], from: -1, to: -1, byLayer: false, split: false };
+  // Threads of one group (same role, or names that differ only in numbers) share one node unless split per thread.
+  var groupOf = [], groupIndex = new Map();
+  data.threads.group.forEach(function (label) {
+    if (!groupIndex.has(label)) groupIndex.set(label, groupIndex.size);
+    groupOf.push(groupIndex.get(label));
+  });
+  function threadLabel(t) { return names[view.split ? data.threads.label[t] : data.threads.group[t]]; }
   for (var t = 0; t < threadCount; t++) view.threads.push(true);
   for (t = 0; t < layerCount; t++) view.layers.push(true);
 
@@ -151,8 +158,12 @@
     for (t = 0; t < threadCount; t++) {
       var weights = leaf[t];
       if (!weights) continue;
-      var threadNode = newNode(names[data.threads.label[t]], '', THREAD, root);
-      root.map.set(-1 - t, threadNode);
+      var key = view.split ? t : groupOf[t];
+      var threadNode = root.map.get(-1 - key);
+      if (!threadNode) {
+        threadNode = newNode(threadLabel(t), '', THREAD, root);
+        root.map.set(-1 - key, threadNode);
+      }
       threadsShown++;
       for (var n = 0; n < nodeCount; n++) {
         w = weights[n];
@@ -252,7 +263,7 @@
     for (var n = 1; n < nodeCount; n++) onPath[n] = hits[stacks.method[n]] | onPath[stacks.parent[n]];
     result.leaf.forEach(function (weights, t) {
       if (!weights) return;
-      var threadHit = names[data.threads.label[t]].toLowerCase().indexOf(text) >= 0;
+      var threadHit = threadLabel(t).toLowerCase().indexOf(text) >= 0;
       for (var k = 0; k < nodeCount; k++) if (weights[k] > 0 && (threadHit || onPath[k])) sum += weights[k];
     });
     return sum;
@@ -800,6 +811,7 @@
     picks[index].checked = on;
     picks[index].closest('tr').classList.toggle('off', !on);
   }
+  document.getElementById('flame-split').addEventListener('change', function (event) { view.split = event.target.checked; refresh(); });
   document.getElementById('threads-all').addEventListener('click', function () { picks.forEach(function (_, i) { pick(i, true); }); refresh(); });
   document.getElementById('threads-none').addEventListener('click', function () { picks.forEach(function (_, i) { pick(i, false); }); refresh(); });
   window.addEventListener('resize', drawTimelines);
