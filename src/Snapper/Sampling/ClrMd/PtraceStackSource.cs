@@ -109,7 +109,7 @@ sealed class PtraceStackSource : IStackSource
         _memory = new ProcessMemory(process.Pid);
         var stackHash = _stackHash = new StackMemoryHash(_memory);
         _reuse = new StackReuse(stackHash);
-        _running = new RunningStackReuse(stackHash, _ilOffsets);
+        _running = new RunningStackReuse(stackHash, _ilOffsets, thread => _fast?.FrameHeadAddressOf(thread) ?? 0);
         var mappings = ProcFs.ReadFileMappings(process.Pid).Select(m => (m.Start, m.Offset, process.HostPathOf(m.Path))).ToList();
         var reader = new PtraceDataReader(process.Pid, _memory, _stopper, mappings);
         _dataTarget = new DataTarget(reader, RuntimeSession.Options());

@@ -12,8 +12,14 @@ namespace Snapper.Sampling.ClrMd;
 /// callers: only the innermost frame moves, to the new pc. Anything else is walked again.
 /// The registers come from a stop, or from the kernel for a thread waiting for a CPU (see
 /// <see cref="ThreadActivity.Preempted"/>): such a thread is where its registers say, and needs no stop at all.
+/// The thread's innermost runtime Frame is checked too: it lives in the Thread object, not in the hashed stack, and a
+/// P/Invoke the JIT inlined links one (in the innermost frame's own memory) for as long as the call lasts. A thread
+/// stopped inside such a call, in the very method and at the very depth of a walk made outside it, was handed that walk
+/// without its QCall frame (a thread pool worker preempted in LowLevelLifoSemaphore.Wait's call to YieldThread).
 /// </summary>
-sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
+/// <param name="frameHeadAddress">Where a Thread object (by address) keeps its innermost Frame; 0 when not known (then
+/// only the stack is checked).</param>
+sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets, Func<ulong, ulong> frameHeadAddress)
 {
     /// <summary>
     /// SNAPPER_RUNNING_REUSE=off walks every stopped thread, as before this existed: only for measuring what it saves
@@ -25,7 +31,8 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
     const int PerThread = 4;
     const int MaxHashedBytes = 256 * 1024;
 
-    sealed record Walk(ulong LeafStackPointer, ulong CodeStart, ulong CodeEnd, ulong HashedFrom, int Extent, ulong Hash, RawThread Thread, int LinesGeneration)
+    sealed record Walk(ulong LeafStackPointer, ulong CodeStart, ulong CodeEnd, ulong HashedFrom, int Extent, ulong Hash, RawThread Thread, int LinesGeneration,
+        ulong FrameHead, ulong FrameHeadHash)
     {
         /// <summary>
         /// The stack last handed out from this walk. A pc on the same line gives this very object back, so its frames are
@@ -48,7 +55,10 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
     /// snapshot's cache: when the stack is reused (the common case) nothing else reads those pages.
     /// </remarks>
     public RawThread? TryReuse(int tid, ulong pc, ulong sp) =>
-        Match(tid, pc, sp) is { } walk && stackHash.Of(walk.HashedFrom, walk.Extent, cached: false) == walk.Hash ? Reuse(walk, pc) : null;
+        Match(tid, pc, sp) is { } walk && stackHash.Of(walk.HashedFrom, walk.Extent, cached: false) == walk.Hash
+        && (walk.FrameHead == 0 || stackHash.Of(walk.FrameHead, 8, cached: false) == walk.FrameHeadHash)
+            ? Reuse(walk, pc)
+            : null;
 
     /// <summary>
     /// <see cref="TryReuse"/> for threads that are not stopped (see <see cref="ThreadActivity.Preempted"/>), their stack
@@ -62,7 +72,9 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
         {
             var walk = Match(tid, activity.ProgramCounter, activity.StackPointer);
             _matches.Add(walk);
-            if (walk is not null) _ranges.Add((walk.HashedFrom, walk.Extent));
+            if (walk is null) continue;
+            _ranges.Add((walk.HashedFrom, walk.Extent));
+            if (walk.FrameHead != 0) _ranges.Add((walk.FrameHead, 8));
         }
         stackHash.OfUncached(_ranges, _hashes);
         reused.Clear();
@@ -70,7 +82,14 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
         for (var i = 0; i < threads.Count; i++)
         {
             var walk = _matches[i];
-            reused.Add(walk is not null && _hashes[next++] == walk.Hash ? Reuse(walk, threads[i].Activity.ProgramCounter) : null);
+            if (walk is null)
+            {
+                reused.Add(null);
+                continue;
+            }
+            var same = _hashes[next++] == walk.Hash;
+            if (walk.FrameHead != 0) same &= _hashes[next++] == walk.FrameHeadHash;
+            reused.Add(same ? Reuse(walk, threads[i].Activity.ProgramCounter) : null);
         }
     }
 
@@ -113,7 +132,9 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets)
         if (CodeOf(leaf.Method, registers.Rip) is not { } code) return;
         var from = caller.StackPointer - 8; // the innermost frame's return address
         var extent = (int)Math.Min(thread.OutermostStackPointer - from + 64, MaxHashedBytes);
-        var walk = new Walk(registers.Rsp, code.Start, code.End, from, extent, stackHash.Of(from, extent, cached: true), thread, LinesGeneration);
+        var head = frameHeadAddress(thread.ThreadAddress);
+        var walk = new Walk(registers.Rsp, code.Start, code.End, from, extent, stackHash.Of(from, extent, cached: true), thread, LinesGeneration,
+            head, head == 0 ? 0 : stackHash.Of(head, 8, cached: true));
         if (!_threads.TryGetValue(thread.OsThreadId, out var walks)) _threads[thread.OsThreadId] = walks = new List<Walk>(PerThread);
         walks.RemoveAll(w => w.LeafStackPointer == walk.LeafStackPointer);
         if (walks.Count == PerThread) walks.RemoveAt(walks.Count - 1);

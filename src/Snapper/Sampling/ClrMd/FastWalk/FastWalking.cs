@@ -20,6 +20,9 @@ sealed class FastWalking
     /// <summary>The stopped threads' stacks as copied for this snapshot's walks.</summary>
     public IWalkMemory Memory => _memory;
 
+    /// <summary>Where the Thread object at <paramref name="thread"/> keeps its innermost runtime Frame; 0 until that is learned.</summary>
+    public ulong FrameHeadAddressOf(ulong thread) => _walker.ExplicitFrames.TryHeadAddress(thread, out var address) ? address : 0;
+
     /// <summary>The stacks of threads walked without a stop, as copied by <see cref="CopySealed"/>.</summary>
     public IWalkMemory SealedMemory => _sealed;
 
