@@ -10,9 +10,11 @@ namespace Snapper.Cli;
 /// <summary>
 /// One snapshot of every thread, as <c>snapper dump</c> prints it: each thread with its name, state and innermost frame
 /// first (as py-spy dump and dotnet-stack print them), and, for a thread entering a lock, the lock and the thread that
-/// holds it. Threads are listed in thread id order (the order they started in).
+/// holds it. Threads are listed in thread id order (the order they started in). The process's other threads (the
+/// runtime's and native libraries' own, never in managed code) follow with their kernel names and states.
 /// </summary>
-public sealed class ThreadDump(TargetProcess target, string runtimeVersion, DateTime takenUtc, CapturedSnapshot snapshot)
+public sealed class ThreadDump(TargetProcess target, string runtimeVersion, DateTime takenUtc, CapturedSnapshot snapshot,
+    IReadOnlyList<NativeThread> nativeThreads)
 {
     readonly Dictionary<int, ThreadStack> _byTid = snapshot.Threads.ToDictionary(t => t.OsThreadId);
 
@@ -30,7 +32,7 @@ public sealed class ThreadDump(TargetProcess target, string runtimeVersion, Date
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
-            $"Process {target.Pid} ({TerminalText.Clean(target.Name)}), .NET {TerminalText.Clean(runtimeVersion)}: {snapshot.Threads.Count} managed threads at {takenUtc:yyyy-MM-dd HH:mm:ss} UTC, held {snapshot.Pause.TotalMilliseconds:0.00} ms\n");
+            $"Process {target.Pid} ({TerminalText.Clean(target.Name)}), .NET {TerminalText.Clean(runtimeVersion)}: {snapshot.Threads.Count} managed threads at {takenUtc:yyyy-MM-dd HH:mm:ss} UTC, held {snapshot.Pause.TotalMilliseconds:0.00} ms; {nativeThreads.Count} native threads\n");
         foreach (var thread in Threads)
         {
             text.Append('\n');
@@ -42,6 +44,10 @@ public sealed class ThreadDump(TargetProcess target, string runtimeVersion, Date
             if (thread.WaitsFor is { } wait) text.Append("  ").Append(Describe(wait)).Append('\n');
             for (var i = thread.Frames.Count - 1; i >= 0; i--) text.Append("    ").Append(Describe(thread.Frames[i])).Append('\n');
         }
+        if (nativeThreads.Count == 0) return text.ToString();
+        text.Append("\nNative threads (no managed frames at the stop: the runtime's and native libraries' own), as the kernel showed them right after it:\n");
+        foreach (var thread in nativeThreads)
+            text.Append(CultureInfo.InvariantCulture, $"Thread {thread.OsThreadId} \"{TerminalText.Clean(thread.OsName ?? "")}\": {thread.StateName}\n");
         return text.ToString();
     }
 
@@ -81,6 +87,16 @@ public sealed class ThreadDump(TargetProcess target, string runtimeVersion, Date
             json.WriteNumber("pauseMs", Math.Round(snapshot.Pause.TotalMilliseconds, 3));
             json.WriteStartArray("threads");
             foreach (var thread in Threads) WriteThread(json, thread);
+            json.WriteEndArray();
+            json.WriteStartArray("nativeThreads");
+            foreach (var thread in nativeThreads)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("osThreadId", thread.OsThreadId);
+                WriteNullable(json, "osName", thread.OsName);
+                json.WriteString("state", thread.StateName);
+                json.WriteEndObject();
+            }
             json.WriteEndArray();
             json.WriteEndObject();
         }
@@ -133,4 +149,20 @@ public sealed class ThreadDump(TargetProcess target, string runtimeVersion, Date
         if (value is null) json.WriteNull(name);
         else json.WriteString(name, value);
     }
+}
+
+/// <summary>A thread of the process that has never run managed code, as /proc shows it.</summary>
+/// <param name="State">The kernel's state letter (R, S, D, T, t, Z...).</param>
+public sealed record NativeThread(int OsThreadId, string? OsName, char State)
+{
+    public string StateName => State switch
+    {
+        'R' => "running",
+        'S' => "sleeping",
+        'D' => "uninterruptible sleep",
+        'T' or 't' => "stopped",
+        'Z' or 'X' => "exiting",
+        '?' => "gone",
+        _ => State.ToString(),
+    };
 }

@@ -62,9 +62,10 @@ public static class DumpCommand
         var target = FindTarget(result.GetValue(Pid), result.GetValue(Name));
         var threads = result.GetValue(Threads);
         var (snapshot, runtimeVersion, knowsRunState, takenUtc) = Take(target, maxFrames, result.GetValue(NativeFrames));
+        var nativeThreads = NativeThreads(target.Pid, snapshot, threads);
         if (threads is not null)
             snapshot = snapshot with { Threads = snapshot.Threads.Where(t => threads.Matches(t.Identity.Name, t.Identity.OsName, t.Identity.Role)).ToList() };
-        var dump = new ThreadDump(target, runtimeVersion, takenUtc, snapshot);
+        var dump = new ThreadDump(target, runtimeVersion, takenUtc, snapshot, nativeThreads);
         Console.Out.Write(result.GetValue(FormatOption) == Format.Json ? dump.ToJson() : dump.ToText());
         if (dbPath is not null)
         {
@@ -112,6 +113,24 @@ public static class DumpCommand
         thread.Join();
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         return taken!.Value;
+    }
+
+    /// <summary>
+    /// The process's threads that are not managed ones (from /proc after the stop, the target running again), those
+    /// whose names match <paramref name="selection"/> when given.
+    /// </summary>
+    static List<NativeThread> NativeThreads(int pid, CapturedSnapshot snapshot, ThreadSelection? selection)
+    {
+        var managed = snapshot.Threads.Select(t => t.OsThreadId).ToHashSet();
+        var native = new List<NativeThread>();
+        foreach (var tid in Sampling.Linux.ProcFs.ListThreads(pid))
+        {
+            if (managed.Contains(tid)) continue;
+            var name = Sampling.Linux.ProcFs.ReadThreadComm(pid, tid);
+            if (selection is not null && !selection.Matches(null, name, null)) continue;
+            native.Add(new NativeThread(tid, name, Sampling.Linux.ProcFs.ReadThreadState(pid, tid)));
+        }
+        return native;
     }
 
     static TargetProcess FindTarget(int? pid, string? name)

@@ -75,6 +75,9 @@ public sealed class DumpCommandTests
         foreach (var (tid, name, _) in target.Threads().Where(t => t.Name.Contains("holder") || t.Name.Contains("waiter")))
             Assert.Contains($"Thread {tid} ", text);
         foreach (var name in Expected.Keys) Assert.Contains($"\"{name}\"", text);
+        // Every thread of the process, managed or not (the runtime's own native threads follow the managed ones).
+        foreach (var (tid, _, _) in target.Threads()) Assert.Contains($"Thread {tid} ", text);
+        Assert.Contains("Native threads (no managed frames at the stop", text);
         var holder = target.Threads().Single(t => t.Name == "Payments holder"); // 15 characters: all the kernel keeps of a name
         Assert.Contains($"waiting to enter System.Threading.Lock at 0x", text);
         Assert.Contains($"held by thread {holder.Tid} \"Payments holder\" (sleep)", text);
