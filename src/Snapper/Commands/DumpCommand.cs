@@ -94,7 +94,7 @@ public static class DumpCommand
                 target.EnsureNotTraced();
                 using var source = PtraceStackSource.Open(target, maxFrames, nativeFrames);
                 var takenUtc = DateTime.UtcNow;
-                taken = (source.CaptureAllAtOnce(lockOwners: true), source.RuntimeVersion, source.KnowsRunState, takenUtc);
+                taken = (source.CaptureAllAtOnce(), source.RuntimeVersion, source.KnowsRunState, takenUtc);
             }
             catch (TargetExitedException)
             {

@@ -23,7 +23,7 @@ public sealed record ThreadStack(int OsThreadId, ThreadIdentity Identity, IReadO
     /// </summary>
     public bool Runnable { get; init; }
 
-    /// <summary>The lock the thread was entering and its holder, when asked for (PtraceStackSource.CaptureAllAtOnce).</summary>
+    /// <summary>The lock the thread was entering and its holder, in a one-stop snapshot (PtraceStackSource.CaptureAllAtOnce); null otherwise.</summary>
     public LockWait? WaitsFor { get; init; }
 }
 

@@ -77,7 +77,7 @@ sealed class PtraceStackSource : IStackSource
     readonly string? _executable;
     bool _checkExecutableAgain; // see CheckExecutable
     System.Collections.Immutable.ImmutableArray<ClrThread> _clrThreads;
-    bool _oneStop, _findLockOwners; // see CaptureAllAtOnce
+    bool _oneStop; // see CaptureAllAtOnce
     Dictionary<int, LockWait> _lockWaits = new();
 
     public string RuntimeVersion { get; }
@@ -214,21 +214,20 @@ sealed class PtraceStackSource : IStackSource
 
     /// <summary>
     /// One snapshot of every managed thread from one stop (<c>snapper dump</c>): every thread is stopped, all are held until
-    /// the last one has stopped and every stack is walked, and nothing is taken from earlier snapshots. With
-    /// <paramref name="lockOwners"/>, the holder of the lock each blocked thread is entering is read while all are held
-    /// (<see cref="ThreadStack.WaitsFor"/>). The pause is the whole hold.
+    /// the last one has stopped and every stack is walked, and nothing is taken from earlier snapshots. The holder of the
+    /// lock each blocked thread is entering is read while all are held (<see cref="ThreadStack.WaitsFor"/>). The pause
+    /// is the whole hold.
     /// </summary>
-    public CapturedSnapshot CaptureAllAtOnce(bool lockOwners)
+    public CapturedSnapshot CaptureAllAtOnce()
     {
         _oneStop = true;
-        _findLockOwners = lockOwners;
         try
         {
             return Capture();
         }
         finally
         {
-            _oneStop = _findLockOwners = false;
+            _oneStop = false;
         }
     }
 
@@ -363,11 +362,8 @@ sealed class PtraceStackSource : IStackSource
         }
         if (_stopper.Stopped.Count == 0) return false;
         WalkThoseHeld(raw);
-        if (_findLockOwners)
-        {
-            EnsureDacFresh();
-            _lockWaits = LockOwners.Find(_runtime, raw, _stoppedSp, _memory);
-        }
+        EnsureDacFresh();
+        _lockWaits = LockOwners.Find(_runtime, raw, _stoppedSp, _memory);
         return true;
     }
 
