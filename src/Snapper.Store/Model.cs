@@ -42,10 +42,14 @@ public sealed record FrameInfo(FrameKind Kind, string Module, string TypeName, s
 public sealed record ThreadInfo(int Id, int OsThreadId, int ManagedThreadId, string? Name, string? OsName = null, string? Role = null)
 {
     /// <summary>The best name to show: the managed name, else the runtime role, else the OS name.</summary>
-    public string DisplayName => Name is { Length: > 0 } name ? name
-        : Role is { Length: > 0 } role ? role
-        : OsName is { Length: > 0 } os ? os
-        : $"Thread {ManagedThreadId}";
+    public string DisplayName => DisplayNameOf(Name, Role, OsName, ManagedThreadId);
+
+    /// <summary><see cref="DisplayName"/> of a thread known by these names (a thread not stored, as <c>snapper dump</c> shows it).</summary>
+    public static string DisplayNameOf(string? name, string? role, string? osName, int managedThreadId) =>
+        name is { Length: > 0 } ? name
+        : role is { Length: > 0 } ? role
+        : osName is { Length: > 0 } ? osName
+        : $"Thread {managedThreadId}";
 
     /// <summary>The display name with the OS thread id; just the name for a thread merged over several sessions (no single tid).</summary>
     public string Label => OsThreadId == 0 ? DisplayName : $"{DisplayName} (tid {OsThreadId})";

@@ -25,8 +25,7 @@ public sealed class ThreadDump(TargetProcess target, string runtimeVersion, Date
 
     static string? SyscallName(ThreadStack thread) => SyscallNames.Name(SyscallNames.CurrentArchitecture, thread.Syscall);
 
-    static string NameOf(ThreadIdentity identity) =>
-        identity.Name is { Length: > 0 } name ? name : identity.Role is { Length: > 0 } role ? role : identity.OsName ?? "";
+    static string NameOf(ThreadIdentity identity) => ThreadInfo.DisplayNameOf(identity.Name, identity.Role, identity.OsName, identity.ManagedThreadId);
 
     public string ToText()
     {
