@@ -21,6 +21,12 @@ public sealed class Profile
     public required IReadOnlyList<Snapshot> Snapshots { get; init; }
     public required IReadOnlyList<Sample> Samples { get; init; }
 
+    /// <summary>The locks the session's threads were seen waiting for (schema 8; none for older sessions).</summary>
+    public IReadOnlyList<LockInfo> Locks { get; init; } = [];
+
+    /// <summary>The samples blocked entering one of <see cref="Locks"/>, with the holder at that snapshot, in snapshot order.</summary>
+    public IReadOnlyList<LockWaitSample> LockWaits { get; init; } = [];
+
     /// <summary>The same profile with only <paramref name="samples"/> (and, when given, only <paramref name="threads"/>).</summary>
     public Profile WithSamples(IReadOnlyList<Sample> samples, IReadOnlyList<ThreadInfo>? threads = null) => new()
     {
@@ -31,6 +37,8 @@ public sealed class Profile
         Threads = threads ?? Threads,
         Snapshots = Snapshots,
         Samples = samples,
+        Locks = Locks,
+        LockWaits = LockWaits,
     };
 
     /// <summary>The frame ids of a stack, outermost first.</summary>

@@ -20,6 +20,8 @@ public static class ProfileReader
                 Samples = BetweenSamples.Split(samples, stacks, frames, _ => session.Target.KnowsRunState),
                 Stacks = stacks,
                 Frames = frames,
+                Locks = ReadLocks(db, session.Id),
+                LockWaits = ReadLockWaits(db, session.Id),
             };
         }
         catch (SqliteException e)
@@ -43,6 +45,8 @@ public static class ProfileReader
             var samples = new List<Sample>();
             var threads = new List<ThreadInfo>();
             var knowsRunState = new HashSet<int>(); // the snapshots of sessions that read the kernel's run state
+            var locks = new List<LockInfo>();
+            var lockWaits = new List<LockWaitSample>();
             foreach (var session in ordered)
             {
                 // Each session's sequence numbers become positions on the shared time line.
@@ -58,11 +62,23 @@ public static class ProfileReader
                 foreach (var sample in Weighted(ReadSamples(db, session.Id), own))
                     if (sequence.TryGetValue(sample.Sequence, out var at)) samples.Add(sample with { Sequence = at });
                 threads.AddRange(ReadThreads(db, session.Id));
+                // Lock ids are per session: renumbered into one list.
+                var lockIds = new Dictionary<int, int>();
+                foreach (var lockInfo in ReadLocks(db, session.Id))
+                {
+                    lockIds[lockInfo.Id] = locks.Count + 1;
+                    locks.Add(lockInfo with { Id = locks.Count + 1 });
+                }
+                foreach (var wait in ReadLockWaits(db, session.Id))
+                    if (sequence.TryGetValue(wait.Sequence, out var at) && lockIds.TryGetValue(wait.LockId, out var lockId))
+                        lockWaits.Add(wait with { Sequence = at, LockId = lockId });
             }
             var mapping = new Dictionary<int, int>();
             var merged = SessionAggregate.MergeThreads(threads, mapping);
             for (var i = 0; i < samples.Count; i++)
                 if (mapping.TryGetValue(samples[i].ThreadId, out var into)) samples[i] = samples[i] with { ThreadId = into };
+            for (var i = 0; i < lockWaits.Count; i++)
+                lockWaits[i] = lockWaits[i] with { ThreadId = Merged(lockWaits[i].ThreadId), OwnerThreadId = lockWaits[i].OwnerThreadId is { } owner ? Merged(owner) : null };
             var (stacks, frames) = ReadStacksAndFrames(db, samples);
             return new Profile
             {
@@ -73,12 +89,36 @@ public static class ProfileReader
                 Samples = BetweenSamples.Split(samples, stacks, frames, knowsRunState.Contains),
                 Stacks = stacks,
                 Frames = frames,
+                Locks = locks,
+                LockWaits = lockWaits,
             };
+
+            int Merged(int thread) => mapping.TryGetValue(thread, out var into) ? into : thread;
         }
         catch (SqliteException e)
         {
             throw new StoreException($"cannot read database: {SnapperDatabase.Describe(e)}", e);
         }
+    }
+
+    static List<LockInfo> ReadLocks(SnapperDatabase db, long session)
+    {
+        using var command = Query(db, "SELECT id, kind, type_name, address FROM session_locks WHERE session_id = $s ORDER BY id;", session);
+        using var r = command.ExecuteReader();
+        var locks = new List<LockInfo>();
+        while (r.Read())
+            locks.Add(new LockInfo(r.GetInt32(0), (LockKind)r.GetInt32(1), r.GetString(2), unchecked((ulong)r.GetInt64(3))));
+        return locks;
+    }
+
+    static List<LockWaitSample> ReadLockWaits(SnapperDatabase db, long session)
+    {
+        using var command = Query(db, "SELECT seq, thread_id, lock_id, owner_thread_id FROM lock_waits WHERE session_id = $s ORDER BY seq, thread_id;", session);
+        using var r = command.ExecuteReader();
+        var waits = new List<LockWaitSample>();
+        while (r.Read())
+            waits.Add(new LockWaitSample(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), r.IsDBNull(3) ? null : r.GetInt32(3)));
+        return waits;
     }
 
     static List<ThreadInfo> ReadThreads(SnapperDatabase db, long session)

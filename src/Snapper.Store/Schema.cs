@@ -131,6 +131,24 @@ static class Schema
             cpu_share REAL NOT NULL,
             PRIMARY KEY(session_id, offset_us)) WITHOUT ROWID;
         """,
+        // 8: threads blocked entering a lock, and who held it (LockWaitSample): each lock a session saw, and one row per
+        // waiting thread sample. Sparse (only waiters have rows), so kept beside the packed samples rather than in them.
+        """
+        CREATE TABLE session_locks(
+            session_id INTEGER NOT NULL,
+            id INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            type_name TEXT NOT NULL,
+            address INTEGER NOT NULL,
+            PRIMARY KEY(session_id, id)) WITHOUT ROWID;
+        CREATE TABLE lock_waits(
+            session_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            thread_id INTEGER NOT NULL,
+            lock_id INTEGER NOT NULL,
+            owner_thread_id INTEGER,
+            PRIMARY KEY(session_id, seq, thread_id)) WITHOUT ROWID;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;

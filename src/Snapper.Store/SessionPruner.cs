@@ -88,7 +88,7 @@ public static class SessionPruner
     static void Delete(SnapperDatabase db, List<SessionInfo> sessions, Microsoft.Data.Sqlite.SqliteTransaction transaction)
     {
         var ids = "(" + string.Join(',', sessions.Select(s => s.Id.ToString(CultureInfo.InvariantCulture))) + ")";
-        foreach (var table in new[] { "samples", "snapshots", "threads", "session_stacks", "session_errors" })
+        foreach (var table in new[] { "samples", "snapshots", "threads", "session_stacks", "session_errors", "session_rate_changes", "session_locks", "lock_waits" })
             Execute(db, $"DELETE FROM {table} WHERE session_id IN {ids};", transaction);
         Execute(db, $"DELETE FROM sessions WHERE id IN {ids};", transaction);
     }

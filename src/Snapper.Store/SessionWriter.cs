@@ -24,7 +24,8 @@ public sealed class SessionWriter : IDisposable
     readonly Dictionary<FrameInfo, int> _frameIdsByRecord = new(ReferenceEqualityComparer.Instance);
     readonly Dictionary<(int Parent, int Frame), int> _stackIds = new();
     readonly Dictionary<(int OsTid, int ManagedId), (int Id, ThreadIdentity Identity)> _threads = new();
-    readonly SqliteCommand _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSessionStack;
+    readonly SqliteCommand _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSessionStack, _insertLock, _insertLockWait;
+    readonly Dictionary<(LockKind Kind, ulong Address, string Type), int> _locks = new();
     readonly HashSet<int> _sessionStacks = new();
     readonly List<Sample> _pendingSamples = new();
     Snapshot? _pendingSnapshot;
@@ -56,6 +57,11 @@ public sealed class SessionWriter : IDisposable
             VALUES($session, $seq, $offset, $pause, $late, $count, $samples, $weight);
             """, "$session", "$seq", "$offset", "$pause", "$late", "$count", "$samples", "$weight");
         _insertSessionStack = Prepare("INSERT OR IGNORE INTO session_stacks(session_id, stack_id) VALUES($session, $stack);", "$session", "$stack");
+        _insertLock = Prepare("INSERT INTO session_locks(session_id, id, kind, type_name, address) VALUES($session, $id, $kind, $type, $address);",
+            "$session", "$id", "$kind", "$type", "$address");
+        _insertLockWait = Prepare("""
+            INSERT OR REPLACE INTO lock_waits(session_id, seq, thread_id, lock_id, owner_thread_id) VALUES($session, $seq, $thread, $lock, $owner);
+            """, "$session", "$seq", "$thread", "$lock", "$owner");
     }
 
     /// <summary>Records a new session as running and returns its writer.</summary>
@@ -164,6 +170,28 @@ public sealed class SessionWriter : IDisposable
         if (_frameIdsByRecord.Count >= KnownByReferenceLimit) _frameIdsByRecord.Clear();
         _frameIdsByRecord[frame] = id;
         return id;
+    }
+
+    /// <summary>The id of a lock in this session, recorded on first sight (see <see cref="LockInfo"/>).</summary>
+    public int InternLock(LockKind kind, string typeName, ulong address)
+    {
+        if (_locks.TryGetValue((kind, address, typeName), out var id)) return id;
+        id = _locks.Count + 1;
+        EnsureTransaction();
+        Bind(_insertLock, SessionId, id, (int)kind, typeName, unchecked((long)address));
+        _insertLock.ExecuteNonQuery();
+        _locks[(kind, address, typeName)] = id;
+        return id;
+    }
+
+    /// <summary>Records that a sample of the current snapshot was blocked entering a lock (see <see cref="LockWaitSample"/>).</summary>
+    public void AddLockWait(LockWaitSample wait)
+    {
+        if (_pendingSnapshot is not { } snapshot || snapshot.Sequence != wait.Sequence)
+            throw new InvalidOperationException($"lock wait of snapshot {wait.Sequence} added outside it");
+        EnsureTransaction();
+        Bind(_insertLockWait, SessionId, wait.Sequence, wait.ThreadId, wait.LockId, wait.OwnerThreadId is { } owner ? owner : DBNull.Value);
+        _insertLockWait.ExecuteNonQuery();
     }
 
     /// <summary>Starts a snapshot; its samples follow with <see cref="AddSample"/>. It is written when the next one starts or on commit.</summary>
@@ -276,9 +304,11 @@ public sealed class SessionWriter : IDisposable
     {
         if (_transaction is not null) return;
         _transaction = WithStoreErrors(() => _db.Connection.BeginTransaction(deferred: false));
-        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSessionStack })
+        foreach (var command in Commands)
             command.Transaction = _transaction;
     }
+
+    SqliteCommand[] Commands => [_insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSessionStack, _insertLock, _insertLockWait];
 
     SqliteCommand Prepare(string sql, params string[] names)
     {
@@ -308,7 +338,7 @@ public sealed class SessionWriter : IDisposable
     {
         // An uncommitted batch is rolled back by Dispose: the caller decides durability with Commit().
         _transaction?.Dispose();
-        foreach (var command in new[] { _insertFrame, _insertStack, _insertThread, _renameThread, _insertSnapshot, _insertSessionStack })
+        foreach (var command in Commands)
             command.Dispose();
         _lease.Dispose(); // last: the session is ended (or left running for recovery) before others may take it for dead
     }

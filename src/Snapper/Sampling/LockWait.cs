@@ -1,14 +1,6 @@
+using Snapper.Store;
+
 namespace Snapper.Sampling;
-
-/// <summary>The kinds of lock whose holder Snapper can name.</summary>
-public enum LockKind
-{
-    /// <summary>A <c>lock</c> statement on an object, or Monitor.Enter: the runtime's sync block names its holder.</summary>
-    Monitor,
-
-    /// <summary>A System.Threading.Lock (.NET 9 and later): its own fields name its holder.</summary>
-    Lock,
-}
 
 /// <summary>
 /// A thread blocked entering a lock, and who holds it, read while both were stopped. <see cref="OwnerOsThreadId"/> is

@@ -93,10 +93,29 @@ public sealed class SnapshotWriter(SessionWriter writer, string architecture, Th
             var stackId = writer.InternStack(thread.Frames);
             var state = StateOf(thread, stackId);
             writer.AddSample(new Sample(item.Sequence, threadId, stackId, state, thread.Activity, thread.Syscall, thread.CpuNs));
+            if (thread.WaitsFor is { } wait) WriteLockWait(item, threadId, wait);
         }
         if (focus is null) return;
         writer.RecordFocus(new FocusCounts(focus.Pattern, _seen, _kept));
         if (FocusDone) FocusCountReached?.Invoke();
+    }
+
+    /// <summary>
+    /// The lock a sample waits for, and its holder as a thread of the session: the holder's own sample in this snapshot
+    /// shows what it was doing. A holder that is no thread of the snapshot (it was not sampled) is left unnamed.
+    /// </summary>
+    void WriteLockWait(TimedSnapshot item, int threadId, LockWait wait)
+    {
+        var lockId = writer.InternLock(wait.Kind, wait.LockType, wait.LockAddress);
+        int? owner = null;
+        if (wait.OwnerOsThreadId is { } ownerTid)
+            foreach (var thread in item.Snapshot.Threads)
+                if (thread.OsThreadId == ownerTid)
+                {
+                    owner = writer.InternThread(ownerTid, thread.Identity);
+                    break;
+                }
+        writer.AddLockWait(new LockWaitSample(item.Sequence, threadId, lockId, owner));
     }
 
     /// <summary>The answer is cached per frame inside the pattern: stacks repeat, and their frames are the same records.</summary>

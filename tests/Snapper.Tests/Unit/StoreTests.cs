@@ -124,7 +124,7 @@ public sealed class StoreTests
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA user_version;";
-        Assert.Equal(7L, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)); // focus came with 4
+        Assert.Equal(8L, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)); // focus came with 4
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public sealed class StoreTests
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "DROP TABLE session_rate_changes; ALTER TABLE snapshots DROP COLUMN weight; ALTER TABLE sessions DROP COLUMN max_overhead; ALTER TABLE sessions DROP COLUMN pause_share; ALTER TABLE sessions DROP COLUMN cpu_share; DROP TABLE session_errors; ALTER TABLE sessions DROP COLUMN run_state; PRAGMA user_version = 4;";
+            command.CommandText = "DROP TABLE lock_waits; DROP TABLE session_locks; DROP TABLE session_rate_changes; ALTER TABLE snapshots DROP COLUMN weight; ALTER TABLE sessions DROP COLUMN max_overhead; ALTER TABLE sessions DROP COLUMN pause_share; ALTER TABLE sessions DROP COLUMN cpu_share; DROP TABLE session_errors; ALTER TABLE sessions DROP COLUMN run_state; PRAGMA user_version = 4;";
             command.ExecuteNonQuery();
         }
 
@@ -156,7 +156,7 @@ public sealed class StoreTests
         }
         using (var reopened = SnapperDatabase.Open(path))
         {
-            Assert.Equal(7L, Scalar(reopened, "PRAGMA user_version;"));
+            Assert.Equal(8L, Scalar(reopened, "PRAGMA user_version;"));
             var session = SessionQueries.Find(reopened, 2)!;
             Assert.Equal(1, session.FailedCount); // failed snapshots and Snapper's errors are counted apart
             Assert.Equal([new InternalError("NullReferenceException in FrameResolver.Resolve: Object reference not set", 3), new InternalError("InvalidCastException: x", 1)],
@@ -182,14 +182,14 @@ public sealed class StoreTests
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "DROP TABLE session_rate_changes; ALTER TABLE snapshots DROP COLUMN weight; ALTER TABLE sessions DROP COLUMN max_overhead; ALTER TABLE sessions DROP COLUMN pause_share; ALTER TABLE sessions DROP COLUMN cpu_share; ALTER TABLE sessions DROP COLUMN run_state; PRAGMA user_version = 5;";
+            command.CommandText = "DROP TABLE lock_waits; DROP TABLE session_locks; DROP TABLE session_rate_changes; ALTER TABLE snapshots DROP COLUMN weight; ALTER TABLE sessions DROP COLUMN max_overhead; ALTER TABLE sessions DROP COLUMN pause_share; ALTER TABLE sessions DROP COLUMN cpu_share; ALTER TABLE sessions DROP COLUMN run_state; PRAGMA user_version = 5;";
             command.ExecuteNonQuery();
         }
         using (var db = SnapperDatabase.Open(path))
             WriteLockWait(db, Target with { KnowsRunState = true });
 
         using var reopened = SnapperDatabase.Open(path);
-        Assert.Equal(7L, Scalar(reopened, "PRAGMA user_version;"));
+        Assert.Equal(8L, Scalar(reopened, "PRAGMA user_version;"));
         var (old, now) = (SessionQueries.Find(reopened, 1)!, SessionQueries.Find(reopened, 2)!);
         Assert.False(old.Target.KnowsRunState);
         Assert.True(now.Target.KnowsRunState);
@@ -216,14 +216,14 @@ public sealed class StoreTests
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "DROP TABLE session_rate_changes; ALTER TABLE snapshots DROP COLUMN weight; ALTER TABLE sessions DROP COLUMN max_overhead; ALTER TABLE sessions DROP COLUMN pause_share; ALTER TABLE sessions DROP COLUMN cpu_share; PRAGMA user_version = 6;";
+            command.CommandText = "DROP TABLE lock_waits; DROP TABLE session_locks; DROP TABLE session_rate_changes; ALTER TABLE snapshots DROP COLUMN weight; ALTER TABLE sessions DROP COLUMN max_overhead; ALTER TABLE sessions DROP COLUMN pause_share; ALTER TABLE sessions DROP COLUMN cpu_share; PRAGMA user_version = 6;";
             command.ExecuteNonQuery();
         }
         using (var db = SnapperDatabase.Open(path))
             WriteWeighted(db, weights: [1, 3], overhead: (0.01, 0.04), budget: 0.05);
 
         using var reopened = SnapperDatabase.Open(path);
-        Assert.Equal(7L, Scalar(reopened, "PRAGMA user_version;"));
+        Assert.Equal(8L, Scalar(reopened, "PRAGMA user_version;"));
         var (old, now) = (SessionQueries.Find(reopened, 1)!, SessionQueries.Find(reopened, 2)!);
         Assert.Null(old.Overhead); // not measured then
         Assert.Equal([1, 1], ProfileReader.Load(reopened, old).Samples.Select(s => s.Wall));
@@ -236,6 +236,73 @@ public sealed class StoreTests
         Assert.Equal([1_000L, 1_000L], samples.Select(s => s.CpuNs));
         // So in a profile of both sessions.
         Assert.Equal([1, 1, 1, 3], ProfileReader.LoadMany(reopened, [old, now]).Samples.Select(s => s.Wall));
+    }
+
+    [Fact]
+    public void A_store_of_schema_7_is_upgraded_to_8_and_keeps_each_lock_wait_with_its_holder()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("s.db");
+        using (var db = SnapperDatabase.Open(path))
+            WriteWeighted(db, weights: [1], overhead: null, budget: null);
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DROP TABLE lock_waits; DROP TABLE session_locks; PRAGMA user_version = 7;";
+            command.ExecuteNonQuery();
+        }
+        using (var db = SnapperDatabase.Open(path))
+        {
+            WriteContended(db, 0x7f00_0000_1000, new DateTime(2026, 11, 21, 12, 0, 0, DateTimeKind.Utc));
+            WriteContended(db, 0x7f00_0000_2000, new DateTime(2026, 11, 21, 12, 1, 0, DateTimeKind.Utc));
+        }
+
+        using var reopened = SnapperDatabase.Open(path);
+        Assert.Equal(8L, Scalar(reopened, "PRAGMA user_version;"));
+        var (old, first, second) = (SessionQueries.Find(reopened, 1)!, SessionQueries.Find(reopened, 2)!, SessionQueries.Find(reopened, 3)!);
+        Assert.Empty(ProfileReader.Load(reopened, old).LockWaits);
+        var profile = ProfileReader.Load(reopened, first);
+        var ledger = new LockInfo(1, LockKind.Monitor, "App.Ledger", 0x7f00_0000_1000);
+        Assert.Equal([ledger, new LockInfo(2, LockKind.Lock, "System.Threading.Lock", 0x7f00_0000_1000 + 64)], profile.Locks);
+        var waiter = profile.Threads.Single(t => t.Name == "Waiter").Id;
+        var holder = profile.Threads.Single(t => t.Name == "Holder").Id;
+        // One row per waiting sample; the second snapshot's holder was not named (a hand-over).
+        Assert.Equal([new LockWaitSample(0, waiter, 1, holder), new LockWaitSample(1, waiter, 1, null), new LockWaitSample(1, holder, 2, null)],
+            profile.LockWaits);
+
+        // Two sessions as one profile: lock ids and snapshots renumbered, threads merged by name.
+        var both = ProfileReader.LoadMany(reopened, [first, second]);
+        Assert.Equal([1, 2, 3, 4], both.Locks.Select(l => l.Id));
+        Assert.Equal(0x7f00_0000_2000UL, both.Locks[2].Address);
+        var mergedWaiter = both.Threads.Single(t => t.Name == "Waiter").Id;
+        var mergedHolder = both.Threads.Single(t => t.Name == "Holder").Id;
+        Assert.Equal([(0, 1, mergedHolder), (1, 1, null), (1, 2, null), (2, 3, mergedHolder), (3, 3, null), (3, 4, null)],
+            both.LockWaits.Select(w => (w.Sequence, w.LockId, w.OwnerThreadId)));
+        Assert.All(both.LockWaits.Where(w => w.LockId % 2 == 1), w => Assert.Equal(mergedWaiter, w.ThreadId));
+
+        // Pruning a session takes its locks and waits with it.
+        Assert.Equal([first.Id], SessionPruner.Prune(reopened, new DateTime(2026, 11, 21, 12, 0, 30, DateTimeKind.Utc), null, dryRun: false).Deleted.Select(d => d.Id));
+        Assert.Equal(2L, Scalar(reopened, "SELECT count(*) FROM session_locks;"));
+        Assert.Equal(3L, Scalar(reopened, "SELECT count(*) FROM lock_waits;"));
+    }
+
+    static void WriteContended(SnapperDatabase db, ulong ledgerAddress, DateTime startedUtc)
+    {
+        using var writer = SessionWriter.Begin(db, Target, startedUtc);
+        var waiter = writer.InternThread(100, new ThreadIdentity(1, "Waiter", "Waiter", null));
+        var holder = writer.InternThread(101, new ThreadIdentity(2, "Holder", "Holder", null));
+        var ledger = writer.InternLock(LockKind.Monitor, "App.Ledger", ledgerAddress);
+        for (var seq = 0; seq < 2; seq++)
+        {
+            writer.AddSnapshot(new Snapshot(seq, seq * 10_000, 100, false));
+            writer.AddSample(new Sample(seq, waiter, writer.InternStack([Main, Work]), SampleState.LockWait, SampleActivity.Syscall, 202, 0));
+            writer.AddSample(new Sample(seq, holder, writer.InternStack([Main]), SampleState.Cpu, SampleActivity.ManagedCode, -1, 1_000));
+            Assert.Equal(ledger, writer.InternLock(LockKind.Monitor, "App.Ledger", ledgerAddress));
+            writer.AddLockWait(new LockWaitSample(seq, waiter, ledger, seq == 0 ? holder : null));
+        }
+        writer.AddLockWait(new LockWaitSample(1, holder, writer.InternLock(LockKind.Lock, "System.Threading.Lock", ledgerAddress + 64), null));
+        writer.End(SessionEndReason.CountReached, null, startedUtc.AddSeconds(1), failedSnapshots: 0);
     }
 
     static void WriteWeighted(SnapperDatabase db, int[] weights, (double Pause, double Cpu)? overhead, double? budget)

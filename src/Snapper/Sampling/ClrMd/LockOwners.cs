@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Microsoft.Diagnostics.Runtime;
 using Snapper.Sampling.Linux;
+using Snapper.Store;
 
 namespace Snapper.Sampling.ClrMd;
 
