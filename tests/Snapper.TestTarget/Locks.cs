@@ -31,6 +31,34 @@ static class Locks
         Thread.Sleep(300); // let every waiter reach its wait (the runtime spins a little before it blocks)
     }
 
+    static readonly RotationLedger Rotation = new();
+
+    /// <summary>
+    /// Three named threads take a Monitor in turns, each holding it 150 ms while the others queue: the holder a waiter
+    /// names changes from snapshot to snapshot, and each waiter enters its wait again and again.
+    /// </summary>
+    public static void StartRotation()
+    {
+        for (var i = 1; i <= 3; i++)
+            new Thread(() =>
+            {
+                while (true) LockHolders.HoldMonitorFor(Rotation, TimeSpan.FromMilliseconds(150));
+            }) { Name = $"Rotation {i}", IsBackground = true }.Start();
+    }
+
+    /// <summary>
+    /// Compacts the heap every half second: the lock objects, allocated at start, are moved (promoted and compacted), so a
+    /// waiter's reference to its lock changes while it waits.
+    /// </summary>
+    public static void CompactTheHeapForever()
+    {
+        while (true)
+        {
+            Thread.Sleep(500);
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        }
+    }
+
     /// <summary>Starts a thread and returns once it holds its lock.</summary>
     static void Held(string name, Action<Action> hold)
     {
@@ -45,6 +73,8 @@ static class Locks
 sealed class OrdersLedger;
 
 sealed class StockLedger;
+
+sealed class RotationLedger;
 
 static class LockHolders
 {
@@ -64,6 +94,11 @@ static class LockHolders
             held();
             Thread.Sleep(Timeout.Infinite);
         }
+    }
+
+    public static void HoldMonitorFor(object ledger, TimeSpan time)
+    {
+        lock (ledger) Thread.Sleep(time);
     }
 
     public static void HoldMonitorThenEnter(object ledger, Lock next, Action held)

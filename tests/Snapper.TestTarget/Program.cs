@@ -97,6 +97,12 @@ switch (scenario)
     case "locks":
         Locks.Start();
         break;
+    case "locks-moving":
+        Locks.Start();
+        Locks.StartRotation();
+        Ready();
+        Locks.CompactTheHeapForever();
+        return 0;
     case "bench":
         Bench.Start(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
         Ready();

@@ -78,7 +78,10 @@ sealed class PtraceStackSource : IStackSource
     bool _checkExecutableAgain; // see CheckExecutable
     System.Collections.Immutable.ImmutableArray<ClrThread> _clrThreads;
     bool _oneStop; // see CaptureAllAtOnce
-    Dictionary<int, LockWait> _lockWaits = new();
+    readonly LockHolders _lockHolders;
+    IReadOnlyDictionary<int, LockWait> _heldLockWaits = new Dictionary<int, LockWait>(); // CaptureAllAtOnce's, read while held
+    readonly List<(int Tid, object StackKey)> _lockThreads = new();
+    readonly Dictionary<int, (RawThread Raw, ulong Sp)> _walkedForLocks = new();
 
     public string RuntimeVersion { get; }
     public PhaseTimings Timings { get; } = new();
@@ -118,6 +121,7 @@ sealed class PtraceStackSource : IStackSource
             _runtime = RuntimeSession.Create(_dataTarget, process, out var version);
             RuntimeVersion = version;
             _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, regions);
+            _lockHolders = new LockHolders(_runtime, _memory, _ensureDacFresh, TidOfThread, TidOfLockOwnerId);
             if (fastWalk)
             {
                 _names = RuntimeSession.Create(_dataTarget, process, out _);
@@ -262,7 +266,7 @@ sealed class PtraceStackSource : IStackSource
         _stoppedSyscall.Clear();
         _stoppedAsleep.Clear();
         _unstopped?.Clear();
-        _lockWaits.Clear();
+        _heldLockWaits = new Dictionary<int, LockWait>();
         _dacFresh = false; // the target ran since the last snapshot: code compiled since is not in the DAC's caches
         _walkUnstoppedNow = _unstopped is not null && !_warmingUp && !_oneStop && _survey.SurveysAtOnce && !_clrThreads.IsDefault;
         ChooseThreadsToStop(tids, threads);
@@ -290,6 +294,7 @@ sealed class PtraceStackSource : IStackSource
             _identities.Update(_runtime, raw, _ensureDacFresh);
             NameAndRemember(raw, threads);
         }
+        if (!_oneStop) NameLockHolders(threads, raw);
         LeaveRealTime(); // when nothing was stopped: see CaptureDueSoon
         _clock.Settle(threads);
         _memory.RefreshLasting();
@@ -362,9 +367,54 @@ sealed class PtraceStackSource : IStackSource
         }
         if (_stopper.Stopped.Count == 0) return false;
         WalkThoseHeld(raw);
-        EnsureDacFresh();
-        _lockWaits = LockOwners.Find(_runtime, raw, _stoppedSp, _memory);
+        _lockThreads.Clear();
+        _walkedForLocks.Clear();
+        foreach (var thread in raw)
+        {
+            _lockThreads.Add((thread.OsThreadId, thread));
+            _walkedForLocks[thread.OsThreadId] = (thread, _stoppedSp.GetValueOrDefault(thread.OsThreadId));
+        }
+        _heldLockWaits = new Dictionary<int, LockWait>(_lockHolders.Find(_lockThreads, _walkedForLocks));
         return true;
+    }
+
+    /// <summary>
+    /// Names the holder of the lock each waiting thread of a sampled snapshot is entering (see <see cref="LockHolders"/>):
+    /// after the walks, while the target runs. Threads walked in this snapshot are looked at anew; the others keep the
+    /// lock they were found waiting for, while they keep the walk they were found in.
+    /// </summary>
+    void NameLockHolders(List<ThreadStack> threads, List<RawThread> raw)
+    {
+        _lockThreads.Clear();
+        _walkedForLocks.Clear();
+        foreach (var stack in threads) _lockThreads.Add((stack.OsThreadId, stack.Frames));
+        foreach (var thread in raw) _walkedForLocks[thread.OsThreadId] = (thread, _stoppedSp.GetValueOrDefault(thread.OsThreadId));
+        if (_unstopped is not null)
+            foreach (var (thread, registers) in _unstopped.Walked) _walkedForLocks[thread.OsThreadId] = (thread, registers.Rsp);
+        var waits = _lockHolders.Find(_lockThreads, _walkedForLocks);
+        if (waits.Count == 0) return;
+        for (var i = 0; i < threads.Count; i++)
+            if (waits.TryGetValue(threads[i].OsThreadId, out var wait)) threads[i] = threads[i] with { WaitsFor = wait };
+    }
+
+    /// <summary>The OS thread id of the runtime's Thread object at <paramref name="address"/>, among the threads last listed.</summary>
+    int? TidOfThread(ulong address)
+    {
+        foreach (var (tid, thread) in _clrThreadByTid)
+            if (thread.Address == address) return tid;
+        return null;
+    }
+
+    /// <summary>
+    /// The thread a System.Threading.Lock's owner field names: its OS thread id on Linux (.NET 9 and 10); a runtime that
+    /// keeps the managed thread id there is matched by that.
+    /// </summary>
+    int? TidOfLockOwnerId(uint id)
+    {
+        if (_clrThreadByTid.ContainsKey((int)id)) return (int)id;
+        foreach (var (tid, thread) in _clrThreadByTid)
+            if (thread.ManagedThreadId == id) return tid;
+        return null;
     }
 
     /// <summary>Walks the threads held now, and reads all that must be read while they are held; adds the walks to <paramref name="raw"/>.</summary>
@@ -815,6 +865,7 @@ sealed class PtraceStackSource : IStackSource
         _lastIdle.KeepOnly(_live);
         _fast?.Retain(_live);
         _readSets?.Retain(_live);
+        _lockHolders.Retain(_live);
     }
 
     /// <summary>
@@ -863,10 +914,10 @@ sealed class PtraceStackSource : IStackSource
                 Syscall = syscall,
                 CpuNs = cpu,
                 Runnable = activity == SampleActivity.Syscall && RunnableInSyscall(tid, before),
-                WaitsFor = _lockWaits.GetValueOrDefault(tid),
+                WaitsFor = _heldLockWaits.GetValueOrDefault(tid),
             };
             threads.Add(stack);
-            _reuse.Remember(thread.OsThreadId, stack.WaitsFor is null ? stack : stack with { WaitsFor = null }); // a reused stack knows no lock's holder
+            _reuse.Remember(thread.OsThreadId, stack.WaitsFor is null ? stack : stack with { WaitsFor = null }); // its lock is read at each snapshot
             _stoppedTids.Remove((uint)thread.OsThreadId);
         }
         // Stopped, but no managed thread: a native thread (the runtime's own, or the app's). Leave it alone.
