@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Snapper.Store;
 using static Snapper.Report.Tests.ProfileBuilder;
 
@@ -138,4 +139,117 @@ public sealed class LockContentionTests
 
     [Fact]
     public void A_profile_without_waits_has_no_locks() => Assert.Empty(LockContention.Of(SampleProfiles.Demo()).Locks);
+
+    [Fact]
+    public void Text_report_has_the_lock_contention_section()
+    {
+        var text = GoldenReportTests.Text(Contended());
+        var start = text.IndexOf("\nLock contention", StringComparison.Ordinal) + 1;
+        var end = text.IndexOf("\nTop ", start, StringComparison.Ordinal) + 1;
+        Assert.Equal(string.Join('\n',
+            "Lock contention (threads blocked entering a lock, most waited first; shares of wall-clock samples)",
+            "  Monitor on App.Ledger at 0x7f0000001000",
+            "    waiting    25.0% of samples (7), 2 threads, in 85.7% of snapshots",
+            "    taken at   71.4%  App.Orders.Place (Program.cs:42)",
+            "               28.6%  App.Orders.Cancel (Program.cs:77)",
+            "    held by    85.7%  Holder A (tid 1003)",
+            "               14.3%  " + LockContentionText.UnnamedOwner,
+            "    while holding it (the holders' 5 samples in those snapshots, innermost frame first)",
+            "               80.0%  sleep      nanosleep",
+            "                                 System.Threading.Thread.Sleep",
+            "                                 App.Ledger.Post",
+            "                                 App.Orders.Place",
+            "                                 App.Worker.Run",
+            "               20.0%  cpu        App.Ledger.Sum",
+            "                                 App.Ledger.Post",
+            "                                 App.Orders.Place",
+            "                                 App.Worker.Run",
+            "                                 Program.Main",
+            "  System.Threading.Lock at 0x7f0000002000",
+            "    waiting    10.7% of samples (3), 1 thread, in 42.9% of snapshots",
+            "    taken at  100.0%  App.Cache.Refresh (Program.cs:12)",
+            "    held by   100.0%  Holder B (tid 1004)",
+            "    while holding it (the holders' 3 samples in those snapshots, innermost frame first)",
+            "              100.0%  io         read",
+            "                                 [PInvoke] read",
+            "                                 App.Cache.Load",
+            "                                 App.Cache.Refresh",
+            "                                 App.Worker.Run",
+            "", ""), text[start..end]);
+    }
+
+    [Fact]
+    public void Text_report_has_no_lock_section_without_waits() =>
+        Assert.DoesNotContain("Lock contention", GoldenReportTests.Text(SampleProfiles.Demo()));
+
+    [Fact]
+    public void Json_report_lists_the_locks_with_every_field()
+    {
+        using var json = JsonDocument.Parse(GoldenReportTests.Json(Contended()));
+        var locks = json.RootElement.GetProperty("locks");
+        Assert.Equal(2, locks.GetArrayLength());
+
+        var ledger = locks[0];
+        Assert.Equal(["kind", "type", "address", "waitSamples", "waitShare", "waiterThreads", "snapshotShare", "takenAt", "owners",
+            "unnamedOwnerShare", "ownerSamples", "ownerStacks"], ledger.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Monitor", ledger.GetProperty("kind").GetString());
+        Assert.Equal("App.Ledger", ledger.GetProperty("type").GetString());
+        Assert.Equal("0x7f0000001000", ledger.GetProperty("address").GetString());
+        Assert.Equal(7, ledger.GetProperty("waitSamples").GetInt64());
+        Assert.Equal(0.25, ledger.GetProperty("waitShare").GetDouble());
+        Assert.Equal(2, ledger.GetProperty("waiterThreads").GetInt32());
+        Assert.Equal(0.85714, ledger.GetProperty("snapshotShare").GetDouble());
+        Assert.Equal([("App.Orders.Place", "Program.cs", 42, 5L, 0.71429), ("App.Orders.Cancel", "Program.cs", 77, 2L, 0.28571)],
+            ledger.GetProperty("takenAt").EnumerateArray().Select(s => (s.GetProperty("frame").GetString(), s.GetProperty("file").GetString(),
+                s.GetProperty("line").GetInt32(), s.GetProperty("samples").GetInt64(), s.GetProperty("share").GetDouble())));
+        Assert.Equal([("Holder A", 3, 6L, 0.85714)], ledger.GetProperty("owners").EnumerateArray().Select(o => (o.GetProperty("thread").GetString(),
+            o.GetProperty("threadId").GetInt32(), o.GetProperty("samples").GetInt64(), o.GetProperty("share").GetDouble())));
+        Assert.Equal(0.14286, ledger.GetProperty("unnamedOwnerShare").GetDouble());
+        Assert.Equal(5, ledger.GetProperty("ownerSamples").GetInt64());
+        var stacks = ledger.GetProperty("ownerStacks").EnumerateArray().ToList();
+        Assert.Equal(2, stacks.Count);
+        Assert.Equal(SleepingHolder, stacks[0].GetProperty("frames").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal("sleep", stacks[0].GetProperty("state").GetString());
+        Assert.Equal(4, stacks[0].GetProperty("samples").GetInt64());
+        Assert.Equal(0.8, stacks[0].GetProperty("share").GetDouble());
+        Assert.Equal(SummingHolder, stacks[1].GetProperty("frames").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal("cpu", stacks[1].GetProperty("state").GetString());
+        Assert.Equal(0.2, stacks[1].GetProperty("share").GetDouble());
+
+        var cache = locks[1];
+        Assert.Equal("Lock", cache.GetProperty("kind").GetString());
+        Assert.Equal("System.Threading.Lock", cache.GetProperty("type").GetString());
+        Assert.Equal(0.10714, cache.GetProperty("waitShare").GetDouble());
+        Assert.Equal(0.42857, cache.GetProperty("snapshotShare").GetDouble());
+        Assert.Equal(0, cache.GetProperty("unnamedOwnerShare").GetDouble());
+        Assert.Equal("Holder B", cache.GetProperty("owners")[0].GetProperty("thread").GetString());
+        Assert.Equal("io", cache.GetProperty("ownerStacks")[0].GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public void Json_report_has_an_empty_locks_array_without_waits()
+    {
+        using var json = JsonDocument.Parse(GoldenReportTests.Json(SampleProfiles.Demo()));
+        Assert.Equal(0, json.RootElement.GetProperty("locks").GetArrayLength());
+    }
+
+    [Fact]
+    public void Json_takenAt_has_null_frame_file_and_line_when_unknown()
+    {
+        var b = new ProfileBuilder();
+        var waiter = b.Thread(1, "Waiter");
+        var monitor = b.Lock(LockKind.Monitor, "System.Object", 0x1000);
+        b.SampleAt(1, waiter, b.Stack(MonitorEnter, Slowpath), SampleState.LockWait).Wait(1, waiter, monitor, null);
+        b.SampleAt(2, waiter, b.Stack(Main, Managed("App.NoPdb", "Take"), MonitorEnter), SampleState.LockWait).Wait(2, waiter, monitor, null);
+        using var json = JsonDocument.Parse(GoldenReportTests.Json(b.Build()));
+
+        var sites = json.RootElement.GetProperty("locks")[0].GetProperty("takenAt").EnumerateArray().ToList();
+        Assert.Equal(2, sites.Count);
+        Assert.Equal(JsonValueKind.Null, sites[0].GetProperty("frame").ValueKind); // ties by frame: null first
+        Assert.Equal("App.NoPdb.Take", sites[1].GetProperty("frame").GetString());
+        Assert.All(sites, s => Assert.Equal(JsonValueKind.Null, s.GetProperty("file").ValueKind));
+        Assert.All(sites, s => Assert.Equal(JsonValueKind.Null, s.GetProperty("line").ValueKind));
+        Assert.Equal(1.0, json.RootElement.GetProperty("locks")[0].GetProperty("unnamedOwnerShare").GetDouble());
+        Assert.Empty(json.RootElement.GetProperty("locks")[0].GetProperty("ownerStacks").EnumerateArray());
+    }
 }
