@@ -252,4 +252,38 @@ public sealed class LockContentionTests
         Assert.Equal(1.0, json.RootElement.GetProperty("locks")[0].GetProperty("unnamedOwnerShare").GetDouble());
         Assert.Empty(json.RootElement.GetProperty("locks")[0].GetProperty("ownerStacks").EnumerateArray());
     }
+
+    const string Hostile = "<script>alert(1)</script>";
+
+    [Fact]
+    public void Html_report_has_the_section_with_target_names_escaped()
+    {
+        var b = new ProfileBuilder();
+        var waiter = b.Thread(1, "Waiter");
+        var holder = b.Thread(2, Hostile);
+        var monitor = b.Lock(LockKind.Monitor, Hostile, 0x1000);
+        b.SampleAt(1, waiter, b.Stack(Main, Managed(Hostile, "Take", line: 5), MonitorEnter), SampleState.LockWait).Wait(1, waiter, monitor, holder);
+        b.SampleAt(1, holder, b.Stack(Main, Managed("App.Holder", Hostile)), SampleState.Cpu);
+        var html = HtmlReportTests.Html(b.Build());
+        var section = html[html.IndexOf("<section id=\"locks\">", StringComparison.Ordinal)..];
+        section = section[..(section.IndexOf("</section>", StringComparison.Ordinal) + "</section>".Length)];
+
+        Assert.Contains("<h2>Lock contention</h2>", section);
+        Assert.Contains("<a href=\"#locks\">Lock contention</a>", html);
+        Assert.DoesNotContain("<script>alert", section);
+        const string escaped = "&lt;script&gt;alert(1)&lt;/script&gt;";
+        Assert.Contains($"<span class=\"lock-type\">{escaped}</span>", section); // the locked object's type
+        Assert.Contains($"<td class=\"name\">{escaped}.Take (Program.cs:5)</td>", section); // where it is taken
+        Assert.Contains($"<td>{escaped} (tid 1002)</td>", section); // its holder
+        Assert.Contains($"<div>App.Holder.{escaped}</div>", section); // what the holder was doing
+        Assert.Contains("<b>50.0%</b> of samples waiting (1), 1 thread, in 100.0% of snapshots", section); // of the waiter's and the holder's
+    }
+
+    [Fact]
+    public void Html_report_has_no_lock_section_without_waits()
+    {
+        var html = HtmlReportTests.Html(SampleProfiles.Demo());
+        Assert.DoesNotContain("id=\"locks\"", html);
+        Assert.DoesNotContain("href=\"#locks\"", html);
+    }
 }
