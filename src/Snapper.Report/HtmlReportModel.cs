@@ -32,6 +32,7 @@ sealed record HtmlReportModel(
     IReadOnlyList<LegendEntry> Legend,
     IReadOnlyList<LegendEntry> States,
     IReadOnlyList<ThreadRow> Threads,
+    IReadOnlyList<LockView> Locks,
     IReadOnlyList<LayerRow> Layers,
     FunctionTable StaticTable,
     bool IncludeIdle,
@@ -41,7 +42,8 @@ sealed record HtmlReportModel(
     string Script,
     string ScriptHash)
 {
-    public static HtmlReportModel Build(Profile profile, ProfileAnalysis analysis, ReportOptions options, int top, FocusCounts? focus = null)
+    public static HtmlReportModel Build(Profile profile, ProfileAnalysis analysis, LockContention locks, ReportOptions options, int top,
+        FocusCounts? focus = null)
     {
         var target = profile.Session.Target;
         var layers = analysis.SampleLayers;
@@ -51,6 +53,7 @@ sealed record HtmlReportModel(
             [new("own", "own code"), new("framework", "framework"), new("transition", "transition"), new("native", "native"), new("thread", "thread")],
             analysis.TableStates.Select(s => new LegendEntry(StateCss(s), s.Name())).ToList(),
             analysis.Threads.Select((t, i) => Row(t, i, analysis.TableStates, analysis.Layers, layers.Names)).ToList(),
+            LockView.Of(locks),
             LayerRows(analysis, layers),
             Table(analysis, analysis.TopBySelf(top)),
             options.IncludeIdle,

@@ -5,9 +5,12 @@ namespace Snapper.Report;
 /// <summary>
 /// One self-contained HTML file: session header, a threads table with states and CPU time, a flame graph, top
 /// functions and an expandable call tree, all following one view (selected threads, all samples or on-CPU only, idle
-/// samples or not, wall clock or CPU time) that the page's script aggregates from the embedded data. Everything
+/// samples or not, wall clock or CPU time) that the page's script aggregates from the embedded data; and, when threads
+/// were seen waiting to enter a lock, a lock contention section, static: it counts
+/// the samples the report was written with and does not follow the page's view. Everything
 /// (style, script, data) is inline and the page's Content-Security-Policy forbids any fetch, so it can be mailed or
-/// attached to a ticket and opened anywhere. Without JavaScript, the header, threads and top functions still show.
+/// attached to a ticket and opened anywhere. Without JavaScript, the header, threads, lock contention and top
+/// functions still show.
 /// </summary>
 public static class HtmlReportWriter
 {
@@ -19,9 +22,11 @@ public static class HtmlReportWriter
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
         options ??= ReportOptions.Default;
+        var whole = profile;
         profile = ProfileFilter.Select(profile, options, out var focus);
-        // The tree is built by the page; only the thread table and the no-script table come from here.
+        // The tree is built by the page; only the thread table, the locks and the no-script table come from here.
         var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent: 100, options.IncludeIdle, options.LayerRules);
-        HtmlTemplates.Report.Render(output, HtmlReportModel.Build(profile, analysis, options, top, focus));
+        var locks = LockContention.InReport(whole, profile, analysis, options.IncludeIdle);
+        HtmlTemplates.Report.Render(output, HtmlReportModel.Build(profile, analysis, locks, options, top, focus));
     }
 }

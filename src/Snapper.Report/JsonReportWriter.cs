@@ -16,6 +16,7 @@ public static class JsonReportWriter
     /// <summary>
     /// 2: totals leave idle thread-pool samples out unless asked for; threads carry states and CPU time.
     /// 3: layers (overall, per thread, over time), session.focus and view.focus / view.layers / view.layerRules.
+    /// 4: CPU between samples on a frame of its own, view.cpuRule; since added: internalErrors, overhead, locks.
     /// </summary>
     public const int FormatVersion = 4;
 
@@ -38,6 +39,7 @@ public static class JsonReportWriter
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
         options ??= ReportOptions.Default;
+        var whole = profile;
         profile = ProfileFilter.Select(profile, options, out var focus);
         var analysis = ProfileAnalysis.Analyze(profile, treeMinPercent, options.IncludeIdle, options.LayerRules);
         var writerOptions = new JsonWriterOptions
@@ -59,6 +61,7 @@ public static class JsonReportWriter
             WriteView(json, analysis, options, focus);
             WriteLayers(json, analysis);
             WriteThreads(json, analysis);
+            LockContentionJson.Write(json, LockContention.InReport(whole, profile, analysis, options.IncludeIdle));
             WriteFunctions(json, analysis, top);
             WriteCallTree(json, analysis, treeMinPercent);
             json.WriteEndObject();

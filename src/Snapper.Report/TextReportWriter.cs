@@ -5,7 +5,8 @@ namespace Snapper.Report;
 
 /// <summary>
 /// A plain-text summary for terminals and CI logs: a short header, the threads with their states and CPU time, the
-/// top functions by self samples and by CPU time, and the hot part of the call tree. Deterministic and culture-invariant, so it can be diffed and golden-tested.
+/// locks threads waited on (when any did), the top functions by self samples and by CPU time, and the hot part of the
+/// call tree. Deterministic and culture-invariant, so it can be diffed and golden-tested.
 /// </summary>
 public static class TextReportWriter
 {
@@ -23,6 +24,7 @@ public static class TextReportWriter
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
         options ??= ReportOptions.Default;
+        var whole = profile;
         profile = ProfileFilter.Select(profile, options, out var focus);
         var analysis = ProfileAnalysis.Analyze(profile, TreeMinPercent, options.IncludeIdle, options.LayerRules);
         var text = new StringBuilder();
@@ -31,6 +33,7 @@ public static class TextReportWriter
         WriteLayers(text, analysis);
         WriteThreads(text, analysis);
         WriteThreadLayers(text, analysis);
+        LockContentionText.Write(text, LockContention.InReport(whole, profile, analysis, options.IncludeIdle));
         WriteTopFunctions(text, analysis, top);
         WriteTopCpuFunctions(text, analysis, top);
         WriteCallTree(text, analysis);
