@@ -34,6 +34,9 @@ namespace Snapper.Sampling.ClrMd;
 /// </summary>
 sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensureDacFresh, Func<ulong, int?> tidOfThread, Func<uint, int?> tidOfLockOwnerId)
 {
+    /// <summary>SNAPPER_LOCK_HOLDERS=off leaves sampled waiters without their lock (to measure what naming holders costs).</summary>
+    public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_LOCK_HOLDERS") != "off";
+
     const int MaxScanBytes = 16 * 1024;
     // The object header, the 4 bytes before an object's MethodTable pointer (CoreCLR's syncblk.h): a sync block's index,
     // a hash code, or a thin lock (the holder's thin-lock thread id in the low bits).
@@ -54,6 +57,15 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     readonly Dictionary<ulong, string?> _typeNames = new(); // by MethodTable; null: not one
     const int MaxTypesKnown = 4096;
     readonly Dictionary<int, LockWait> _found = new();
+    readonly List<int> _following = new(); // this snapshot's waiters
+    readonly Dictionary<ulong, ObjectReads> _objects = new(); // their locks' objects
+    readonly List<ulong> _objectList = new();
+    readonly BatchedReads _reads = new(memory);
+    readonly Dictionary<ulong, MonitorSeen> _monitorsSeen = new(); // by object: the runtime's last answer, and the memory it was for
+    const int SyncBlockBytes = 64, MaxMonitorsSeen = 1024;
+
+    /// <summary>A Monitor's sync block as the runtime last described it, and that block's memory then (null: not yet known).</summary>
+    sealed record MonitorSeen(uint Index, SyncBlockData Entry, byte[]? Bytes);
     readonly byte[] _scan = new byte[MaxScanBytes];
     ulong _lockMethodTable;
     int _lockOwnerOffset = -1;
@@ -69,6 +81,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
         _found.Clear();
         _entriesNow.Clear();
         _dacFreshForLocks = false;
+        _following.Clear();
         foreach (var (tid, stackKey) in threads)
         {
             if (!_waiters.TryGetValue(tid, out var waiter) || !ReferenceEquals(waiter.StackKey, stackKey))
@@ -86,11 +99,59 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
             // found in (else it would have been walked again), so the thread has not moved, and the read fell in a moment
             // when a collection was moving the object.
             _waiters[tid] = waiter;
-            if (Follow(waiter) is not { } followed) continue;
-            _waiters[tid] = followed.Waiter;
-            _found[tid] = followed.Wait;
+            _following.Add(tid);
         }
+        if (_following.Count > 0) FollowAll();
         return _found;
+    }
+
+    /// <summary>
+    /// Reads where each waiter's lock is now (one system call for all), then each lock's header, owner field and sync
+    /// block (one more), and names the holders.
+    /// </summary>
+    void FollowAll()
+    {
+        _reads.Clear();
+        foreach (var tid in _following) _reads.Add(_waiters[tid].Slot, 8);
+        _reads.Read();
+        _objects.Clear();
+        _objectList.Clear();
+        for (var i = 0; i < _following.Count; i++)
+        {
+            var tid = _following[i];
+            var waiter = _waiters[tid];
+            if (_reads.Word(i) is not { } obj) continue;
+            if (obj != waiter.Object)
+            {
+                // Moved by a collection (the word is the thread's reference to it): the same lock, from its new place.
+                if (!IsLock(waiter.Kind, obj)) continue;
+                _identities[obj] = waiter.Identity;
+                _waiters[tid] = waiter = waiter with { Object = obj };
+            }
+            if (_objects.TryAdd(obj, default)) _objectList.Add(obj);
+        }
+        _reads.Clear();
+        foreach (var obj in _objectList) _objects[obj] = AddObjectReads(obj);
+        _reads.Read();
+        foreach (var tid in _following)
+        {
+            var waiter = _waiters[tid];
+            if (!_objects.TryGetValue(waiter.Object, out var reads)) continue;
+            var (owner, waiters) = waiter.Kind == LockKind.Lock ? (LockHolder(reads), null) : MonitorHolder(waiter, reads);
+            _found[tid] = new LockWait(waiter.Kind, waiter.TypeName, waiter.Identity, owner, waiters);
+            _waits++;
+        }
+    }
+
+    /// <summary>Where one lock's words are in <see cref="_reads"/>: its header and MethodTable, its owner field, its sync block (-1: none).</summary>
+    readonly record struct ObjectReads(int Header, int Owner, int SyncBlock);
+
+    ObjectReads AddObjectReads(ulong obj)
+    {
+        var header = _reads.Add(obj - 8, 16); // the header's 4 bytes end where the MethodTable pointer begins
+        var owner = _lockOwnerOffset >= 0 ? _reads.Add(obj + 8 + (ulong)_lockOwnerOffset, 4) : -1; // fields follow the MethodTable
+        var syncBlock = _monitorsSeen.TryGetValue(obj, out var seen) ? _reads.Add(seen.Entry.SyncBlock, SyncBlockBytes) : -1;
+        return new ObjectReads(header, owner, syncBlock);
     }
 
     public void Retain(HashSet<int> live) => _waiters.KeepOnly(live);
@@ -124,21 +185,6 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     {
         var identity = _identities.TryGetValue(obj, out var first) ? first : _identities[obj] = obj;
         return new Waiter(stackKey, kind, kind == LockKind.Lock ? LockTypeName : TypeNameOf(obj) ?? "object", slot, obj, identity);
-    }
-
-    /// <summary>The waiter's lock now, and its holder; null when the word no longer holds the lock's object.</summary>
-    (Waiter Waiter, LockWait Wait)? Follow(Waiter waiter)
-    {
-        if (ReadWord(waiter.Slot) is not { } obj) return null;
-        if (obj != waiter.Object)
-        {
-            // Moved by a collection (the word is the thread's reference to it): the same lock, from its new place.
-            if (!IsLock(waiter.Kind, obj)) return null;
-            _identities[obj] = waiter.Identity;
-            waiter = waiter with { Object = obj };
-        }
-        var (owner, waiters) = waiter.Kind == LockKind.Lock ? (LockHolder(obj), null) : MonitorHolder(obj);
-        return (waiter, new LockWait(waiter.Kind, waiter.TypeName, waiter.Identity, owner, waiters));
     }
 
     bool IsLock(LockKind kind, ulong obj) => kind == LockKind.Lock ? IsLockObject(obj) : IsMonitorHeld(obj);
@@ -177,26 +223,75 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     }
 
     /// <summary>A Lock's owner field: its holder's OS thread id on Linux (.NET 9 and 10), 0 when free.</summary>
-    int? LockHolder(ulong obj)
+    int? LockHolder(ObjectReads reads)
     {
-        if (_lockOwnerOffset < 0) return null;
-        Span<byte> owner = stackalloc byte[4];
-        // An object's fields begin after its MethodTable pointer.
-        if (memory.ReadUncached(obj + 8 + (ulong)_lockOwnerOffset, owner) < 4) return null;
+        if (reads.Owner < 0 || _reads.Bytes(reads.Owner) is not { Length: 4 } owner) return null;
         var id = BinaryPrimitives.ReadUInt32LittleEndian(owner);
         return id == 0 ? null : tidOfLockOwnerId(id);
     }
 
-    (int? Owner, int? Waiters) MonitorHolder(ulong obj)
+    /// <summary>
+    /// A Monitor's holder and waiter count. Through its sync block, as the runtime describes it: asked again only when
+    /// the sync block's memory changed since the runtime was last asked about it (the answer is a function of that memory),
+    /// so a lock whose holder keeps it costs one read a snapshot.
+    /// </summary>
+    (int? Owner, int? Waiters) MonitorHolder(Waiter waiter, ObjectReads reads)
     {
-        if (ReadHeader(obj) is not { } header) return (null, null);
+        if (_reads.Bytes(reads.Header) is not { Length: 16 } words) return Unnamed("header unread");
+        var header = BinaryPrimitives.ReadUInt32LittleEndian(words[4..]);
+        var obj = waiter.Object;
         if ((header & HashOrSyncIndexBit) == 0)
-            return ((header & ThinLockThreadMask) is var thin and not 0 ? ThinLockHolder(thin) : null, null);
-        if ((header & HashCodeBit) != 0) return (null, null);
-        if (EntryNow(header & SyncIndexMask) is not { } entry || entry.Object != obj) return (null, null);
+            return (header & ThinLockThreadMask) is var thin and not 0 ? (ThinLockHolder(thin), null) : Unnamed("thin lock free");
+        if ((header & HashCodeBit) != 0) return Unnamed("header holds a hash code");
+        var index = header & SyncIndexMask;
+        if (_monitorsSeen.TryGetValue(obj, out var seen) && seen.Index == index && reads.SyncBlock >= 0
+            && _reads.Bytes(reads.SyncBlock).SequenceEqual(seen.Bytes))
+            return Described(seen.Entry);
+        if (EntryNow(index) is not { } entry) return Unnamed("no sync block entry");
+        if (entry.Object != obj) return Unnamed("sync block of another object");
+        RememberDescribed(obj, index, entry, reads.SyncBlock >= 0 && seen?.Entry.SyncBlock == entry.SyncBlock ? _reads.Bytes(reads.SyncBlock) : default);
+        return Described(entry);
+    }
+
+    (int? Owner, int? Waiters) Described(SyncBlockData entry)
+    {
         // Held when the state is odd: a release leaves the holder behind, and only the state tells a free lock.
-        var holder = entry.HoldingThread != 0 && (entry.MonitorHeld & 1) != 0 ? tidOfThread(entry.HoldingThread) : null;
+        if ((entry.MonitorHeld & 1) == 0)
+        {
+            _handedOver++;
+            return (null, entry.Waiters);
+        }
+        var holder = entry.HoldingThread == 0 ? null : tidOfThread(entry.HoldingThread);
+        if (holder is null) _holderUnknown++;
         return (holder, entry.Waiters);
+    }
+
+    long _handedOver, _holderUnknown, _waits;
+    readonly Dictionary<string, long> _unnamed = new();
+
+    (int? Owner, int? Waiters) Unnamed(string why)
+    {
+        _unnamed[why] = _unnamed.GetValueOrDefault(why) + 1;
+        return (null, null);
+    }
+
+    /// <summary>How the waits followed ended (SNAPPER_DEBUG): why some name no holder.</summary>
+    public string Summary() =>
+        $"lock holders: {_waits} waits followed; Monitors free with waiters (being handed over) {_handedOver}, held by no listed thread {_holderUnknown}"
+        + string.Concat(_unnamed.Select(u => $", {u.Key} {u.Value}"));
+
+    /// <summary>
+    /// Keeps the runtime's answer with the sync block's memory it was given for: read again now, and kept only when it
+    /// equals what was read before the runtime was asked (else the memory changed while it was being described).
+    /// </summary>
+    void RememberDescribed(ulong obj, uint index, SyncBlockData entry, ReadOnlySpan<byte> before)
+    {
+        if (_monitorsSeen.Count >= MaxMonitorsSeen) _monitorsSeen.Clear();
+        var after = new byte[SyncBlockBytes];
+        var unchanged = before.Length == SyncBlockBytes && memory.ReadUncached(entry.SyncBlock, after) == SyncBlockBytes && before.SequenceEqual(after);
+        // Without memory to compare with (the first time), the answer is kept for where the sync block is: the next
+        // snapshot reads its memory, asks again, and keeps that answer with it.
+        _monitorsSeen[obj] = new MonitorSeen(index, entry, unchanged ? after : null);
     }
 
     /// <summary>

@@ -294,7 +294,7 @@ sealed class PtraceStackSource : IStackSource
             _identities.Update(_runtime, raw, _ensureDacFresh);
             NameAndRemember(raw, threads);
         }
-        if (!_oneStop) NameLockHolders(threads, raw);
+        if (!_oneStop && LockHolders.Enabled) NameLockHolders(threads, raw);
         LeaveRealTime(); // when nothing was stopped: see CaptureDueSoon
         _clock.Settle(threads);
         _memory.RefreshLasting();
@@ -939,6 +939,7 @@ sealed class PtraceStackSource : IStackSource
     public void Dispose()
     {
         if ((FastWalk.FastWalking.Verify || Cli.DebugSwitch.Enabled) && _fast is not null) Console.Error.WriteLine(_fast.Summary());
+        if (Cli.DebugSwitch.Enabled) Console.Error.WriteLine(_lockHolders.Summary());
         if (_verification is not null) Console.Error.WriteLine(_verification.Summary());
         if (ClrStackWalker.VerifyDacFrames) Console.Error.WriteLine(ClrStackWalker.DacFramesSummary());
         _stopper.ReleaseAll();
