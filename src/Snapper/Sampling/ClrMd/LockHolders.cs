@@ -54,6 +54,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     bool _dacFreshForLocks; // see EntryNow
     readonly Dictionary<uint, int?> _thinLockHolders = new();
     readonly Dictionary<ulong, ulong> _identities = new(); // where a lock's object is now -> where it was first seen
+    readonly Dictionary<(uint SyncIndex, string Type), ulong> _monitorIdentities = new();
     readonly Dictionary<ulong, string?> _typeNames = new(); // by MethodTable; null: not one
     const int MaxTypesKnown = 4096;
     readonly Dictionary<int, LockWait> _found = new();
@@ -138,6 +139,13 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
             var waiter = _waiters[tid];
             if (!_objects.TryGetValue(waiter.Object, out var reads)) continue;
             var (owner, waiters) = waiter.Kind == LockKind.Lock ? (LockHolder(reads), null) : MonitorHolder(waiter, reads);
+            if (owner == tid)
+            {
+                // The waiter took the lock between its stack's moment and this read: who held it at that moment is not
+                // known (the one before, or nobody: a hand-over).
+                _takenSince++;
+                owner = null;
+            }
             _found[tid] = new LockWait(waiter.Kind, waiter.TypeName, waiter.Identity, owner, waiters);
             _waits++;
         }
@@ -181,10 +189,23 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     static bool MayBeObject(ulong word, ulong sp, ulong bound) =>
         word >= 0x10000 && word < 0x8000_0000_0000 && (word & 7) == 0 && (word < sp || word > bound + MaxScanBytes);
 
+    /// <summary>
+    /// A waiter of the lock at <paramref name="obj"/>. The lock is named by the address its object was first seen at: a
+    /// Monitor's by its sync block (an object keeps its sync block for life, wherever a collection moves it), a Lock's by
+    /// the moves its waiters saw.
+    /// </summary>
     Waiter NewWaiter(object stackKey, LockKind kind, ulong slot, ulong obj)
     {
-        var identity = _identities.TryGetValue(obj, out var first) ? first : _identities[obj] = obj;
-        return new Waiter(stackKey, kind, kind == LockKind.Lock ? LockTypeName : TypeNameOf(obj) ?? "object", slot, obj, identity);
+        var type = kind == LockKind.Lock ? LockTypeName : TypeNameOf(obj) ?? "object";
+        ulong identity;
+        if (kind == LockKind.Monitor && ReadHeader(obj) is { } header && (header & (HashOrSyncIndexBit | HashCodeBit)) == HashOrSyncIndexBit)
+        {
+            // A sync block freed with its object can be given to another: the type tells most such reuses apart.
+            var key = (header & SyncIndexMask, type);
+            identity = _monitorIdentities.TryGetValue(key, out var first) ? first : _monitorIdentities[key] = obj;
+        }
+        else identity = _identities.TryGetValue(obj, out var first) ? first : _identities[obj] = obj;
+        return new Waiter(stackKey, kind, type, slot, obj, identity);
     }
 
     bool IsLock(LockKind kind, ulong obj) => kind == LockKind.Lock ? IsLockObject(obj) : IsMonitorHeld(obj);
@@ -261,12 +282,17 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
             _handedOver++;
             return (null, entry.Waiters);
         }
-        var holder = entry.HoldingThread == 0 ? null : tidOfThread(entry.HoldingThread);
+        if (entry.HoldingThread == 0)
+        {
+            _holderNotWritten++;
+            return (null, entry.Waiters);
+        }
+        var holder = tidOfThread(entry.HoldingThread);
         if (holder is null) _holderUnknown++;
         return (holder, entry.Waiters);
     }
 
-    long _handedOver, _holderUnknown, _waits;
+    long _handedOver, _holderNotWritten, _holderUnknown, _takenSince, _waits;
     readonly Dictionary<string, long> _unnamed = new();
 
     (int? Owner, int? Waiters) Unnamed(string why)
@@ -277,7 +303,9 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
 
     /// <summary>How the waits followed ended (SNAPPER_DEBUG): why some name no holder.</summary>
     public string Summary() =>
-        $"lock holders: {_waits} waits followed; Monitors free with waiters (being handed over) {_handedOver}, held by no listed thread {_holderUnknown}"
+        $"lock holders: {_waits} waits followed; Monitors free with waiters (being handed over) {_handedOver}, "
+        + $"held with the holder not yet written {_holderNotWritten}, held by no thread of the process {_holderUnknown}, "
+        + $"taken by the waiter itself since {_takenSince}"
         + string.Concat(_unnamed.Select(u => $", {u.Key} {u.Value}"));
 
     /// <summary>

@@ -79,6 +79,7 @@ sealed class PtraceStackSource : IStackSource
     System.Collections.Immutable.ImmutableArray<ClrThread> _clrThreads;
     bool _oneStop; // see CaptureAllAtOnce
     readonly LockHolders _lockHolders;
+    readonly ThreadObjectIds _threadObjectIds;
     IReadOnlyDictionary<int, LockWait> _heldLockWaits = new Dictionary<int, LockWait>(); // CaptureAllAtOnce's, read while held
     readonly List<(int Tid, object StackKey)> _lockThreads = new();
     readonly Dictionary<int, (RawThread Raw, ulong Sp)> _walkedForLocks = new();
@@ -121,6 +122,7 @@ sealed class PtraceStackSource : IStackSource
             _runtime = RuntimeSession.Create(_dataTarget, process, out var version);
             RuntimeVersion = version;
             _recovery = new NativeLeafRecovery(_runtime, _memory, _stopper, reader, regions);
+            _threadObjectIds = new ThreadObjectIds(_memory);
             _lockHolders = new LockHolders(_runtime, _memory, _ensureDacFresh, TidOfThread, TidOfLockOwnerId);
             if (fastWalk)
             {
@@ -397,12 +399,15 @@ sealed class PtraceStackSource : IStackSource
             if (waits.TryGetValue(threads[i].OsThreadId, out var wait)) threads[i] = threads[i] with { WaitsFor = wait };
     }
 
-    /// <summary>The OS thread id of the runtime's Thread object at <paramref name="address"/>, among the threads last listed.</summary>
+    /// <summary>
+    /// The OS thread id of the runtime's Thread object at <paramref name="address"/>: among the threads last listed, else
+    /// read from the object (a thread started since), when that names a thread of the process.
+    /// </summary>
     int? TidOfThread(ulong address)
     {
         foreach (var (tid, thread) in _clrThreadByTid)
             if (thread.Address == address) return tid;
-        return null;
+        return _threadObjectIds.Of(address, _clrThreadByTid.Select(t => (t.Value.Address, t.Key))) is { } read && _live.Contains(read) ? read : null;
     }
 
     /// <summary>
@@ -411,7 +416,7 @@ sealed class PtraceStackSource : IStackSource
     /// </summary>
     int? TidOfLockOwnerId(uint id)
     {
-        if (_clrThreadByTid.ContainsKey((int)id)) return (int)id;
+        if (_clrThreadByTid.ContainsKey((int)id) || _live.Contains((int)id)) return (int)id;
         foreach (var (tid, thread) in _clrThreadByTid)
             if (thread.ManagedThreadId == id) return tid;
         return null;
