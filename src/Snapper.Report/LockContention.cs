@@ -96,8 +96,10 @@ public sealed class LockContention
         return known[stackId] = site;
     }
 
+    /// <summary>The lock's own frames and its wait's: System.Threading's, a P/Invoke's IL stub (under Lock.TryEnterSlow), the runtime's.</summary>
     static bool IsLockMachinery(FrameInfo frame) =>
-        frame.Kind != FrameKind.Managed || frame.TypeName.StartsWith("System.Threading.", StringComparison.Ordinal);
+        frame.Kind != FrameKind.Managed || frame.TypeName.StartsWith("System.Threading.", StringComparison.Ordinal)
+        || frame.MethodName.StartsWith("IL_STUB", StringComparison.Ordinal);
 
     /// <summary>A place a lock is taken; all null when no frame of the waiter's stack qualified.</summary>
     readonly record struct Site(string? Frame, string? File, int Line);

@@ -18,7 +18,7 @@ public sealed class LockContentionTests
     /// Five snapshots of four threads, the second of weight 3: 28 wall samples. "Worker 1" and "Worker 2" wait on a
     /// Monitor on App.Ledger (from Place, line 42, and Cancel, line 77) held by "Holder A", asleep in Ledger.Post in
     /// snapshots 1 and 2 and computing in Ledger.Sum in 4; in 3 no holder was named. In 2, "Worker 2" waits on a
-    /// System.Threading.Lock (from Cache.Refresh) held by "Holder B", reading. Worker 1's wait in 1 and Holder A's sleep
+    /// System.Threading.Lock (from Cache.Refresh, its wait under a P/Invoke's IL stub) held by "Holder B", reading. Worker 1's wait in 1 and Holder A's sleep
     /// in 1 used CPU: each has a CPU-only twin sample in that snapshot, which must not count.
     /// </summary>
     internal static Profile Contended()
@@ -34,7 +34,8 @@ public sealed class LockContentionTests
         var waitPlace = b.Stack(Main, Run, Managed("App.Orders", "Place", line: 42), MonitorEnter, ReliableEnter, Slowpath, Futex);
         var waitCancel = b.Stack(Main, Run, Managed("App.Orders", "Cancel", line: 77), MonitorEnter, Slowpath, Futex);
         var waitRefresh = b.Stack(Main, Run, Managed("App.Cache", "Refresh", line: 12), Framework("System.Threading.Lock", "EnterAndGetCurrentThreadId"),
-            Framework("System.Threading.Lock", "TryEnterSlow"), Framework("System.Threading.LowLevelLifoSemaphore", "WaitForSignal"), Futex);
+            Framework("System.Threading.Lock", "TryEnterSlow"), new FrameInfo(FrameKind.Managed, "", "(dynamicClass)", "IL_STUB_PInvoke"),
+            Framework("System.Threading.LowLevelLifoSemaphore", "WaitForSignal"), Futex);
         var placing = Managed("App.Orders", "Place", line: 43);
         var sleeping = b.Stack(Main, Run, placing, Managed("App.Ledger", "Post", line: 30), Framework("System.Threading.Thread", "Sleep"), Native("nanosleep", "libc.so.6"));
         var summing = b.Stack(Main, Run, placing, Managed("App.Ledger", "Post", line: 31), Managed("App.Ledger", "Sum"));

@@ -44,9 +44,13 @@ static class LockFrames
             }
             if (frame.Kind != ClrStackFrameKind.ManagedMethod) continue; // runtime frames: a P/Invoke, a helper
             if (kind is { } entering) return new Entering(entering, frame.StackPointer, lockFrameIp);
-            // Under the lock's frames only the wait it blocks in (WaitHandle, the runtime's low-level waits).
-            if (type is null || !type.StartsWith("System.Threading.", StringComparison.Ordinal) || ++managedBefore > MaxWaitFrames) return null;
+            // Under the lock's frames only the wait it blocks in (WaitHandle, the runtime's low-level waits), and the IL stub
+            // of its P/Invoke (seen under Lock.TryEnterSlow when the JIT inlined WaitHandle's managed frames away).
+            if (!IsWaitFrame(type, method) || ++managedBefore > MaxWaitFrames) return null;
         }
         return null;
     }
+
+    static bool IsWaitFrame(string? type, string method) =>
+        type is not null && type.StartsWith("System.Threading.", StringComparison.Ordinal) || method.StartsWith("IL_STUB", StringComparison.Ordinal);
 }
