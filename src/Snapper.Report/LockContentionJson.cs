@@ -13,7 +13,7 @@ static class LockContentionJson
         {
             var info = contended.Lock;
             json.WriteStartObject();
-            json.WriteString("kind", info.Kind switch { LockKind.Monitor => "Monitor", LockKind.Lock => "Lock", var other => other.ToString() });
+            json.WriteString("kind", info.Kind switch { LockKind.Monitor => "monitor", LockKind.Lock => "lock", var other => other.ToString().ToLowerInvariant() });
             json.WriteString("type", info.TypeName);
             json.WriteString("address", LockContentionText.Address(info));
             json.WriteNumber("waitSamples", contended.WaitSamples);

@@ -53,7 +53,7 @@ static class Report
         }
         foreach (var m in results.Where(m => m.Snapper.Count > 0))
             foreach (var s in m.Snapper)
-                output.WriteLine($"- {m.Profiler} phases (ms/sample): {s.Phases}");
+                output.WriteLine(string.Create(c, $"- {m.Profiler} phases (ms/sample): {s.Phases}; lock waits {s.LockWaitsPerSnapshot:F2} a snapshot, {100 * s.HoldersNamed:F0}% naming their holder"));
     }
 
     static double Median(IEnumerable<double> values)

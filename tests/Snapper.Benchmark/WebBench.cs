@@ -42,8 +42,10 @@ static class WebBench
     }
 
     /// <summary>A profiled window's numbers besides the load: Snapper's own, from the capture.</summary>
+    /// <param name="LockWaitsPerSnapshot">Samples blocked entering a lock (each named with its holder when Snapper could).</param>
+    /// <param name="HoldersNamed">The share of those waits that named the lock's holder.</param>
     public sealed record SnapperNumbers(ShopUnderLoad.LoadResult Load, double AchievedHz, double PauseP50Ms, double PauseP99Ms, double CpuMsPerSample,
-        double ThreadsStopped, double ThreadsPerSnapshot, string Phases);
+        double ThreadsStopped, double ThreadsPerSnapshot, string Phases, double LockWaitsPerSnapshot, double HoldersNamed);
 
     static SnapperNumbers SnapperWindow(ShopUnderLoad shop, TimeSpan window, string db)
     {
@@ -68,10 +70,12 @@ static class WebBench
         var pauses = inWindow.Select(s => s.PauseUs).Order().ToArray();
         var samples = profile.Samples.Count(s => s.Sequence > 0 && inWindow.Count > 0 && s.Sequence <= inWindow[^1].Sequence);
         var timings = result.Timings;
+        var waits = profile.LockWaits.Where(w => w.Sequence > 0 && inWindow.Count > 0 && w.Sequence <= inWindow[^1].Sequence).ToList();
         return new SnapperNumbers(load, inWindow.Count / seconds, Percentile(pauses, 0.5) / 1000.0, Percentile(pauses, 0.99) / 1000.0,
             cpu * 1000 / Math.Max(1, inWindow.Count), timings.Snapshots == 0 ? 0 : (double)timings.ThreadsStopped / timings.Snapshots,
             (double)samples / Math.Max(1, inWindow.Count),
-            string.Join(", ", timings.Means().Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Phase} {p.Ms:F3}"))));
+            string.Join(", ", timings.Means().Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Phase} {p.Ms:F3}"))),
+            (double)waits.Count / Math.Max(1, inWindow.Count), waits.Count == 0 ? 0 : (double)waits.Count(w => w.OwnerThreadId is not null) / waits.Count);
     }
 
     static ShopUnderLoad.LoadResult TraceWindow(string dotnetTrace, ShopUnderLoad shop, TimeSpan window, string dir)

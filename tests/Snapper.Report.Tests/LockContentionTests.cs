@@ -193,7 +193,7 @@ public sealed class LockContentionTests
         var ledger = locks[0];
         Assert.Equal(["kind", "type", "address", "waitSamples", "waitShare", "waiterThreads", "snapshotShare", "takenAt", "owners",
             "unnamedOwnerShare", "ownerSamples", "ownerStacks"], ledger.EnumerateObject().Select(p => p.Name));
-        Assert.Equal("Monitor", ledger.GetProperty("kind").GetString());
+        Assert.Equal("monitor", ledger.GetProperty("kind").GetString());
         Assert.Equal("App.Ledger", ledger.GetProperty("type").GetString());
         Assert.Equal("0x7f0000001000", ledger.GetProperty("address").GetString());
         Assert.Equal(7, ledger.GetProperty("waitSamples").GetInt64());
@@ -218,7 +218,7 @@ public sealed class LockContentionTests
         Assert.Equal(0.2, stacks[1].GetProperty("share").GetDouble());
 
         var cache = locks[1];
-        Assert.Equal("Lock", cache.GetProperty("kind").GetString());
+        Assert.Equal("lock", cache.GetProperty("kind").GetString());
         Assert.Equal("System.Threading.Lock", cache.GetProperty("type").GetString());
         Assert.Equal(0.10714, cache.GetProperty("waitShare").GetDouble());
         Assert.Equal(0.42857, cache.GetProperty("snapshotShare").GetDouble());

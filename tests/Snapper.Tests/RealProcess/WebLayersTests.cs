@@ -101,6 +101,43 @@ public sealed class WebLayersTests(ShopServiceFixture shop, ITestOutputHelper ou
         Assert.True(share >= 80, $"{path}: {share:0.0}% in {layer}; breakdown: {string.Join(", ", layers.Select(l => $"{l.Key} {l.Value:0.0}%"))}");
     }
 
+    /// <summary>
+    /// The inventory endpoint's lock (a Monitor held 2 ms per request while the others queue) under load: its waiters
+    /// are stored with the lock, and the holders they name are other request threads, mostly inside that very lock (the
+    /// holder is read a moment after the waiters' stops: one that let go meanwhile can show as the next, or as none).
+    /// </summary>
+    [Fact]
+    public async Task The_inventory_locks_waiters_name_the_request_thread_that_holds_it()
+    {
+        using var dir = new TempDirectory();
+        var db = dir.File("locks.db");
+        SnapperCli.Result capture;
+        await using (var load = new HttpLoad(shop.BaseAddress, ["inventory"], perPath: 6))
+        {
+            await Task.Delay(1000);
+            capture = Capture("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--quiet");
+        }
+        Assert.True(capture.ExitCode == 0, capture.ToString());
+        Assert.False(shop.Target.AnyThreadStopped(), "the service was left stopped");
+
+        var profile = ProfileQueries.LoadLatest(db);
+        var samples = profile.Samples.Where(s => s.Wall > 0).ToDictionary(s => (s.Sequence, s.ThreadId));
+        bool InReserve(int sequence, int thread) => samples.TryGetValue((sequence, thread), out var sample)
+            && profile.FramesOf(sample.StackId).Any(f => profile.Frames[f].DisplayName.EndsWith("Inventory.Reserve", StringComparison.Ordinal));
+        // The inventory's lock: the Monitor on a System.Object whose waiters are inside Inventory.Reserve.
+        var waits = profile.Locks.Where(l => l.Kind == LockKind.Monitor && l.TypeName == "System.Object")
+            .Select(l => profile.LockWaits.Where(w => w.LockId == l.Id && InReserve(w.Sequence, w.ThreadId)).ToList())
+            .OrderByDescending(w => w.Count).FirstOrDefault() ?? [];
+        Assert.True(waits.Count >= 10, $"{waits.Count} waits on the inventory lock were stored; locks: " +
+            string.Join(", ", profile.Locks.Select(l => $"{l.Kind} {l.TypeName}")));
+        var named = waits.Where(w => w.OwnerThreadId is not null).ToList();
+        output.WriteLine($"{waits.Count} waits on the inventory lock, {named.Count} named a holder");
+        Assert.True(named.Count * 5 >= waits.Count, $"only {named.Count} of {waits.Count} waits named a holder");
+        Assert.All(named, w => Assert.NotEqual(w.ThreadId, w.OwnerThreadId));
+        var holdersInside = named.Count(w => InReserve(w.Sequence, w.OwnerThreadId!.Value));
+        Assert.True(holdersInside * 10 >= named.Count * 7, $"{holdersInside} of {named.Count} holders named were inside Inventory.Reserve");
+    }
+
     [Fact]
     public async Task Focus_on_one_endpoint_under_mixed_load_keeps_only_its_samples_and_stops_at_the_count()
     {

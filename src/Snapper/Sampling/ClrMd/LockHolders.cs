@@ -24,7 +24,7 @@ namespace Snapper.Sampling.ClrMd;
 /// <para>
 /// <b>The holder.</b> A System.Threading.Lock names its holder's OS thread id in its owner field. A Monitor's holder is in
 /// the sync block its object's header indexes, asked of the runtime (the DAC's sync-block entry, with its lock state and
-/// waiter count) once per lock and snapshot, after a flush of the DAC's own cache only. Reading the sync block's memory
+/// waiter count) when the sync block's memory changed since the runtime last described it. Reading the sync block's memory
 /// directly would need its layout, which changes between runtimes (.NET 10 keeps the holder's OS thread id and leaves it
 /// behind on release; only the lock state tells a free lock). A thin lock (held, not yet contended into a sync block)
 /// names its holder's thin-lock id, asked of the DAC once per id.
@@ -51,7 +51,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     readonly Dictionary<int, Waiter> _waiters = new();
     readonly Dictionary<(LockKind Kind, ulong LockFrameIp), ulong> _slotBelowBound = new();
     readonly Dictionary<uint, SyncBlockData?> _entriesNow = new(); // this snapshot's, by sync block index
-    bool _dacFreshForLocks; // see EntryNow
+    bool _pagesFlushed; // see EntryNow
     readonly Dictionary<uint, int?> _thinLockHolders = new();
     readonly Dictionary<ulong, ulong> _identities = new(); // where a lock's object is now -> where it was first seen
     readonly Dictionary<(uint SyncIndex, string Type), ulong> _monitorIdentities = new();
@@ -81,7 +81,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     {
         _found.Clear();
         _entriesNow.Clear();
-        _dacFreshForLocks = false;
+        _pagesFlushed = false;
         _following.Clear();
         foreach (var (tid, stackKey) in threads)
         {
@@ -324,18 +324,19 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
 
     /// <summary>
     /// The runtime's entry for a sync block as it is now: asked once per snapshot (every waiter of a lock shares it), after
-    /// the DAC's cache and the pages under it were dropped (the target ran since they were read).
+    /// the DAC's caches and the pages read for it were flushed (the target ran since they were filled).
     /// </summary>
     SyncBlockData? EntryNow(uint index)
     {
         if (_sos is null || index == 0) return null;
         if (_entriesNow.TryGetValue(index, out var known)) return known;
-        if (!_dacFreshForLocks)
+        if (!_pagesFlushed)
         {
+            // The pages Snapper keeps for the DAC are those of the snapshot's stops, if it had any: the target ran since.
             memory.Flush();
-            _sos.FlushDac();
-            _dacFreshForLocks = true;
+            _pagesFlushed = true;
         }
+        ensureDacFresh();
         return _entriesNow[index] = _sos.Entry(index);
     }
 

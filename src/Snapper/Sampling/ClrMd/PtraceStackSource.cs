@@ -387,6 +387,7 @@ sealed class PtraceStackSource : IStackSource
     /// </summary>
     void NameLockHolders(List<ThreadStack> threads, List<RawThread> raw)
     {
+        _dacFresh = false; // the threads walked with the DAC run again: what it read of them is stale
         _lockThreads.Clear();
         _walkedForLocks.Clear();
         foreach (var stack in threads) _lockThreads.Add((stack.OsThreadId, stack.Frames));

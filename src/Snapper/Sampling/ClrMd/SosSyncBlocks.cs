@@ -17,31 +17,20 @@ readonly record struct SyncBlockData(ulong Object, int Free, ulong SyncBlock, ui
 /// <summary>
 /// ISOSDacInterface's sync-block calls, which ClrMD holds but does not expose one by one (it only enumerates the whole
 /// table): one entry by its index, and the thread a thin lock's id names. Like every DAC call, they must run after the
-/// DAC's caches were flushed since the target last ran: <see cref="FlushDac"/> flushes the DAC's alone (IXCLRDataProcess::
-/// Flush), without ClrMD's, which it rebuilds at a cost (see PtraceStackSource.EnsureDacFresh) and these calls do not use.
+/// DAC's caches were flushed since the target last ran.
 /// </summary>
 sealed unsafe class SosSyncBlocks
 {
-    const int FlushSlot = 3; // IXCLRDataProcess's first method, after IUnknown's 3
     // IUnknown's 3, then ISOSDacInterface's methods in sospriv.idl order: GetThreadFromThinlockID is the 16th,
     // GetSyncBlockData the 57th (GetCodeHeaderData, the 24th, is slot 26: see SosCodeHeaders).
     const int GetThreadFromThinlockIdSlot = 18, GetSyncBlockDataSlot = 59;
 
-    readonly nint _sos, _process;
+    readonly nint _sos;
 
-    SosSyncBlocks(nint sos, nint process) => (_sos, _process) = (sos, process);
+    SosSyncBlocks(nint sos) => _sos = sos;
 
     public static SosSyncBlocks? TryCreate(ClrRuntime runtime) =>
-        DacInterfaces.Find(runtime, "SOSDac") is { } sos and not 0 && DacInterfaces.Find(runtime, "ClrDataProcess") is { } process and not 0
-            ? new SosSyncBlocks(sos, process)
-            : null;
-
-    /// <summary>Drops what the DAC read of the target before (the memory under it must be read afresh too).</summary>
-    public void FlushDac()
-    {
-        var vtable = *(nint**)_process;
-        ((delegate* unmanaged<nint, int>)vtable[FlushSlot])(_process);
-    }
+        DacInterfaces.Find(runtime, "SOSDac") is { } sos and not 0 ? new SosSyncBlocks(sos) : null;
 
     /// <param name="index">The index an object's header holds (1 and up).</param>
     public SyncBlockData? Entry(uint index)
