@@ -24,10 +24,10 @@ namespace Snapper.Sampling.ClrMd;
 /// <para>
 /// <b>The holder.</b> A System.Threading.Lock names its holder's OS thread id in its owner field. A Monitor's holder is in
 /// the sync block its object's header indexes, asked of the runtime (the DAC's sync-block entry, with its lock state and
-/// waiter count) when the sync block's memory changed since the runtime last described it. Reading the sync block's memory
-/// directly would need its layout, which changes between runtimes (.NET 10 keeps the holder's OS thread id and leaves it
-/// behind on release; only the lock state tells a free lock). A thin lock (held, not yet contended into a sync block)
-/// names its holder's thin-lock id, asked of the DAC once per id.
+/// waiter count) when the sync block's memory changed since the runtime last described it, or read from that memory by
+/// the layout learned from the runtime's descriptions (<see cref="SyncBlockLayout"/>; checked against the DAC one changed
+/// read in <see cref="CheckLayoutEvery"/>). A thin lock (held, not yet contended into a sync block) names its holder's
+/// thin-lock id, asked of the DAC once per id.
 /// </para>
 /// In a sampled capture the holders are read right after the snapshot's walks, while the target runs again: a holder
 /// that let go meanwhile may show as the next holder or as none. <c>snapper dump</c> reads them while every thread is held.
@@ -63,7 +63,11 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     readonly List<ulong> _objectList = new();
     readonly BatchedReads _reads = new(memory);
     readonly Dictionary<ulong, MonitorSeen> _monitorsSeen = new(); // by object: the runtime's last answer, and the memory it was for
-    const int SyncBlockBytes = 64, MaxMonitorsSeen = 1024;
+    const int SyncBlockBytes = SyncBlockLayout.Bytes, MaxMonitorsSeen = 1024;
+    // One read of a changed sync block in this many asks the DAC instead of the layout learned, and checks the layout.
+    const int CheckLayoutEvery = 16;
+    readonly SyncBlockLayout _layout = new();
+    long _changedReads, _readByLayout;
 
     /// <summary>A Monitor's sync block as the runtime last described it, and that block's memory then (null: not yet known).</summary>
     sealed record MonitorSeen(uint Index, SyncBlockData Entry, byte[]? Bytes);
@@ -220,7 +224,14 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
         // A thin lock's header is a few bits any word of native memory may have: the object must have a type too.
         if ((header & HashOrSyncIndexBit) == 0) return (header & ThinLockThreadMask) != 0 && TypeNameOf(obj) is not null;
         if ((header & HashCodeBit) != 0) return false;
-        return EntryNow(header & SyncIndexMask) is { } entry && entry.Object == obj && entry.MonitorHeld != 0;
+        var index = header & SyncIndexMask;
+        // A lock met before, whose sync block the layout learned reads as held: no need to ask the DAC.
+        if (_monitorsSeen.TryGetValue(obj, out var seen) && seen.Index == index)
+        {
+            Span<byte> block = stackalloc byte[SyncBlockBytes];
+            if (memory.ReadUncached(seen.Entry.SyncBlock, block) == SyncBlockBytes && _layout.Read(block) is { Held: true }) return true;
+        }
+        return EntryNow(index) is { } entry && entry.Object == obj && entry.MonitorHeld != 0;
     }
 
     bool IsLockObject(ulong obj)
@@ -265,13 +276,38 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
             return (header & ThinLockThreadMask) is var thin and not 0 ? (ThinLockHolder(thin), null) : Unnamed("thin lock free");
         if ((header & HashCodeBit) != 0) return Unnamed("header holds a hash code");
         var index = header & SyncIndexMask;
-        if (_monitorsSeen.TryGetValue(obj, out var seen) && seen.Index == index && reads.SyncBlock >= 0
-            && _reads.Bytes(reads.SyncBlock).SequenceEqual(seen.Bytes))
-            return Described(seen.Entry);
+        if (_monitorsSeen.TryGetValue(obj, out var seen) && seen.Index == index && reads.SyncBlock >= 0)
+        {
+            var block = _reads.Bytes(reads.SyncBlock);
+            if (block.SequenceEqual(seen.Bytes)) return Described(seen.Entry);
+            // Changed: read by the layout learned, the DAC asked now and then all the same to check it.
+            if (++_changedReads % CheckLayoutEvery != 0 && _layout.Read(block) is { } read)
+            {
+                _readByLayout++;
+                return FromLayout(read);
+            }
+        }
         if (EntryNow(index) is not { } entry) return Unnamed("no sync block entry");
         if (entry.Object != obj) return Unnamed("sync block of another object");
         RememberDescribed(obj, index, entry, reads.SyncBlock >= 0 && seen?.Entry.SyncBlock == entry.SyncBlock ? _reads.Bytes(reads.SyncBlock) : default);
         return Described(entry);
+    }
+
+    (int? Owner, int? Waiters) FromLayout((bool Held, ulong Holder, bool HolderIsOsThreadId) read)
+    {
+        if (!read.Held)
+        {
+            _handedOver++;
+            return (null, null);
+        }
+        if (read.Holder == 0)
+        {
+            _holderNotWritten++;
+            return (null, null);
+        }
+        var holder = read.HolderIsOsThreadId ? (int)read.Holder : tidOfThread(read.Holder);
+        if (holder is null) _holderUnknown++;
+        return (holder, null);
     }
 
     (int? Owner, int? Waiters) Described(SyncBlockData entry)
@@ -303,7 +339,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
 
     /// <summary>How the waits followed ended (SNAPPER_DEBUG): why some name no holder.</summary>
     public string Summary() =>
-        $"lock holders: {_waits} waits followed; Monitors free with waiters (being handed over) {_handedOver}, "
+        $"lock holders: {_waits} waits followed; {_readByLayout} Monitors read by the sync-block layout learned; Monitors free with waiters (being handed over) {_handedOver}, "
         + $"held with the holder not yet written {_holderNotWritten}, held by no thread of the process {_holderUnknown}, "
         + $"taken by the waiter itself since {_takenSince}"
         + string.Concat(_unnamed.Select(u => $", {u.Key} {u.Value}"));
@@ -320,6 +356,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
         // Without memory to compare with (the first time), the answer is kept for where the sync block is: the next
         // snapshot reads its memory, asks again, and keeps that answer with it.
         _monitorsSeen[obj] = new MonitorSeen(index, entry, unchanged ? after : null);
+        if (unchanged) _layout.Learn(after, entry, entry.HoldingThread == 0 ? null : tidOfThread(entry.HoldingThread));
     }
 
     /// <summary>
