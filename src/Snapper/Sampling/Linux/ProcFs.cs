@@ -47,6 +47,25 @@ static class ProcFs
         }
     }
 
+    /// <summary>
+    /// The process's id in each PID namespace it belongs to, outermost first (the NSpid line of its status): one id when
+    /// it runs in the initial namespace; its last id is the one its own runtime knows it by. Empty when unreadable.
+    /// </summary>
+    public static int[] NamespacePids(string pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("NSpid:", StringComparison.Ordinal))
+                    return line["NSpid:".Length..].Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)
+                        .Select(id => int.Parse(id, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+        return [];
+    }
+
     /// <summary>True when the process sees a different filesystem tree than Snapper (another mount namespace).</summary>
     public static bool HasOwnMountNamespace(int pid)
     {
