@@ -29,7 +29,9 @@ public sealed class SampledLockWaitTests
         using var dir = new TempDirectory();
         var db = dir.File("locks.db");
 
-        var result = SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--count", "300", "--rate", "100", "--db", db, "--no-report");
+        var info = SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--count", "300", "--rate", "100", "--db", db, "--no-report");
+        info.Environment["SNAPPER_LOCK_HOLDERS"] = "on"; // off by default in sampled captures (see LockHolders.Enabled)
+        var result = SnapperCli.Run(info);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.False(target.AnyThreadStopped(), "a thread was left stopped");

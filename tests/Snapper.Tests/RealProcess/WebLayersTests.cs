@@ -115,7 +115,9 @@ public sealed class WebLayersTests(ShopServiceFixture shop, ITestOutputHelper ou
         await using (var load = new HttpLoad(shop.BaseAddress, ["inventory"], perPath: 6))
         {
             await Task.Delay(1000);
-            capture = Capture("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--quiet");
+            var info = SnapperCli.StartInfo("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--quiet");
+            info.Environment["SNAPPER_LOCK_HOLDERS"] = "on"; // off by default in sampled captures (see LockHolders.Enabled)
+            capture = SnapperCli.Run(info);
         }
         Assert.True(capture.ExitCode == 0, capture.ToString());
         Assert.False(shop.Target.AnyThreadStopped(), "the service was left stopped");
@@ -182,7 +184,9 @@ public sealed class WebLayersTests(ShopServiceFixture shop, ITestOutputHelper ou
         await using (var load = new HttpLoad(shop.BaseAddress, Endpoints.Select(e => (string)e[0]).ToList(), perPath: 1))
         {
             await Task.Delay(1000);
-            capture = Capture("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--quiet");
+            var info = SnapperCli.StartInfo("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--quiet");
+            info.Environment["SNAPPER_LOCK_HOLDERS"] = "on"; // off by default in sampled captures (see LockHolders.Enabled)
+            capture = SnapperCli.Run(info);
         }
         Assert.True(capture.ExitCode == 0, capture.ToString());
 

@@ -34,8 +34,14 @@ namespace Snapper.Sampling.ClrMd;
 /// </summary>
 sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensureDacFresh, Func<ulong, int?> tidOfThread, Func<uint, int?> tidOfLockOwnerId)
 {
-    /// <summary>SNAPPER_LOCK_HOLDERS=off leaves sampled waiters without their lock (to measure what naming holders costs).</summary>
-    public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_LOCK_HOLDERS") != "off";
+    /// <summary>
+    /// SNAPPER_LOCK_HOLDERS=on names holders in sampled captures too (<c>snapper dump</c> always does, with every thread
+    /// held). Off by default: in three full test runs, two ended with Snapper killed by SIGSEGV while sampling a
+    /// service with lock waits (and a third capture ended early), which no run before these holders did. The suspect,
+    /// not proven: these DAC queries run while the target runs (ILOffsets' note tells of the same crash for IL maps read
+    /// so), including GetTypeByMethodTable for words of a stack scan that only look like objects.
+    /// </summary>
+    public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_LOCK_HOLDERS") == "on";
 
     const int MaxScanBytes = 16 * 1024;
     // The object header, the 4 bytes before an object's MethodTable pointer (CoreCLR's syncblk.h): a sync block's index,
@@ -59,6 +65,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     const int MaxTypesKnown = 4096;
     readonly Dictionary<int, LockWait> _found = new();
     readonly List<int> _following = new(); // this snapshot's waiters
+    readonly HashSet<int> _unread = new(); // those whose lock could not be read this time
     readonly Dictionary<ulong, ObjectReads> _objects = new(); // their locks' objects
     readonly List<ulong> _objectList = new();
     readonly BatchedReads _reads = new(memory);
@@ -121,15 +128,24 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
         _reads.Read();
         _objects.Clear();
         _objectList.Clear();
+        _unread.Clear();
         for (var i = 0; i < _following.Count; i++)
         {
             var tid = _following[i];
             var waiter = _waiters[tid];
-            if (_reads.Word(i) is not { } obj) continue;
+            if (_reads.Word(i) is not { } obj)
+            {
+                _unread.Add(tid);
+                continue;
+            }
             if (obj != waiter.Object)
             {
                 // Moved by a collection (the word is the thread's reference to it): the same lock, from its new place.
-                if (!IsLock(waiter.Kind, obj)) continue;
+                if (!IsLock(waiter.Kind, obj))
+                {
+                    _unread.Add(tid); // not named this time; another waiter of its old place must not lend it a lock
+                    continue;
+                }
                 _identities[obj] = waiter.Identity;
                 _waiters[tid] = waiter = waiter with { Object = obj };
             }
@@ -141,7 +157,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
         foreach (var tid in _following)
         {
             var waiter = _waiters[tid];
-            if (!_objects.TryGetValue(waiter.Object, out var reads)) continue;
+            if (_unread.Contains(tid) || !_objects.TryGetValue(waiter.Object, out var reads)) continue;
             var (owner, waiters) = waiter.Kind == LockKind.Lock ? (LockHolder(reads), null) : MonitorHolder(waiter, reads);
             if (owner == tid)
             {
