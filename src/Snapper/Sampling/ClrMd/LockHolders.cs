@@ -231,8 +231,8 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     bool IsLock(LockKind kind, ulong obj) => kind == LockKind.Lock ? IsLockObject(obj) : IsMonitorHeld(obj);
 
     /// <summary>
-    /// A Monitor's object: held by a thin lock, or held through its sync block: as its holder word says, for a sync block
-    /// already known with the layout learned, else as the runtime says.
+    /// A Monitor's object: held by a thin lock, or held through its sync block: as the layout learned reads it, for a sync
+    /// block met before, else as the runtime says (held, or free with waiters).
     /// </summary>
     bool IsMonitorHeld(ulong obj)
     {
