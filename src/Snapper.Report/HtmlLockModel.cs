@@ -34,7 +34,7 @@ sealed record LockView(
             LockContentionText.Address(contended.Lock),
             LockContentionText.Share(contended.WaitShare),
             ReportFormat.Count(contended.WaitSamples),
-            contended.WaiterThreads == 1 ? "1 thread" : ReportFormat.Integer(contended.WaiterThreads) + " threads",
+            LockContentionText.Threads(contended.WaiterThreads),
             LockContentionText.Share(contended.SnapshotShare),
             contended.TakenAt.Select(s => new LockShareRow(LockContentionText.Share(s.Share), LockContentionText.Place(s))).ToList(),
             owners,

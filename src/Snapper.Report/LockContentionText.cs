@@ -31,6 +31,9 @@ static class LockContentionText
 
     public static string Share(double share) => ReportFormat.Percent(share * 100);
 
+    /// <summary>"1 thread", "3 threads".</summary>
+    public static string Threads(int count) => count == 1 ? "1 thread" : $"{ReportFormat.Integer(count)} threads";
+
     /// <summary>Nothing when no sample in the view waited on a lock: the section would only say so.</summary>
     public static void Write(StringBuilder text, LockContention contention)
     {
@@ -40,9 +43,8 @@ static class LockContentionText
         foreach (var contended in contention.Locks)
         {
             Line(text, $"  {TerminalText.Clean(Name(contended.Lock))} at {Address(contended.Lock)}");
-            var threads = contended.WaiterThreads == 1 ? "1 thread" : $"{ReportFormat.Integer(contended.WaiterThreads)} threads";
             Line(text, $"    {"waiting",-8}  {Share(contended.WaitShare),6} of samples ({ReportFormat.Count(contended.WaitSamples)}), " +
-                       $"{threads}, in {Share(contended.SnapshotShare)} of snapshots");
+                       $"{Threads(contended.WaiterThreads)}, in {Share(contended.SnapshotShare)} of snapshots");
             Rows(text, "taken at", contended.TakenAt.Select(s => (s.Share, TerminalText.Clean(Place(s)))));
             var owners = contended.Owners.Select(o => (o.Share, TerminalText.Clean(o.Thread.Label))).ToList();
             if (contended.UnnamedOwnerShare > 0) owners.Add((contended.UnnamedOwnerShare, UnnamedOwner));

@@ -80,7 +80,8 @@ sealed class PtraceStackSource : IStackSource
     bool _oneStop; // see CaptureAllAtOnce
     readonly LockHolders _lockHolders;
     readonly ThreadObjectIds _threadObjectIds;
-    IReadOnlyDictionary<int, LockWait> _heldLockWaits = new Dictionary<int, LockWait>(); // CaptureAllAtOnce's, read while held
+    static readonly IReadOnlyDictionary<int, LockWait> NoLockWaits = new Dictionary<int, LockWait>();
+    IReadOnlyDictionary<int, LockWait> _heldLockWaits = NoLockWaits; // CaptureAllAtOnce's, read while held
     readonly List<(int Tid, object StackKey)> _lockThreads = new();
     readonly Dictionary<int, (RawThread Raw, ulong Sp)> _walkedForLocks = new();
 
@@ -268,7 +269,7 @@ sealed class PtraceStackSource : IStackSource
         _stoppedSyscall.Clear();
         _stoppedAsleep.Clear();
         _unstopped?.Clear();
-        _heldLockWaits = new Dictionary<int, LockWait>();
+        _heldLockWaits = NoLockWaits; // not a new dictionary a snapshot: only a dump fills it
         _dacFresh = false; // the target ran since the last snapshot: code compiled since is not in the DAC's caches
         _walkUnstoppedNow = _unstopped is not null && !_warmingUp && !_oneStop && _survey.SurveysAtOnce && !_clrThreads.IsDefault;
         ChooseThreadsToStop(tids, threads);
