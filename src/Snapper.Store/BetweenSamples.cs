@@ -18,7 +18,7 @@ public static class BetweenSamples
 {
     public const string FrameName = "[ran between samples]";
 
-    /// <summary>The rule in the words the reports and the README use.</summary>
+    /// <summary>The rule in the words the reports and docs/threads-and-cpu.md use.</summary>
     public const string Rule = "each sample carries the CPU time its thread used since its previous sample, on the stack seen, "
         + "except when the thread was asleep at that snapshot (sleeping, in I/O, waiting on a lock or parked idle: it ran "
         + "between two snapshots): then on a \"" + FrameName + "\" frame of that thread";

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Snapper.Benchmark;
 
-/// <summary>Prints the results as the Markdown table the README carries, plus the fast/attach ratios.</summary>
+/// <summary>Prints the results as the Markdown table the README and docs/benchmarks.md carry, plus the fast/attach ratios.</summary>
 static class Report
 {
     public static void Print(List<Measurement> results, TextWriter output)

@@ -1,6 +1,6 @@
 // The HTML report's benchmark: a store of 1,000,000 samples over 20 threads with 20,000 distinct stacks; how long
 // `snapper report` takes to write the page, how big the page is, how soon it is usable in headless Chromium, and
-// how fast zooming and searching respond. Prints a markdown table (README, "Benchmark").
+// how fast zooming and searching respond. Prints a markdown table (docs/benchmarks.md, "Report benchmark").
 //   dotnet run -c Release --project tests/Snapper.ReportBenchmark [-- --samples 1000000 --threads 20 --stacks 20000 --keep DIR]
 // --keep leaves the store and the report in DIR, to look at.
 //   dotnet run -c Release --project tests/Snapper.ReportBenchmark -- --history

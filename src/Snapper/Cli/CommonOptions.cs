@@ -54,13 +54,13 @@ public static class CommonOptions
 
     /// <summary>
     /// --native: off by default because it costs sampler time on every thread stopped in native code (measured in
-    /// the README's benchmark), and most questions are answered by the managed stack and its transition frame.
+    /// docs/benchmarks.md), and most questions are answered by the managed stack and its transition frame.
     /// </summary>
     public static Option<bool> NativeFrames() => new("--native")
     {
         Description = "Also unwind the native frames above the managed stack of a thread stopped in native code (libc, the runtime), " +
             "named from the libraries' symbols: libc.so.6!pthread_cond_wait, or libcoreclr.so+0x1234 where stripped. " +
-            "Off by default: it adds work to every sample (see the README's benchmark). A library that cannot be unwound " +
+            "Off by default: it adds work to every sample (see docs/native-frames.md). A library that cannot be unwound " +
             "keeps the frames shown without it.",
     };
 
@@ -86,13 +86,13 @@ public static class CommonOptions
              layer's time. 'app' is managed code outside the framework prefixes (System., Microsoft., Npgsql,
              Newtonsoft., ...): the target's own assemblies.
           3. fallback rules: blocked (lock/wait, sleep) samples are 'locks', everything else 'runtime'.
-        --layers <file> adds your rules (JSON, the shape of the built-in file; see the README, "Layers"); they are
+        --layers <file> adds your rules (JSON, the shape of the built-in file; see docs/layers.md); they are
         tried before the built-in rules of the same step. Idle samples are left out unless --idle.
         """;
 
     public static Option<string?> LayersFile() => new("--layers")
     {
-        Description = "A JSON file of layer rules tried before the built-in ones (see 'Layers' above and the README). "
+        Description = "A JSON file of layer rules tried before the built-in ones (see 'Layers' above and docs/layers.md). "
             + "A file that cannot be read or is not valid fails with exit code 12.",
         HelpName = "rules.json",
     };

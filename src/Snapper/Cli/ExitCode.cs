@@ -1,6 +1,6 @@
 namespace Snapper.Cli;
 
-/// <summary>Snapper's exit codes. Documented in the README; scripts and cron rely on them, so never renumber.</summary>
+/// <summary>Snapper's exit codes. Documented in the README (in full: docs/exit-codes.md); scripts and cron rely on them, so never renumber.</summary>
 public enum ExitCode
 {
     Success = 0,

@@ -4,7 +4,7 @@ namespace Snapper.Sampling;
 
 /// <summary>
 /// Where a source spends its time per snapshot, accumulated over a capture: the benchmark prints it so the
-/// README can say what limits the engine, measured rather than guessed.
+/// benchmark docs (docs/benchmarks.md, docs/web-benchmark.md) can say what limits the engine, measured rather than guessed.
 /// </summary>
 public sealed class PhaseTimings
 {

@@ -6,7 +6,7 @@ using Snapper.Tests.Infrastructure;
 namespace Snapper.Tests.RealProcess;
 
 /// <summary>
-/// CPU time is conserved and charged by the README's rule (issue 17): a thread's samples carry all the CPU it used
+/// CPU time is conserved and charged by the rule of docs/threads-and-cpu.md (issue 17): a thread's samples carry all the CPU it used
 /// between its first and last sample, none of it on a stack it was blocked in. The bursty target's dedicated thread
 /// spins 3 ms every 50 ms: at 100 Hz most bursts fall between two snapshots, each of which finds it asleep, in
 /// Thread.Sleep ("sleep") or in Monitor.Wait ("lock/wait": asleep, as the kernel's run state says, not a thread running

@@ -23,7 +23,7 @@ sealed class RunningStackReuse(StackMemoryHash stackHash, ILOffsets ilOffsets, F
 {
     /// <summary>
     /// SNAPPER_RUNNING_REUSE=off walks every stopped thread, as before this existed: only for measuring what it saves
-    /// (the benchmark's numbers in the README) and for ruling it out when a stack looks wrong.
+    /// (the benchmark's numbers in docs/benchmarks.md) and for ruling it out when a stack looks wrong.
     /// </summary>
     public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_RUNNING_REUSE") != "off";
 
