@@ -28,6 +28,8 @@
 //   locks            named threads holding two Monitors and two System.Threading.Locks, named waiters queued on
 //                    each, and a holder of a Monitor queued on a Lock (see Locks)
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
+//   tiering          code compiled all the time: new methods emitted, called until promoted, recompiled at tier 1 by
+//                    the runtime's background worker (see Tiering); each stdin line is answered "TYPES <n>"
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
 //                    Monitor.Wait, half in Thread.Sleep); each line read on stdin is answered with "WORK <units>"
@@ -78,6 +80,11 @@ switch (scenario)
     case "alternating":
         Alternating.Start();
         break;
+    case "tiering":
+        Tiering.Start();
+        Ready();
+        while (Console.ReadLine() is not null) Console.WriteLine($"TYPES {Tiering.Types}");
+        return 0;
     case "native-leaf":
         NativeLeaf.Start();
         break;

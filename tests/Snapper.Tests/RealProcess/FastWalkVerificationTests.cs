@@ -8,7 +8,8 @@ namespace Snapper.Tests.RealProcess;
 /// The fast walk yields the DAC's frames: with SNAPPER_VERIFY_WALK=1 every thread the fast walk covers is walked by
 /// the DAC too, from the same stop, and the two are compared frame by frame (kind, method, frame type, stack pointer,
 /// instruction pointer). Targets whose threads change stacks all the time (so that they are walked, not reused), stop
-/// in prologs, epilogs, funclets, P/Invokes, stubs, runtime helpers and GC suspensions, and a web service under load.
+/// in prologs, epilogs, funclets, P/Invokes, stubs, runtime helpers and GC suspensions, a target whose code is being
+/// compiled all the time, and a web service under load.
 /// </summary>
 public sealed partial class FastWalkVerificationTests(ShopServiceFixture shop, ITestOutputHelper output) : IClassFixture<ShopServiceFixture>
 {
@@ -25,6 +26,7 @@ public sealed partial class FastWalkVerificationTests(ShopServiceFixture shop, I
     [InlineData("mixed", 1)]
     [InlineData("states", 1)]
     [InlineData("alternating", 1)]
+    [InlineData("tiering", 20)]
     public void The_fast_walk_equals_the_DACs_walk_of_the_same_stop(string scenario, int atLeast)
     {
         using var target = RunningTarget.StartTestTarget(scenario);

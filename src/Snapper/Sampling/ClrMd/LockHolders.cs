@@ -54,6 +54,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
 
 
     readonly SosSyncBlocks? _sos = SosSyncBlocks.TryCreate(runtime);
+    readonly MethodTableCheck _methodTables = new(memory);
     readonly Dictionary<int, Waiter> _waiters = new();
     readonly Dictionary<(LockKind Kind, ulong LockFrameIp), ulong> _slotBelowBound = new();
     readonly Dictionary<uint, SyncBlockData?> _entriesNow = new(); // this snapshot's, by sync block index
@@ -237,9 +238,10 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     bool IsMonitorHeld(ulong obj)
     {
         if (ReadHeader(obj) is not { } header) return false;
-        // A thin lock's header is a few bits any word of native memory may have: the object must have a type too.
-        if ((header & HashOrSyncIndexBit) == 0) return (header & ThinLockThreadMask) != 0 && TypeNameOf(obj) is not null;
-        if ((header & HashCodeBit) != 0) return false;
+        if ((header & HashOrSyncIndexBit) == 0 ? (header & ThinLockThreadMask) == 0 : (header & HashCodeBit) != 0) return false;
+        // A header's bits are what many words of native memory look like: the DAC is asked only of a real object's.
+        if (!IsObject(obj)) return false;
+        if ((header & HashOrSyncIndexBit) == 0) return true; // a thin lock
         var index = header & SyncIndexMask;
         // A lock met before, whose sync block the layout learned reads as held: no need to ask the DAC.
         if (_monitorsSeen.TryGetValue(obj, out var seen) && seen.Index == index)
@@ -345,6 +347,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     }
 
     long _handedOver, _holderNotWritten, _holderUnknown, _takenSince, _waits;
+    long _notObjects, _dacTypeLookups, _dacEntries, _dacThinLocks;
     readonly Dictionary<string, long> _unnamed = new();
 
     (int? Owner, int? Waiters) Unnamed(string why)
@@ -357,7 +360,8 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     public string Summary() =>
         $"lock holders: {_waits} waits followed; {_readByLayout} Monitors read by the sync-block layout learned; Monitors free with waiters (being handed over) {_handedOver}, "
         + $"held with the holder not yet written {_holderNotWritten}, held by no thread of the process {_holderUnknown}, "
-        + $"taken by the waiter itself since {_takenSince}"
+        + $"taken by the waiter itself since {_takenSince}; DAC asked {_dacEntries} sync-block entries, {_dacThinLocks} thin locks, "
+        + $"{_dacTypeLookups} types; {_notObjects} scan candidates not objects"
         + string.Concat(_unnamed.Select(u => $", {u.Key} {u.Value}"));
 
     /// <summary>
@@ -390,6 +394,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
             _pagesFlushed = true;
         }
         ensureDacFresh();
+        _dacEntries++;
         return _entriesNow[index] = _sos.Entry(index);
     }
 
@@ -398,19 +403,40 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
         if (_thinLockHolders.TryGetValue(thinLockId, out var known)) return known;
         if (_sos is null) return null;
         ensureDacFresh();
+        _dacThinLocks++;
         var thread = _sos.ThreadOfThinLock(thinLockId);
         var tid = thread == 0 ? null : tidOfThread(thread);
         if (tid is not null) _thinLockHolders[thinLockId] = tid; // an id is a thread's for its life; an unknown one is asked again
         return tid;
     }
 
-    /// <summary>The type of the object at <paramref name="obj"/>; null when its MethodTable word names no type (not an object).</summary>
+    /// <summary>
+    /// Whether <paramref name="obj"/> is an object: its MethodTable word is a real MethodTable (see
+    /// <see cref="MethodTableCheck"/>), told without the DAC.
+    /// </summary>
+    bool IsObject(ulong obj)
+    {
+        if (ReadWord(obj) is not { } methodTable) return false;
+        if (!_methodTablesLearned)
+        {
+            ensureDacFresh();
+            _methodTablesLearned = _methodTables.EnsureLearned(runtime);
+        }
+        if (_methodTables.IsMethodTable(methodTable)) return true;
+        _notObjects++;
+        return false;
+    }
+
+    bool _methodTablesLearned;
+
+    /// <summary>The type of the object at <paramref name="obj"/> (one <see cref="IsObject"/> said is one); null when unknown.</summary>
     string? TypeNameOf(ulong obj)
     {
-        if (ReadWord(obj) is not { } methodTable || methodTable == 0 || (methodTable & 7) != 0) return null;
+        if (ReadWord(obj) is not { } methodTable || !_methodTables.IsMethodTable(methodTable)) return null;
         if (_typeNames.TryGetValue(methodTable, out var name)) return name;
         if (_typeNames.Count >= MaxTypesKnown) _typeNames.Clear();
         ensureDacFresh();
+        _dacTypeLookups++;
         try
         {
             name = runtime.GetTypeByMethodTable(methodTable)?.Name;

@@ -39,12 +39,11 @@ sealed class CodeMap(ClrRuntime runtime, ClrRuntime names, SosCodeHeaders sos, E
 
     public int Count => _codes.Count;
 
-    /// <summary>
-    /// Whether an address the runtime says is not managed code is remembered as such. Not while the target runs (walks
-    /// without a stop): the DAC's caches date from the start of the snapshot, and code compiled since would be taken
-    /// for native code for as long as the address is remembered.
-    /// </summary>
-    public bool RememberNotManaged { get; set; } = true;
+    /// <summary>Addresses found in code the JIT had not finished (see <see cref="SosCodeHeaders"/>), for SNAPPER_DEBUG.</summary>
+    public long UnpublishedFound => sos.Unpublished;
+
+    /// <summary>Where the addresses asked about now come from (set around a walk or a scan by <see cref="FastWalking"/>).</summary>
+    public CodeLookup Lookup { get; set; } = CodeLookup.HeldFrames;
 
     /// <summary>The code holding <paramref name="address"/>, or null when it is not managed code.</summary>
     public CompiledCode? Find(ulong address, IWalkMemory memory)
@@ -60,9 +59,11 @@ sealed class CodeMap(ClrRuntime runtime, ClrRuntime names, SosCodeHeaders sos, E
         ensureDacFresh();
         // Up to one past the end: a return address after a call that is the code's last instruction (to a helper
         // that throws) is the end itself, and the runtime maps it to that code too.
-        if (sos.Find(address) is not { } header || header.Start > address || address - header.Start > header.Size)
+        if (sos.Find(address, onlyPublished: Lookup != CodeLookup.HeldFrames, out var unpublished) is not { } header
+            || header.Start > address || address - header.Start > header.Size)
         {
-            if (RememberNotManaged) _notManaged.Add(address);
+            // Code being compiled is managed code soon: not remembered as native.
+            if (Lookup != CodeLookup.RunningCopy && !unpublished) _notManaged.Add(address);
             return null;
         }
         var code = Describe(header, address, memory);

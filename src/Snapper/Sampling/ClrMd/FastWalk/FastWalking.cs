@@ -42,7 +42,7 @@ sealed class FastWalking
     {
         var reasons = string.Join("; ", _refusals.OrderByDescending(r => r.Value).Take(8).Select(r => $"{r.Value}x {r.Key}"));
         return $"walk verification: {Compared} threads walked both ways, {Differences} differences; {FastWalks} walked fast ({_walker.FuncletFrames} frames in funclets), {DacWalks} by the DAC"
-            + (reasons.Length > 0 ? $" ({reasons})" : "");
+            + (reasons.Length > 0 ? $" ({reasons})" : "") + $"; {_walker.Code.UnpublishedFound} addresses in code not yet published";
     }
 
     FastWalking(FastStackWalker walker, ThreadStopper stopper, ProcessMemory memory)
@@ -157,7 +157,7 @@ sealed class FastWalking
     /// </summary>
     public (List<RawFrame> Frames, ulong Outermost)? TryWalkSealed(ClrThread thread, in Native.UserRegs regs, int maxFrames)
     {
-        _walker.Code.RememberNotManaged = false;
+        _walker.Code.Lookup = CodeLookup.RunningCopy;
         try
         {
             var walked = TryWalkFrom(thread, regs, maxFrames, _sealed);
@@ -166,7 +166,7 @@ sealed class FastWalking
         }
         finally
         {
-            _walker.Code.RememberNotManaged = true;
+            _walker.Code.Lookup = CodeLookup.HeldFrames;
         }
     }
 
@@ -179,14 +179,14 @@ sealed class FastWalking
     /// "no code": the thread may be running, and code compiled meanwhile may be there next time).</summary>
     public bool IsManagedCodeSealed(ulong address)
     {
-        _walker.Code.RememberNotManaged = false;
+        _walker.Code.Lookup = CodeLookup.RunningCopy;
         try
         {
             return _walker.IsManagedCode(address, _sealed);
         }
         finally
         {
-            _walker.Code.RememberNotManaged = true;
+            _walker.Code.Lookup = CodeLookup.HeldFrames;
         }
     }
 
@@ -203,8 +203,18 @@ sealed class FastWalking
         _stopper.TryGetRegisters((int)thread.OSThreadId, out var regs) ? TryWalkFrom(thread, regs, maxFrames) : null;
 
     /// <summary>A walk from given registers (a managed caller found below native code) instead of the thread's own.</summary>
-    public (List<RawFrame> Frames, ulong Outermost)? TryWalkFrom(ClrThread thread, Native.UserRegs regs, int maxFrames) =>
-        TryWalkFrom(thread, regs, maxFrames, _memory);
+    public (List<RawFrame> Frames, ulong Outermost)? TryWalkFrom(ClrThread thread, Native.UserRegs regs, int maxFrames)
+    {
+        _walker.Code.Lookup = CodeLookup.HeldGuesses; // the caller was found among the stack's words
+        try
+        {
+            return TryWalkFrom(thread, regs, maxFrames, _memory);
+        }
+        finally
+        {
+            _walker.Code.Lookup = CodeLookup.HeldFrames;
+        }
+    }
 
     (List<RawFrame> Frames, ulong Outermost)? TryWalkFrom(ClrThread thread, in Native.UserRegs regs, int maxFrames, WalkMemory memory)
     {
@@ -221,7 +231,19 @@ sealed class FastWalking
         return walked;
     }
 
-    public bool IsManagedCode(ulong address) => _walker.IsManagedCode(address, _memory);
+    /// <summary>Whether a word of a held thread's stack is an address in managed code (a native leaf's caller, looked for).</summary>
+    public bool IsManagedCode(ulong address)
+    {
+        _walker.Code.Lookup = CodeLookup.HeldGuesses;
+        try
+        {
+            return _walker.IsManagedCode(address, _memory);
+        }
+        finally
+        {
+            _walker.Code.Lookup = CodeLookup.HeldFrames;
+        }
+    }
 
     public void NoteRefusal(string why) => Count(why);
 
