@@ -9,7 +9,9 @@ namespace Snapper.Benchmark;
 /// The benchmark on a service whose threads change their stacks between samples (the case the 13- and 200-thread
 /// targets hide): examples/ShopService under wrk, 16 connections, a fixed mix of its endpoints (<see cref="ShopUnderLoad"/>).
 /// After a warm-up, each round has three windows of the same length: unsampled, sampled by Snapper at 100 Hz, and
-/// sampled by dotnet-trace's sampled-thread-time profile (about 100 Hz, in-process). Each profiler is started before
+/// sampled by dotnet-trace's sampled-thread-time profile (about 100 Hz, in-process); and a fourth, Snapper without lock
+/// holders (SNAPPER_LOCK_HOLDERS=off), which prices them (it comes before Snapper's window in odd rounds, after it in
+/// even ones, so neither is always the later one). Each profiler is started before
 /// its window and stopped after it, so start-up and rundown fall outside. Requests/s and p99 latency come from wrk;
 /// each profiled window is compared with the round's unsampled one. Needs wrk and dotnet-trace
 /// (dotnet tool install -g dotnet-trace).
@@ -26,17 +28,21 @@ static class WebBench
         SnapperWindow(shop, TimeSpan.FromSeconds(3), db);
         TraceWindow(dotnetTrace, shop, TimeSpan.FromSeconds(3), dir);
 
-        var results = new List<WebMeasurement> { new("unsampled"), new("snapper 100 Hz"), new("dotnet-trace") };
+        var results = new List<WebMeasurement> { new("unsampled"), new("snapper 100 Hz"), new("dotnet-trace"), new("snapper, lock holders off") };
         for (var round = 0; round < rounds; round++)
         {
             var plain = shop.Load(window);
             results[0].Add(plain, plain);
+            var withoutHoldersFirst = round % 2 == 1;
+            var withoutHolders = withoutHoldersFirst ? SnapperWindow(shop, window, db, lockHolders: false) : null;
             var snapper = SnapperWindow(shop, window, db);
             results[1].Add(snapper.Load, plain, snapper);
+            withoutHolders ??= SnapperWindow(shop, window, db, lockHolders: false);
+            results[3].Add(withoutHolders.Load, plain, withoutHolders);
             var trace = TraceWindow(dotnetTrace, shop, window, dir);
             results[2].Add(trace, plain);
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  round {round + 1}: unsampled {plain.RequestsPerSecond:F0} req/s p99 {plain.P99Ms:F1} ms; snapper {snapper.Load.RequestsPerSecond:F0} ({snapper.Load.RequestsPerSecond / plain.RequestsPerSecond:F3}) p99 {snapper.Load.P99Ms:F1} ms, {snapper.AchievedHz:F1} Hz, pause p50 {snapper.PauseP50Ms:F2} p99 {snapper.PauseP99Ms:F2} ms, cpu {snapper.CpuMsPerSample:F3} ms/sample, stopped {snapper.ThreadsStopped:F1}/sample; dotnet-trace {trace.RequestsPerSecond:F0} ({trace.RequestsPerSecond / plain.RequestsPerSecond:F3}) p99 {trace.P99Ms:F1} ms"));
+                $"  round {round + 1}: unsampled {plain.RequestsPerSecond:F0} req/s p99 {plain.P99Ms:F1} ms; snapper {snapper.Load.RequestsPerSecond:F0} ({snapper.Load.RequestsPerSecond / plain.RequestsPerSecond:F3}) p99 {snapper.Load.P99Ms:F1} ms, {snapper.AchievedHz:F1} Hz, pause p50 {snapper.PauseP50Ms:F2} p99 {snapper.PauseP99Ms:F2} ms, cpu {snapper.CpuMsPerSample:F3} ms/sample, stopped {snapper.ThreadsStopped:F1}/sample; without lock holders {withoutHolders.Load.RequestsPerSecond / plain.RequestsPerSecond:F3}, cpu {withoutHolders.CpuMsPerSample:F3} ms/sample; dotnet-trace {trace.RequestsPerSecond:F0} ({trace.RequestsPerSecond / plain.RequestsPerSecond:F3}) p99 {trace.P99Ms:F1} ms"));
         }
         return results;
     }
@@ -47,13 +53,13 @@ static class WebBench
     public sealed record SnapperNumbers(ShopUnderLoad.LoadResult Load, double AchievedHz, double PauseP50Ms, double PauseP99Ms, double CpuMsPerSample,
         double ThreadsStopped, double ThreadsPerSnapshot, string Phases, double LockWaitsPerSnapshot, double HoldersNamed);
 
-    static SnapperNumbers SnapperWindow(ShopUnderLoad shop, TimeSpan window, string db)
+    static SnapperNumbers SnapperWindow(ShopUnderLoad shop, TimeSpan window, string db, bool lockHolders = true)
     {
         using var store = SnapperDatabase.Open(db);
         using var first = new ManualResetEventSlim();
         using var stop = new CancellationTokenSource();
         var plan = new SamplingPlan(TimeSpan.FromMilliseconds(10), null, null);
-        var options = new CaptureOptions(TargetProcess.Inspect(shop.Pid), plan, Engine.Ptrace, 256, "benchmark --web");
+        var options = new CaptureOptions(TargetProcess.Inspect(shop.Pid), plan, Engine.Ptrace, 256, "benchmark --web", LockHolders: lockHolders);
         var capture = Task.Run(() => CaptureRunner.Run(store, options, stop.Token, (n, _) => { if (n == 1) first.Set(); }));
         if (Task.WaitAny(capture, Task.Run(first.Wait)) == 0) capture.GetAwaiter().GetResult();
         var cpuFrom = Process.GetCurrentProcess().TotalProcessorTime;

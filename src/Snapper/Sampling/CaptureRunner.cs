@@ -10,8 +10,11 @@ namespace Snapper.Sampling;
 /// <param name="Focus">When set, only samples whose stack has a matching frame are stored (see <see cref="FocusPattern"/>).</param>
 /// <param name="FocusCount">With <paramref name="Focus"/>: stop once this many matching samples are stored.</param>
 /// <param name="NativeFrames">Unwind the native frames above the managed ones (ptrace engine only; costs time per sample).</param>
+/// <param name="LockHolders">Name the lock each waiting thread is entering and its holder (ptrace engines); null: unless
+/// SNAPPER_LOCK_HOLDERS=off (see <see cref="Snapper.Sampling.ClrMd.LockHolders.Enabled"/>).</param>
 public sealed record CaptureOptions(TargetProcess Target, SamplingPlan Plan, Engine Engine, int MaxFrames, string SnapperCommandLine,
-    ThreadSelection? Threads = null, FocusPattern? Focus = null, long? FocusCount = null, bool NativeFrames = false, double? MaxOverhead = null);
+    ThreadSelection? Threads = null, FocusPattern? Focus = null, long? FocusCount = null, bool NativeFrames = false, double? MaxOverhead = null,
+    bool? LockHolders = null);
 
 /// <summary>
 /// The ways to read the target: Snapper's own ptrace session with its fast walk (the DAC walks only what it cannot
@@ -144,9 +147,11 @@ public static class CaptureRunner
     static IStackSource Open(CaptureOptions options) => options.Engine switch
     {
         Engine.Attach => AttachStackSource.Open(options.Target, options.MaxFrames),
-        Engine.Dac => PtraceStackSource.Open(options.Target, options.MaxFrames, options.NativeFrames, fastWalk: false),
-        _ => PtraceStackSource.Open(options.Target, options.MaxFrames, options.NativeFrames),
+        Engine.Dac => PtraceStackSource.Open(options.Target, options.MaxFrames, options.NativeFrames, fastWalk: false, LockHoldersOf(options)),
+        _ => PtraceStackSource.Open(options.Target, options.MaxFrames, options.NativeFrames, lockHolders: LockHoldersOf(options)),
     };
+
+    static bool LockHoldersOf(CaptureOptions options) => options.LockHolders ?? Snapper.Sampling.ClrMd.LockHolders.Enabled;
 
     static SessionTarget SessionTarget(CaptureOptions options, string runtimeVersion) => new(
         options.Target.Pid,

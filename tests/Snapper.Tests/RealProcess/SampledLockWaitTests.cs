@@ -30,7 +30,6 @@ public sealed class SampledLockWaitTests
         var db = dir.File("locks.db");
 
         var info = SnapperCli.StartInfo("sample", "--pid", target.Pid.ToString(), "--count", "300", "--rate", "100", "--db", db, "--no-report");
-        info.Environment["SNAPPER_LOCK_HOLDERS"] = "on"; // off by default in sampled captures (see LockHolders.Enabled)
         var result = SnapperCli.Run(info);
 
         Assert.True(result.ExitCode == 0, result.ToString());

@@ -116,7 +116,6 @@ public sealed class WebLayersTests(ShopServiceFixture shop, ITestOutputHelper ou
         {
             await Task.Delay(1000);
             var info = SnapperCli.StartInfo("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--quiet");
-            info.Environment["SNAPPER_LOCK_HOLDERS"] = "on"; // off by default in sampled captures (see LockHolders.Enabled)
             capture = SnapperCli.Run(info);
         }
         Assert.True(capture.ExitCode == 0, capture.ToString());
@@ -185,7 +184,6 @@ public sealed class WebLayersTests(ShopServiceFixture shop, ITestOutputHelper ou
         {
             await Task.Delay(1000);
             var info = SnapperCli.StartInfo("sample", "--pid", shop.Target.Pid.ToString(), "--duration", "4s", "--db", db, "--no-report", "--quiet");
-            info.Environment["SNAPPER_LOCK_HOLDERS"] = "on"; // off by default in sampled captures (see LockHolders.Enabled)
             capture = SnapperCli.Run(info);
         }
         Assert.True(capture.ExitCode == 0, capture.ToString());

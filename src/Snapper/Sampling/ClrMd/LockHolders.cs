@@ -35,13 +35,12 @@ namespace Snapper.Sampling.ClrMd;
 sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensureDacFresh, Func<ulong, int?> tidOfThread, Func<uint, int?> tidOfLockOwnerId)
 {
     /// <summary>
-    /// SNAPPER_LOCK_HOLDERS=on names holders in sampled captures too (<c>snapper dump</c> always does, with every thread
-    /// held). Off by default: in three full test runs, two ended with Snapper killed by SIGSEGV while sampling a
-    /// service with lock waits (and a third capture ended early), which no run before these holders did. The suspect,
-    /// not proven: these DAC queries run while the target runs (ILOffsets' note tells of the same crash for IL maps read
-    /// so), including GetTypeByMethodTable for words of a stack scan that only look like objects.
+    /// SNAPPER_LOCK_HOLDERS=off leaves holders out of sampled captures (<c>snapper dump</c> always names them). They were
+    /// off by default for a while: two full test runs with them on ended with Snapper killed by SIGSEGV sampling a
+    /// service. The core dumps placed that crash elsewhere (the DAC asked about code the JIT was still writing, see
+    /// SosCodeHeaders), and the DAC is now asked here only about real objects (see <see cref="IsObject"/>).
     /// </summary>
-    public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_LOCK_HOLDERS") == "on";
+    public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_LOCK_HOLDERS") != "off";
 
     const int MaxScanBytes = 16 * 1024;
     // The object header, the 4 bytes before an object's MethodTable pointer (CoreCLR's syncblk.h): a sync block's index,

@@ -78,6 +78,7 @@ sealed class PtraceStackSource : IStackSource
     bool _checkExecutableAgain; // see CheckExecutable
     System.Collections.Immutable.ImmutableArray<ClrThread> _clrThreads;
     bool _oneStop; // see CaptureAllAtOnce
+    bool _sampledLockHolders; // see Open
     readonly LockHolders _lockHolders;
     readonly ThreadObjectIds _threadObjectIds;
     static readonly IReadOnlyDictionary<int, LockWait> NoLockWaits = new Dictionary<int, LockWait>();
@@ -151,9 +152,11 @@ sealed class PtraceStackSource : IStackSource
     /// <summary>Opens a session on the calling thread, which must make every later call.</summary>
     /// <param name="nativeFrames">Also unwind the native frames above the managed ones (see <see cref="Unwind.NativeUnwinder"/>).</param>
     /// <param name="fastWalk">Walk without the DAC where that is proven to give the DAC's frames (see FastWalk).</param>
-    public static PtraceStackSource Open(TargetProcess process, int maxFrames, bool nativeFrames = false, bool fastWalk = true)
+    /// <param name="lockHolders">Name the holder of each lock a waiting thread is entering, in sampled snapshots (a
+    /// <see cref="CaptureAllAtOnce"/> snapshot always does).</param>
+    public static PtraceStackSource Open(TargetProcess process, int maxFrames, bool nativeFrames = false, bool fastWalk = true, bool lockHolders = true)
     {
-        var source = new PtraceStackSource(process, maxFrames, nativeFrames, fastWalk);
+        var source = new PtraceStackSource(process, maxFrames, nativeFrames, fastWalk) { _sampledLockHolders = lockHolders };
         try
         {
             source.WarmUp();
@@ -297,7 +300,7 @@ sealed class PtraceStackSource : IStackSource
             _identities.Update(_runtime, raw, _ensureDacFresh);
             NameAndRemember(raw, threads);
         }
-        if (!_oneStop && LockHolders.Enabled) NameLockHolders(threads, raw);
+        if (!_oneStop && _sampledLockHolders) NameLockHolders(threads, raw);
         LeaveRealTime(); // when nothing was stopped: see CaptureDueSoon
         _clock.Settle(threads);
         _memory.RefreshLasting();
