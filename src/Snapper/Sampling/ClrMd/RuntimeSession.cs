@@ -12,6 +12,13 @@ static class RuntimeSession
         CacheOptions = { CacheStackTraces = false },
     };
 
+    static string? LocalDac(ClrInfo clr)
+    {
+        var directory = Path.GetDirectoryName(clr.ModuleInfo.FileName);
+        var dac = string.IsNullOrEmpty(directory) ? null : Path.Combine(directory, "libmscordaccore.so");
+        return dac is not null && File.Exists(dac) ? dac : null;
+    }
+
     public static ClrRuntime Create(DataTarget target, TargetProcess process, out string version)
     {
         if (target.ClrVersions.Length == 0)
@@ -22,7 +29,10 @@ static class RuntimeSession
         version = process.RuntimeVersionFromPath ?? clr.Version.ToString();
         try
         {
-            return clr.CreateRuntime();
+            // The DAC beside the runtime's own libcoreclr.so (the same build): ClrMD 4.2 no longer finds it there by
+            // itself on Linux (it checks the runtime file as a PE image) and needs a symbol server it may not use here.
+            // Its version check is skipped: ClrMD reads the runtime as 0.0 (above), and this DAC is the build beside it.
+            return LocalDac(clr) is { } dac ? clr.CreateRuntime(dac, ignoreMismatch: true) : clr.CreateRuntime();
         }
         catch (Exception e) when (e is ClrDiagnosticsException or FileNotFoundException or InvalidOperationException or DllNotFoundException)
         {
