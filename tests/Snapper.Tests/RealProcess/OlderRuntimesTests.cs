@@ -105,8 +105,6 @@ public sealed class OlderRuntimesTests(OlderRuntimeApps apps) : IClassFixture<Ol
             Assert.True(share >= 0.95, $"{name}: {share:P1} of {samples.Count} samples in {state}; states seen: " +
                 string.Join(", ", samples.GroupBy(s => s.State).Select(g => $"{g.Key} {g.Count()}")));
         }
-        var finalizer = Assert.Single(profile.Threads, t => t.Role == "finalizer");
-        Assert.All(ProfileQueries.SamplesOf(profile, finalizer), s => Assert.Equal(SampleState.IdleThreadPool, s.State));
 
         NativeFramesTests.AssertNativeAbove(ProfileQueries.StacksOf(profile, "Native caller"), "Snapper.TestTarget.StatePInvoker.Call",
             "libc!usleep", ["libc.so.6!usleep"], NativeFramesTests.SleepFunctions);
