@@ -1,5 +1,6 @@
 using Snapper.Store;
 using Snapper.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Snapper.Tests.RealProcess;
 
@@ -10,7 +11,7 @@ namespace Snapper.Tests.RealProcess;
 /// runtime is installed here: they stand in for framework-dependent apps (the same runtime, at another path). What
 /// differs between the runtimes, and why the full suite runs on .NET 10 only: docs/runtimes.md.
 /// </summary>
-public sealed class OlderRuntimesTests(OlderRuntimeApps apps) : IClassFixture<OlderRuntimeApps>
+public sealed class OlderRuntimesTests(OlderRuntimeApps apps, ITestOutputHelper output) : IClassFixture<OlderRuntimeApps>
 {
     static readonly string Source = Path.Combine(Repository.Root, "tests", "Snapper.TestTarget", "Mixed.cs");
 
@@ -110,6 +111,27 @@ public sealed class OlderRuntimesTests(OlderRuntimeApps apps) : IClassFixture<Ol
             "libc!usleep", ["libc.so.6!usleep"], NativeFramesTests.SleepFunctions);
         NativeFramesTests.AssertNativeAbove(ProfileQueries.StacksOf(profile, "Socket reader"), "Snapper.TestTarget.StateSocketReader.Read",
             "libSystem.Native!SystemNative_ReceiveMessage", ["libSystem.Native.so!SystemNative_ReceiveMessage"], NativeFramesTests.ReceiveFunctions);
+    }
+
+    /// <summary>
+    /// The fast walk learns the runtime's frame layouts from the DAC's own walks rather than assuming them for a version:
+    /// on these runtimes too it must yield the DAC's frames (SNAPPER_VERIFY_WALK=1 walks each thread both ways).
+    /// .NET 8's Monitor.Wait and Thread.Sleep stop under helper method frames, which .NET 9 and 10 no longer use there.
+    /// </summary>
+    [Theory]
+    [InlineData("net8.0", "mixed")]
+    [InlineData("net8.0", "states")]
+    [InlineData("net9.0", "mixed")]
+    [InlineData("net9.0", "states")]
+    public void The_fast_walk_equals_the_DACs_walk_of_the_same_stop(string framework, string scenario)
+    {
+        using var target = apps.Get(framework).Start(scenario);
+
+        var (compared, differences, stderr) = VerifiedCapture.Run(target.Pid, "200", "3s", "SNAPPER_VERIFY_WALK",
+            FastWalkVerificationTests.Verification(), output);
+
+        Assert.True(differences == 0, stderr);
+        Assert.True(compared >= 100, $"only {compared} threads walked both ways\n{stderr}");
     }
 
     [Theory]
