@@ -8,8 +8,8 @@ namespace Snapper.Sampling;
 /// a single-file app links it into), so that it is right however the app is deployed. .NET's build stamps every native
 /// binary with an SCCS "what" string, <c>static char sccsid[] = "@(#)Version 8.0.3126.42015 @Commit: …"</c>, in its
 /// data: framework-dependent, self-contained and single-file apps all carry it. The shared runtime's directory name
-/// (…/Microsoft.NETCore.App/8.0.31/) is missing from a self-contained app, and the version ClrMD reports is 0.0 for
-/// .NET 10 and for a self-contained .NET 8 (see docs/runtimes.md).
+/// (…/Microsoft.NETCore.App/8.0.31/) is missing from a self-contained app, and the version ClrMD reports was 0.0 for
+/// every live target tried, .NET 8, 9 and 10 (docs/runtimes.md).
 /// </summary>
 static class RuntimeVersion
 {

@@ -18,7 +18,7 @@ static class RuntimeSession
             throw new SnapperException(ExitCode.NotDotNet,
                 $"process {process.Pid} ({process.Name}) has no CLR runtime ClrMD can read");
         var clr = target.ClrVersions[0];
-        // ClrMD's version is 0.0 for .NET 10 and for a self-contained .NET 8: the runtime's own binary says it right.
+        // ClrMD's version was 0.0 for every live target tried (.NET 8, 9, 10): the runtime's own binary says it right.
         version = process.ReadRuntimeVersion() ?? (clr.Version.Major > 0 ? clr.Version.ToString() : "unknown");
         try
         {
