@@ -48,9 +48,10 @@ public static class DotnetProcesses
         }
         var coreclr = mappings.FirstOrDefault(m => Path.GetFileName(m.Path) == "libcoreclr.so").Path;
         if (coreclr is null) return null;
-        var version = Path.GetFileName(Path.GetDirectoryName(coreclr));
-        return new DotnetProcess(pid, TargetProcess.ProcessName(pid), Version.TryParse(version, out _) ? version : null,
-            ProcFs.ReadStartTimeUtc(pid), ProcFs.ReadCommandLine(pid), ProcFs.HasOwnMountNamespace(pid), ProblemOf(pid));
+        var inContainer = ProcFs.HasOwnMountNamespace(pid);
+        var version = RuntimeVersion.Of(TargetProcess.HostPathOf(pid, inContainer, coreclr));
+        return new DotnetProcess(pid, TargetProcess.ProcessName(pid), version, ProcFs.ReadStartTimeUtc(pid), ProcFs.ReadCommandLine(pid),
+            inContainer, ProblemOf(pid));
     }
 
     static string? ProblemOf(int pid)

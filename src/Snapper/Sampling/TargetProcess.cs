@@ -4,15 +4,19 @@ using Snapper.Sampling.Linux;
 namespace Snapper.Sampling;
 
 /// <summary>What Snapper checks and reads about a target before it touches it with ptrace.</summary>
-public sealed record TargetProcess(int Pid, string Name, string CommandLine, string RuntimeDirectory, bool OwnMountNamespace)
+/// <param name="RuntimeLibrary">The path of the runtime's libcoreclr.so, as the target sees it.</param>
+public sealed record TargetProcess(int Pid, string Name, string CommandLine, string RuntimeLibrary, bool OwnMountNamespace)
 {
     /// <summary>
     /// Where Snapper can open a file the target names (in /proc/PID/maps, or a module path the runtime reports). A target
     /// in another mount namespace (a container, seen from the host) has its own files: they are reached through
     /// /proc/PID/root, never at the same path on Snapper's side, which may be missing or a different version.
     /// </summary>
-    public string HostPathOf(string pathInTarget) =>
-        OwnMountNamespace && pathInTarget.StartsWith('/') ? $"/proc/{Pid}/root{pathInTarget}" : pathInTarget;
+    public string HostPathOf(string pathInTarget) => HostPathOf(Pid, OwnMountNamespace, pathInTarget);
+
+    /// <summary><see cref="HostPathOf(string)"/> for a process not inspected (yet).</summary>
+    public static string HostPathOf(int pid, bool ownMountNamespace, string pathInTarget) =>
+        ownMountNamespace && pathInTarget.StartsWith('/') ? $"/proc/{pid}/root{pathInTarget}" : pathInTarget;
 
     /// <summary>Checks that <paramref name="pid"/> names a live .NET process that Snapper may trace, or throws a <see cref="SnapperException"/>.</summary>
     public static TargetProcess Inspect(int pid)
@@ -53,7 +57,7 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
                 $"process {pid} ({name}) is not a .NET process Snapper can read: no libcoreclr.so is loaded");
 
         EnsureSamePidNamespace(pid, name);
-        return new TargetProcess(pid, name, ProcFs.ReadCommandLine(pid), Path.GetDirectoryName(coreclr) ?? "", ProcFs.HasOwnMountNamespace(pid));
+        return new TargetProcess(pid, name, ProcFs.ReadCommandLine(pid), coreclr, ProcFs.HasOwnMountNamespace(pid));
     }
 
     /// <summary>
@@ -84,9 +88,8 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
                 $"process {Pid} ({Name}) is already traced by pid {tracer} ({ProcFs.ReadComm(tracer) ?? "?"}); only one tracer can attach at a time");
     }
 
-    /// <summary>The version directory of the shared runtime (…/Microsoft.NETCore.App/10.0.12/), when it has that shape.</summary>
-    public string? RuntimeVersionFromPath =>
-        Version.TryParse(Path.GetFileName(RuntimeDirectory), out _) ? Path.GetFileName(RuntimeDirectory) : null;
+    /// <summary>The version of the runtime the target runs ("8.0.31"), read from its libcoreclr.so; null when unreadable.</summary>
+    public string? ReadRuntimeVersion() => RuntimeVersion.Of(HostPathOf(RuntimeLibrary));
 
     public static SnapperException PermissionDenied(int pid, string name) =>
         new(ExitCode.PermissionDenied,

@@ -9,9 +9,10 @@ public static class Dotnet
 
     /// <summary>Builds or publishes a project of this repository in Release into <paramref name="output"/>; a failure fails the test with the SDK's output.</summary>
     /// <param name="verb">build or publish</param>
-    public static void Release(string verb, string project, string output)
+    /// <param name="options">more options for the SDK, such as a target framework (-f net8.0)</param>
+    public static void Release(string verb, string project, string output, params string[] options)
     {
-        var sdk = Process.Start(new ProcessStartInfo(Host, [verb, project, "-c", "Release", "-o", output, "--nologo"])
+        var sdk = Process.Start(new ProcessStartInfo(Host, [verb, project, "-c", "Release", "-o", output, "--nologo", .. options])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

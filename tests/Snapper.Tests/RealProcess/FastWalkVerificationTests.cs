@@ -14,7 +14,7 @@ namespace Snapper.Tests.RealProcess;
 public sealed partial class FastWalkVerificationTests(ShopServiceFixture shop, ITestOutputHelper output) : IClassFixture<ShopServiceFixture>
 {
     [GeneratedRegex(@"walk verification: (\d+) threads walked both ways, (\d+) differences")]
-    private static partial Regex Verification();
+    internal static partial Regex Verification();
 
     [GeneratedRegex(@"walked fast \((\d+) frames in funclets\)")]
     private static partial Regex FuncletFrames();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Snapper.Tests.Infrastructure;
 
 namespace Snapper.Tests.RealProcess;
@@ -32,6 +33,8 @@ public sealed class MountNamespaceTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var profile = ProfileQueries.LoadLatest(db);
+        // The runtime's version is read from its binary, which too only the target's namespace has.
+        Assert.Equal(Path.GetFileName(Path.TrimEndingDirectorySeparator(RuntimeEnvironment.GetRuntimeDirectory())), profile.Session.Target.RuntimeVersion);
         Assert.All(ProfileQueries.StacksOf(profile, "Recursor"), s => Assert.Equal(21, s.Count(f => f.DisplayName == "Snapper.TestTarget.Recursor.Recurse")));
         // Naming the BCL's P/Invoke needs System.Private.CoreLib's file, which only the target's namespace has.
         Assert.All(ProfileQueries.StacksOf(profile, "Waiter"), s => Assert.Equal("QCall!Monitor_Wait", s[^1].DisplayName));

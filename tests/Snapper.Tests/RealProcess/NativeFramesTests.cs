@@ -11,8 +11,8 @@ namespace Snapper.Tests.RealProcess;
 public sealed class NativeFramesTests
 {
     // glibc versions differ in which of these a sleep ends in, and in which alias of recvmsg is exported first.
-    static readonly string[] SleepFunctions = ["libc.so.6!clock_nanosleep", "libc.so.6!__clock_nanosleep", "libc.so.6!nanosleep", "libc.so.6!__nanosleep"];
-    static readonly string[] ReceiveFunctions = ["libc.so.6!recvmsg", "libc.so.6!__recvmsg", "libc.so.6!__libc_recvmsg"];
+    internal static readonly string[] SleepFunctions = ["libc.so.6!clock_nanosleep", "libc.so.6!__clock_nanosleep", "libc.so.6!nanosleep", "libc.so.6!__nanosleep"];
+    internal static readonly string[] ReceiveFunctions = ["libc.so.6!recvmsg", "libc.so.6!__recvmsg", "libc.so.6!__libc_recvmsg"];
 
     [Fact]
     public void Threads_blocked_in_a_PInvoke_and_a_socket_read_show_the_libc_frames_above_their_transition()
@@ -38,7 +38,7 @@ public sealed class NativeFramesTests
     /// In at least 90% of the samples: the managed caller, then the transition frame, then only native frames, the
     /// outermost of them one of <paramref name="outermostNative"/> and the innermost one of <paramref name="innermost"/>.
     /// </summary>
-    static void AssertNativeAbove(List<FrameInfo[]> stacks, string caller, string transition, string[] outermostNative, string[] innermost)
+    internal static void AssertNativeAbove(List<FrameInfo[]> stacks, string caller, string transition, string[] outermostNative, string[] innermost)
     {
         var good = stacks.Count(s =>
         {

@@ -22,12 +22,12 @@ public sealed class OptimizedCodeLineTests
         var result = SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--count", "40", "--db", db, "--no-report");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        var source = Path.Combine(Repository.Root, "tests", "Snapper.TestTarget", "Program.cs");
+        var source = Path.Combine(Repository.Root, "tests", "Snapper.TestTarget", "Mixed.cs");
         var loop = Array.FindIndex(File.ReadAllLines(source), l => l.Contains("while (true) { x = x * 31 + 7; Sink = x; }", StringComparison.Ordinal)) + 1;
         var leaves = ProfileQueries.StacksOf(ProfileQueries.LoadLatest(db), "Spinner").Select(s => s[^1])
             .Where(f => f.TypeName == "Snapper.TestTarget.Spinner" && f.MethodName == "Spin").ToList();
         Assert.True(leaves.Count >= 30, $"{leaves.Count} samples end in Spin");
-        Assert.All(leaves, f => Assert.Equal(("Program.cs", loop), (Path.GetFileName(f.File), f.Line)));
+        Assert.All(leaves, f => Assert.Equal(("Mixed.cs", loop), (Path.GetFileName(f.File), f.Line)));
     }
 
     static string BuildRelease(string output)

@@ -25,5 +25,13 @@ static class ProfileQueries
             .ToList();
     }
 
+    /// <summary>What the snapshots saw of the thread with this name (not the CPU-only samples of BetweenSamples).</summary>
+    public static List<Sample> SamplesOf(Profile profile, string threadName) =>
+        SamplesOf(profile, profile.Threads.SingleOrDefault(t => t.Name == threadName)
+            ?? throw new Xunit.Sdk.XunitException($"no thread named {threadName}; threads: {string.Join(", ", profile.Threads.Select(t => t.Label))}"));
+
+    /// <summary>What the snapshots saw of the thread (not the CPU-only samples of BetweenSamples).</summary>
+    public static List<Sample> SamplesOf(Profile profile, ThreadInfo thread) => profile.Samples.Where(s => s.ThreadId == thread.Id && s.Wall == 1).ToList();
+
     public static string Describe(FrameInfo[] stack) => string.Join(" -> ", stack.Select(f => f.DisplayName));
 }

@@ -25,10 +25,11 @@ public sealed class SingleFileTests
         var result = SnapperCli.Run("sample", "--pid", target.Pid.ToString(), "--count", "5", "--db", dir.File("s.db"));
 
         Assert.True(result.ExitCode == 4, result.ToString());
-        Assert.Equal(
-            $"error: process {target.Pid} (Snapper.SingleFileTarget) is a self-contained single-file .NET app: its runtime is linked into " +
-            "the executable, without the libcoreclr.so and DAC Snapper reads it through; publish it framework-dependent (or without " +
-            "PublishSingleFile) to profile it", result.Stderr.Trim());
+        // The version is that of the runtime linked into the executable: the SDK's newest .NET 10 patch.
+        Assert.Matches(
+            $@"^error: process {target.Pid} \(Snapper\.SingleFileTarget\) is a self-contained single-file \.NET 10\.0\.[0-9]+ app: its runtime is linked into " +
+            @"the executable, without the libcoreclr\.so and DAC Snapper reads it through; publish it framework-dependent \(or without " +
+            @"PublishSingleFile\) to profile it$", result.Stderr.Trim());
         Assert.False(target.Process.HasExited);
         Assert.False(target.AnyThreadStopped());
     }

@@ -41,18 +41,18 @@ public sealed class ThreadIdentityTests
         };
         foreach (var (name, state) in expected)
         {
-            var samples = SamplesOf(profile, name);
+            var samples = ProfileQueries.SamplesOf(profile, name);
             var share = samples.Count(s => s.State == state) * 1.0 / samples.Count;
             Assert.True(samples.Count >= minSamples, $"{name}: only {samples.Count} samples");
             Assert.True(share >= 0.95, $"{name}: {share:P1} of {samples.Count} samples in {state}; states seen: " +
                 string.Join(", ", samples.GroupBy(s => s.State).Select(g => $"{g.Key} {g.Count()}")));
         }
         // The syscall behind each state is recorded too.
-        Assert.Contains(SamplesOf(profile, "Socket reader"), s => SyscallNames.Name(profile.Session.Target.Architecture, s.Syscall) == "recvmsg");
-        Assert.Contains(SamplesOf(profile, "Native caller"), s => SyscallNames.Name(profile.Session.Target.Architecture, s.Syscall) == "clock_nanosleep");
+        Assert.Contains(ProfileQueries.SamplesOf(profile, "Socket reader"), s => SyscallNames.Name(profile.Session.Target.Architecture, s.Syscall) == "recvmsg");
+        Assert.Contains(ProfileQueries.SamplesOf(profile, "Native caller"), s => SyscallNames.Name(profile.Session.Target.Architecture, s.Syscall) == "clock_nanosleep");
 
         var finalizer = Assert.Single(profile.Threads, t => t.Role == "finalizer");
-        Assert.True(SamplesOf(profile, finalizer).All(s => s.State == SampleState.IdleThreadPool), "the finalizer waiting for work is idle");
+        Assert.True(ProfileQueries.SamplesOf(profile, finalizer).All(s => s.State == SampleState.IdleThreadPool), "the finalizer waiting for work is idle");
         Assert.Contains(profile.Threads, t => t.Role == "main thread" && t.OsThreadId == target.Pid);
 
         // CPU time comes from the kernel's per-thread counters: the spinner used nearly all of it. Not so under the
@@ -80,7 +80,7 @@ public sealed class ThreadIdentityTests
         Assert.True(result.ExitCode == 0, result.ToString());
 
         var profile = ProfileQueries.LoadLatest(db);
-        var samples = SamplesOf(profile, "Splitter").Select(s => (Sample: s, Method: LeafMethodOf(profile, s))).ToList();
+        var samples = ProfileQueries.SamplesOf(profile, "Splitter").Select(s => (Sample: s, Method: LeafMethodOf(profile, s))).ToList();
         long Cpu(string method) => samples.Where(s => s.Method == method).Sum(s => s.Sample.CpuNs);
         long Wall(string method) => samples.Count(s => s.Method == method);
         var cpuShare = 100.0 * Cpu("Seventy") / (Cpu("Seventy") + Cpu("Thirty"));
@@ -126,13 +126,6 @@ public sealed class ThreadIdentityTests
         Assert.True(result.ExitCode == 0, result.ToString());
         return JsonDocument.Parse(result.Stdout);
     }
-
-    static List<Sample> SamplesOf(Profile profile, string threadName) =>
-        SamplesOf(profile, profile.Threads.SingleOrDefault(t => t.Name == threadName)
-            ?? throw new Xunit.Sdk.XunitException($"no thread named {threadName}; threads: {string.Join(", ", profile.Threads.Select(t => t.Label))}"));
-
-    /// <summary>What the snapshots saw of the thread (not the CPU-only samples of BetweenSamples).</summary>
-    static List<Sample> SamplesOf(Profile profile, ThreadInfo thread) => profile.Samples.Where(s => s.ThreadId == thread.Id && s.Wall == 1).ToList();
 
     /// <summary>"Seventy" or "Thirty" when the sample is inside one of the split's two methods, else null.</summary>
     static string? LeafMethodOf(Profile profile, Sample sample)

@@ -25,8 +25,8 @@ static class RuntimeSession
             throw new SnapperException(ExitCode.NotDotNet,
                 $"process {process.Pid} ({process.Name}) has no CLR runtime ClrMD can read");
         var clr = target.ClrVersions[0];
-        // ClrMD reports 0.0 for .NET 10 (its version sits in a second segment): prefer the runtime directory's name.
-        version = process.RuntimeVersionFromPath ?? clr.Version.ToString();
+        // ClrMD's version was 0.0 for every live target tried (.NET 8, 9, 10): the runtime's own binary says it right.
+        version = process.ReadRuntimeVersion() ?? (clr.Version.Major > 0 ? clr.Version.ToString() : "unknown");
         try
         {
             // The DAC beside the runtime's own libcoreclr.so (the same build): ClrMD 4.2 no longer finds it there by

@@ -13,7 +13,10 @@ static class EmbeddedRuntime
     static readonly byte[] SingleFileExport = Encoding.ASCII.GetBytes("DotNetRuntimeInfo\0");
     static readonly byte[] NativeAotExport = Encoding.ASCII.GetBytes("DotNetRuntimeDebugHeader\0");
 
-    /// <summary>"a self-contained single-file .NET app", "a NativeAOT .NET app", or null (neither, or unreadable).</summary>
+    /// <summary>
+    /// "a self-contained single-file .NET 8.0.31 app" (its version from the runtime linked in, when readable), "a
+    /// NativeAOT .NET app", or null (neither, or unreadable).
+    /// </summary>
     public static string? Describe(int pid)
     {
         byte[] head;
@@ -28,7 +31,8 @@ static class EmbeddedRuntime
             return null;
         }
         // The single-file host also carries the NativeAOT name (as text in the runtime), so look for its own first.
-        if (head.AsSpan().IndexOf(SingleFileExport) >= 0) return "a self-contained single-file .NET app";
+        if (head.AsSpan().IndexOf(SingleFileExport) >= 0)
+            return RuntimeVersion.Of($"/proc/{pid}/exe") is { } version ? $"a self-contained single-file .NET {version} app" : "a self-contained single-file .NET app";
         if (head.AsSpan().IndexOf(NativeAotExport) >= 0) return "a NativeAOT .NET app";
         return null;
     }
