@@ -91,10 +91,9 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
     /// <summary>The version of the runtime the target runs ("8.0.31"), read from its libcoreclr.so; null when unreadable.</summary>
     public string? ReadRuntimeVersion() => RuntimeVersion.Of(HostPathOf(RuntimeLibrary));
 
+    /// <summary>The kernel refused the target: the error names the privilege Snapper lacks and how to give it.</summary>
     public static SnapperException PermissionDenied(int pid, string name) =>
-        new(ExitCode.PermissionDenied,
-            $"permission denied to trace process {pid} ({name}): ptrace needs root or CAP_SYS_PTRACE " +
-            "(e.g. 'sudo snapper ...', or 'docker run --cap-add SYS_PTRACE')");
+        new(ExitCode.PermissionDenied, PtracePrivileges.Explain(pid, name));
 
     /// <summary>
     /// For <c>dotnet app.dll</c> the process is "dotnet": name it for the app instead. The OS name holds 15 characters:

@@ -134,7 +134,6 @@ static class ProcFs
         return 0;
     }
 
-    /// <summary>The single-letter scheduler state of a thread (R, S, D, T, t, Z, ...), or '?' when unknown.</summary>
     /// <summary>
     /// How many times the thread has been switched off a CPU (voluntary_ctxt_switches + nonvoluntary_ctxt_switches in
     /// /proc/PID/task/TID/status), or null when it cannot be read.
@@ -159,6 +158,7 @@ static class ProcFs
         }
     }
 
+    /// <summary>The single-letter scheduler state of a thread (R, S, D, T, t, Z, ...), or '?' when unknown.</summary>
     public static char ReadThreadState(int pid, int tid)
     {
         var stat = ReadTrimmed($"/proc/{pid}/task/{tid}/stat");
