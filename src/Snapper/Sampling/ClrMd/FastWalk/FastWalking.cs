@@ -177,12 +177,14 @@ sealed class FastWalking
 
     /// <summary>Whether an address is managed code, as a walk of the copies asks it (the lookups are not remembered as
     /// "no code": the thread may be running, and code compiled meanwhile may be there next time).</summary>
-    public bool IsManagedCodeSealed(ulong address)
+    public bool IsManagedCodeSealed(ulong address) => IsManagedCode(address, CodeLookup.RunningCopy, _sealed);
+
+    bool IsManagedCode(ulong address, CodeLookup lookup, WalkMemory memory)
     {
-        _walker.Code.Lookup = CodeLookup.RunningCopy;
+        _walker.Code.Lookup = lookup;
         try
         {
-            return _walker.IsManagedCode(address, _sealed);
+            return _walker.IsManagedCode(address, memory);
         }
         finally
         {
@@ -232,18 +234,7 @@ sealed class FastWalking
     }
 
     /// <summary>Whether a word of a held thread's stack is an address in managed code (a native leaf's caller, looked for).</summary>
-    public bool IsManagedCode(ulong address)
-    {
-        _walker.Code.Lookup = CodeLookup.HeldGuesses;
-        try
-        {
-            return _walker.IsManagedCode(address, _memory);
-        }
-        finally
-        {
-            _walker.Code.Lookup = CodeLookup.HeldFrames;
-        }
-    }
+    public bool IsManagedCode(ulong address) => IsManagedCode(address, CodeLookup.HeldGuesses, _memory);
 
     public void NoteRefusal(string why) => Count(why);
 
