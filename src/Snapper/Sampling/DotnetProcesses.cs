@@ -58,6 +58,7 @@ public static class DotnetProcesses
     {
         if (ProcFs.ReadThreadState(pid, pid) == 'Z') return "exited (zombie)";
         if (TargetLock.IsHeld(pid)) return "being sampled by another Snapper";
+        if (TargetProcess.PidInOwnNamespace(pid) is { } inner) return $"in a PID namespace of its own (pid {inner} there): run snapper in that namespace";
         var tracer = ProcFs.ReadTracerPid(pid);
         return tracer != 0 ? $"traced by pid {tracer} ({ProcFs.ReadComm(tracer) ?? "?"})" : null;
     }

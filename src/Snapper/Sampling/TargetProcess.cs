@@ -67,13 +67,19 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
     /// </summary>
     static void EnsureSamePidNamespace(int pid, string name)
     {
+        if (PidInOwnNamespace(pid) is not { } inner) return;
+        throw new SnapperException(ExitCode.NotDotNet,
+            $"process {pid} ({name}) runs in a PID namespace of its own (a container; it is pid {inner} there), whose thread ids " +
+            "Snapper cannot match from outside it yet: run snapper in that namespace (a sidecar sharing the process namespace, " +
+            $"kubectl debug, or nsenter --target {pid} --pid --mount with snapper inside) and give it pid {inner}");
+    }
+
+    /// <summary>The pid a process has in its own PID namespace when that namespace is below Snapper's; else null.</summary>
+    public static int? PidInOwnNamespace(int pid)
+    {
         var theirs = ProcFs.NamespacePids(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var mine = ProcFs.NamespacePids("self");
-        if (theirs.Length == 0 || mine.Length == 0 || theirs.Length <= mine.Length) return;
-        throw new SnapperException(ExitCode.NotDotNet,
-            $"process {pid} ({name}) runs in a PID namespace of its own (a container; it is pid {theirs[^1]} there), whose thread ids " +
-            "Snapper cannot match from outside it yet: run snapper in that namespace (a sidecar sharing the process namespace, " +
-            $"kubectl debug, or nsenter --target {pid} --pid --mount with snapper inside) and give it pid {theirs[^1]}");
+        return theirs.Length == 0 || mine.Length == 0 || theirs.Length <= mine.Length ? null : theirs[^1];
     }
 
     /// <summary>

@@ -79,6 +79,10 @@ public sealed class PidNamespaceTests
             Assert.DoesNotContain("   at ", result.Stderr); // one line, no stack trace
             var dump = SnapperCli.Run("dump", "--pid", hostPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.Equal(4, dump.ExitCode);
+            // And 'ps' does not offer it as one to sample.
+            var ps = SnapperCli.Run("ps");
+            Assert.Contains(ps.Stdout.Split('\n'), line => line.Contains(hostPid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                && line.Contains("in a PID namespace of its own (pid 1 there)"));
         }
         finally
         {
