@@ -39,8 +39,8 @@ sealed class CodeMap(ClrRuntime runtime, ClrRuntime names, SosCodeHeaders sos, E
 
     public int Count => _codes.Count;
 
-    /// <summary>Addresses found in code the JIT had not finished (see <see cref="SosCodeHeaders"/>), for SNAPPER_DEBUG.</summary>
-    public long UnpublishedFound => sos.Unpublished;
+    /// <summary>Addresses that may not be a frame's left unasked: not in code the JIT had finished (SNAPPER_DEBUG).</summary>
+    public long UnpublishedFound { get; private set; }
 
     /// <summary>Where the addresses asked about now come from (set around a walk or a scan by <see cref="FastWalking"/>).</summary>
     public CodeLookup Lookup { get; set; } = CodeLookup.HeldFrames;
@@ -57,13 +57,21 @@ sealed class CodeMap(ClrRuntime runtime, ClrRuntime names, SosCodeHeaders sos, E
         }
         if (_notManaged.Contains(address)) return null;
         ensureDacFresh();
+        if (Lookup != CodeLookup.HeldFrames)
+            switch (InFinishedCode(address, memory))
+            {
+                case false:
+                    UnpublishedFound++;
+                    return null; // not remembered as native: code being compiled is managed code soon
+                case null:
+                    if (Lookup != CodeLookup.RunningCopy) _notManaged.Add(address);
+                    return null;
+            }
         // Up to one past the end: a return address after a call that is the code's last instruction (to a helper
         // that throws) is the end itself, and the runtime maps it to that code too.
-        if (sos.Find(address, onlyPublished: Lookup != CodeLookup.HeldFrames, out var unpublished) is not { } header
-            || header.Start > address || address - header.Start > header.Size)
+        if (sos.Find(address) is not { } header || header.Start > address || address - header.Start > header.Size)
         {
-            // Code being compiled is managed code soon: not remembered as native.
-            if (Lookup != CodeLookup.RunningCopy && !unpublished) _notManaged.Add(address);
+            if (Lookup != CodeLookup.RunningCopy) _notManaged.Add(address);
             return null;
         }
         var code = Describe(header, address, memory);
@@ -132,7 +140,7 @@ sealed class CodeMap(ClrRuntime runtime, ClrRuntime names, SosCodeHeaders sos, E
         var end = header.Start + header.Size;
         var functions = header.Kind == CodeHeader.ReadyToRun
             ? _images.Find(address, header.Start, header.Size, memory)
-            : JitFunctions(header, memory);
+            : JitFunctions(header.Start, header.MethodDesc, memory) is { } jit ? (jit.Base, jit.Functions) : null;
         var method = MethodOf(header.MethodDesc);
         var undescribed = new CompiledCode(header.Start, end, header.Start, method, null) { DescribeAgainAt = Environment.TickCount64 + DescribeAgainAfterMs };
         if (functions is not { Functions.Length: > 0 } found) return undescribed;
@@ -148,18 +156,37 @@ sealed class CodeMap(ClrRuntime runtime, ClrRuntime names, SosCodeHeaders sos, E
     }
 
     /// <summary>
-    /// A JIT-compiled method's function table, in its RealCodeHeader (whose address precedes the code): after the
-    /// MethodDesc come the count and the entries. The header's earlier fields vary across runtime versions, so the
-    /// MethodDesc is looked for; the entries' base is the code heap's, found from the body's entry (the first).
+    /// Whether an address that may not be a frame's (see <see cref="CodeLookup"/>) lies in code the JIT has finished, so
+    /// that the runtime may be asked about it (see <see cref="SosCodeHeaders"/>): precompiled code (a mapped image), or
+    /// inside the extent of its method's published code, whose header names the method and its GC info. A code version
+    /// still being compiled has no published code of its own: the method's published code found instead is another
+    /// version's, elsewhere, and the address is not inside it.
     /// </summary>
-    static (ulong Base, RuntimeFunction[] Functions)? JitFunctions(CodeHeader header, IWalkMemory memory)
+    /// <returns>Null when the address is in no method's code at all.</returns>
+    bool? InFinishedCode(ulong address, IWalkMemory memory)
     {
-        if (!memory.TryReadPointer(header.Start - 8, out var realHeader) || realHeader == 0) return null;
+        if (!ExecutableRegions.IsGeneratedCode(regions.ModuleOf(address))) return true; // an image's code, written before it was mapped
+        if (sos.PublishedCode(address) is not { } published) return null;
+        if (published.Start == 0 || published.Start > address) return false;
+        if (JitFunctions(published.Start, published.MethodDesc, memory) is not { GCInfoWritten: true } code) return false;
+        var end = code.Base + code.Functions.Max(f => f.End);
+        return address <= end; // up to one past the end, as Find
+    }
+
+    /// <summary>
+    /// A JIT-compiled method's function table, in its RealCodeHeader (whose address precedes the code): after the
+    /// MethodDesc come the count and the entries, and right before it the GC info (written last: null while the JIT is
+    /// still at work). The header's earlier fields vary across runtime versions, so the MethodDesc is looked for; the
+    /// entries' base is the code heap's, found from the body's entry (the first).
+    /// </summary>
+    static (ulong Base, RuntimeFunction[] Functions, bool GCInfoWritten)? JitFunctions(ulong start, ulong methodDesc, IWalkMemory memory)
+    {
+        if (!memory.TryReadPointer(start - 8, out var realHeader) || realHeader == 0) return null;
         Span<byte> fields = stackalloc byte[8 * 8];
         if (memory.Read(realHeader, fields) != fields.Length) return null;
         for (var i = 0; i < 7; i++)
         {
-            if (BinaryPrimitives.ReadUInt64LittleEndian(fields[(i * 8)..]) != header.MethodDesc) continue;
+            if (BinaryPrimitives.ReadUInt64LittleEndian(fields[(i * 8)..]) != methodDesc) continue;
             var countAt = realHeader + (ulong)(i + 1) * 8;
             Span<byte> count = stackalloc byte[4];
             if (memory.Read(countAt, count) != 4) return null;
@@ -169,8 +196,8 @@ sealed class CodeMap(ClrRuntime runtime, ClrRuntime names, SosCodeHeaders sos, E
             if (memory.Read(countAt + 4, entries) != entries.Length) return null;
             var functions = new RuntimeFunction[n];
             for (var f = 0; f < n; f++) functions[f] = RuntimeFunction.Read(entries.AsSpan(f * RuntimeFunction.Size));
-            if (functions[0].Begin > header.Start) return null;
-            return (header.Start - functions[0].Begin, functions);
+            if (functions[0].Begin > start) return null;
+            return (start - functions[0].Begin, functions, i > 0 && BinaryPrimitives.ReadUInt64LittleEndian(fields[((i - 1) * 8)..]) != 0);
         }
         return null;
     }

@@ -17,14 +17,12 @@ readonly record struct CodeHeader(ulong GCInfo, uint Kind, ulong MethodDesc, ulo
 /// the code an address is in, whatever code version it is (tier 0, OSR, tier 1, ReadyToRun). Like every DAC call it
 /// must run after the DAC's caches were flushed since the target last ran.
 /// <para>
-/// Asked only of code the runtime has finished compiling. The addresses asked about are not all return addresses of
-/// frames: words of a stack scanned for a native leaf's caller, and walks of a running thread's copied stack, can point
-/// into code the JIT is writing on another thread at that moment. Its header is there already, its GC info not yet,
-/// and the DAC, which reads the GC info to tell the code's size, follows the null pointer and kills Snapper with SIGSEGV
-/// (it cannot catch a fault of its own on Linux): 3 captures in 25 of a freshly started ShopService under wrk, each core
-/// dump's top frames in the DAC's GC-info bit reader, called from here. So the method the address is in, and the code
-/// version holding it, are asked first (neither reads GC info), and the header only once that version is published
-/// (its native code set, which the runtime does when compiling is done).
+/// It reads the code's GC info to tell its size, and the JIT writes the GC info last: asked about an address in code
+/// the JIT is still writing on another thread, the DAC follows the null pointer and kills Snapper with SIGSEGV (it
+/// cannot catch a fault of its own on Linux). A frame's return address is never there (a thread runs only finished
+/// code), but a word of a stack scanned for a native leaf's caller, or of a running thread's copied stack, can be:
+/// those are asked about only once <see cref="CodeMap"/> has seen that their code is finished, from
+/// <see cref="PublishedCode"/> (which reads no GC info) and the code's own header.
 /// </para>
 /// </summary>
 sealed unsafe class SosCodeHeaders
@@ -45,44 +43,33 @@ sealed unsafe class SosCodeHeaders
     public static SosCodeHeaders? TryCreate(ClrRuntime runtime) =>
         DacInterfaces.Find(runtime, "SOSDac") is { } sos and not 0 ? new SosCodeHeaders(sos) : null;
 
-    /// <summary>Addresses asked about that were in no published code version of their method (SNAPPER_DEBUG).</summary>
-    public long Unpublished { get; private set; }
-
-    /// <param name="onlyPublished">The address may not be a frame's (see <see cref="CodeLookup"/>): asked about only if the
-    /// code version holding it is published.</param>
-    /// <param name="unpublished">Set when the address is in a method's code the runtime has not published yet.</param>
-    /// <returns>Null when the address is in no managed code the runtime knows, or (asked only of published code) in code
-    /// not yet published.</returns>
-    public CodeHeader? Find(ulong address, bool onlyPublished, out bool unpublished)
+    /// <returns>Null when the address is in no managed code the runtime knows.</returns>
+    public CodeHeader? Find(ulong address)
     {
-        unpublished = false;
-        var vtable = *(nint**)_sos;
-        if (onlyPublished && !IsPublished(vtable, address, out unpublished)) return null;
         CodeHeader header;
+        var vtable = *(nint**)_sos;
         var hr = ((delegate* unmanaged<nint, ulong, CodeHeader*, int>)vtable[GetCodeHeaderDataSlot])(_sos, address, &header);
         return hr == 0 && header.Start != 0 && header.MethodDesc != 0 ? header : null;
     }
 
     /// <summary>
-    /// Whether the address is in a method's code version the runtime has published (its native code set). Code the
-    /// runtime does not publish that way (IL stubs, called through a precode) is not asked about either: a frame's
-    /// return address finds it (<see cref="CodeLookup.HeldFrames"/>).
+    /// The method whose code holds the address, and where the runtime's published code for it starts: of the code
+    /// version holding the address when the runtime finds that one, else of another (a version still being compiled has
+    /// no published code of its own, and the runtime may answer with its method's current one); Start is 0 when the method
+    /// has no published code. Null when the address is in no method's code. Neither call reads GC info.
     /// </summary>
-    bool IsPublished(nint* vtable, ulong address, out bool unpublished)
+    public (ulong MethodDesc, ulong Start)? PublishedCode(ulong address)
     {
-        unpublished = false;
+        var vtable = *(nint**)_sos;
         ulong methodDesc;
         if (((delegate* unmanaged<nint, ulong, ulong*, int>)vtable[GetMethodDescPtrFromIpSlot])(_sos, address, &methodDesc) != 0 || methodDesc == 0)
-            return false;
+            return null;
         var data = stackalloc byte[MethodDescDataBytes];
         int needed;
         var hr = ((delegate* unmanaged<nint, ulong, ulong, byte*, int, void*, int*, int>)vtable[GetMethodDescDataSlot])(
             _sos, methodDesc, address, data, 0, null, &needed);
-        var nativeCode = *(ulong*)(data + NativeCodeOffset);
-        if (hr == 0 && *(uint*)(data + HasNativeCodeOffset) != 0 && nativeCode != 0 && nativeCode != ulong.MaxValue && nativeCode <= address) return true;
-        unpublished = true;
-        Unpublished++;
-        return false;
+        var start = *(ulong*)(data + NativeCodeOffset);
+        return (methodDesc, hr == 0 && *(uint*)(data + HasNativeCodeOffset) != 0 && start != ulong.MaxValue ? start : 0);
     }
 }
 
