@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace Snapper.Tests.Infrastructure;
+
+/// <summary>
+/// The test target's "internals" scenario, started once for the tests that share it (they only read it, held by ClrMD
+/// one at a time). Server GC, whose threads have names of their own, and a tiered compilation worker kept from exiting
+/// when idle (after 4 s by default): every runtime thread the scenario starts is still there whenever a test looks.
+/// </summary>
+public sealed class InternalsTarget : IDisposable
+{
+    public InternalsTarget()
+    {
+        var info = new ProcessStartInfo(Dotnet.Host, [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "internals"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.Environment["DOTNET_gcServer"] = "1";
+        info.Environment["DOTNET_GCHeapCount"] = "2";
+        info.Environment["DOTNET_TC_BackgroundWorkerTimeoutMs"] = "7FFFFFFF"; // hexadecimal, as every DOTNET_ number
+        Target = RunningTarget.StartAndWait(info);
+    }
+
+    public RunningTarget Target { get; }
+
+    /// <summary>The OS thread id of the target's thread with this OS name (15 characters at most); fails when not exactly one.</summary>
+    public int Tid(string osName) => Assert.Single(Target.Threads(), t => t.Name == osName).Tid;
+
+    public void Dispose() => Target.Dispose();
+}
