@@ -11,16 +11,11 @@ public sealed class InternalsTarget : IDisposable
 {
     public InternalsTarget()
     {
-        var info = new ProcessStartInfo(Dotnet.Host, [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "internals"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo(Dotnet.Host, [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "internals"]);
         info.Environment["DOTNET_gcServer"] = "1";
         info.Environment["DOTNET_GCHeapCount"] = "2";
         info.Environment["DOTNET_TC_BackgroundWorkerTimeoutMs"] = "7FFFFFFF"; // hexadecimal, as every DOTNET_ number
-        Target = RunningTarget.StartAndWait(info);
+        Target = RunningTarget.StartNotAsChild(info); // traced from this process (see there)
     }
 
     public RunningTarget Target { get; }
