@@ -110,8 +110,10 @@ static class Internals
     /// </summary>
     static void StartRuntimeThreads()
     {
-        // A worker kept busy for good: idle ones end after 20 s.
+        // A worker kept busy for good, so that one is there whatever the pool's idle timeout; then a few work items at
+        // once, so that idle ones are there too (for as long as the timeout lets them: the tests switch it off).
         Task.Run(() => Thread.Sleep(Timeout.Infinite));
+        Task.WaitAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Thread.SpinWait(200_000))).ToArray());
         _registeredWait = ThreadPool.RegisterWaitForSingleObject(new AutoResetEvent(false), (_, _) => { }, null, Timeout.Infinite, false);
         _timer = new Timer(_ => { }, null, TimeSpan.FromHours(1), Timeout.InfiniteTimeSpan);
         Task.Factory.StartNew(() => Thread.Sleep(Timeout.Infinite), TaskCreationOptions.LongRunning);

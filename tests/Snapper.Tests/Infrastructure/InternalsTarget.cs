@@ -4,8 +4,9 @@ namespace Snapper.Tests.Infrastructure;
 
 /// <summary>
 /// The test target's "internals" scenario, started once for the tests that share it (they only read it, held by ClrMD
-/// one at a time). Server GC, whose threads have names of their own, and a tiered compilation worker kept from exiting
-/// when idle (after 4 s by default): every runtime thread the scenario starts is still there whenever a test looks.
+/// one at a time). Server GC, whose threads have names of their own; a tiered compilation worker and idle thread pool
+/// threads kept from exiting (after 4 s and 20 s idle by default): every runtime thread the scenario starts is still
+/// there, in the state it was started in, whenever a test looks.
 /// </summary>
 public sealed class InternalsTarget : IDisposable
 {
@@ -14,7 +15,8 @@ public sealed class InternalsTarget : IDisposable
         var info = new ProcessStartInfo(Dotnet.Host, [Path.Combine(AppContext.BaseDirectory, "Snapper.TestTarget.dll"), "internals"]);
         info.Environment["DOTNET_gcServer"] = "1";
         info.Environment["DOTNET_GCHeapCount"] = "2";
-        info.Environment["DOTNET_TC_BackgroundWorkerTimeoutMs"] = "7FFFFFFF"; // hexadecimal, as every DOTNET_ number
+        info.Environment["DOTNET_TC_BackgroundWorkerTimeoutMs"] = "7FFFFFFF"; // hexadecimal, as the runtime's own settings
+        info.Environment["DOTNET_ThreadPool_ThreadTimeoutMs"] = "-1"; // idle pool threads stay (else they end after 20 s)
         Target = RunningTarget.StartNotAsChild(info); // traced from this process (see there)
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Microsoft.Diagnostics.Runtime;
+using Snapper.Sampling;
 using Snapper.Sampling.ClrMd;
 using Snapper.Store;
 using Snapper.Tests.Infrastructure;
@@ -177,6 +178,33 @@ public sealed class RuntimeObjectAssumptionsTests(InternalsTarget internals)
         // Background GC threads (".NET BGC") come and go with background collections: the runtime carries that name.
         var coreclr = File.ReadAllBytes(Path.Combine(Snapper.Sampling.TargetProcess.Inspect(internals.Target.Pid).RuntimeDirectory, "libcoreclr.so"));
         Assert.True(coreclr.AsSpan().IndexOf(Encoding.ASCII.GetBytes(".NET BGC\0")) >= 0, "libcoreclr.so does not name a thread .NET BGC");
+    }
+
+    /// <summary>
+    /// SampleStateRules tells a thread waiting for the runtime to hand it work (idle) from one waiting for something (a
+    /// lock, a sleep) by the framework's methods on its stack (an idle pool worker's LowLevelLifoSemaphore, the gate and
+    /// wait threads' loops, the timer thread's, the socket engine's) or, with no managed frame at all, by its role; a
+    /// sleep by Thread.Sleep's frames. Each runtime thread of the target, blocked as it is, is classified so.
+    /// </summary>
+    [Fact]
+    public void Threads_waiting_for_the_runtime_to_hand_them_work_are_told_idle_by_their_frames()
+    {
+        using var attached = new AttachedRuntime(internals.Target.Pid);
+        using var resolver = new FrameResolver(path => path);
+        var states = new List<(string Name, SampleState State)>();
+        foreach (var (tid, name, _) in internals.Target.Threads())
+        {
+            if (attached.Runtime.Threads.FirstOrDefault(t => t.OSThreadId == tid) is not { } thread) continue; // no managed identity
+            var frames = resolver.Resolve(new RawThread(tid, thread.ManagedThreadId, thread.Address, [.. attached.Walk(thread)], 0));
+            var role = ThreadRoles.Of(ClrStackWalker.FlagsOf(thread), name, tid, internals.Target.Pid);
+            states.Add((name, SampleStateRules.Classify(frames, SampleActivity.Syscall, "futex", role)));
+        }
+        string Of(string name) => string.Join(", ", states.Where(s => s.Name == name).Select(s => s.State));
+        foreach (var name in new[] { ".NET TP Gate", ".NET TP Wait", ".NET Timer", ".NET Sockets", ".NET Finalizer", ".NET Tiered Com" })
+            Assert.True(Of(name) == nameof(SampleState.IdleThreadPool), $"{name}: {Of(name)}");
+        // The pool's workers: one kept asleep in a work item, the others parked.
+        Assert.Contains(SampleState.IdleThreadPool, states.Where(s => s.Name == ".NET TP Worker").Select(s => s.State));
+        Assert.True(Of("Thin holder") == nameof(SampleState.Sleep), $"Thread.Sleep: {Of("Thin holder")}");
     }
 
     static SyncBlockData? Entry(AttachedRuntime attached, SosSyncBlocks sos, ClrObject obj)
