@@ -28,6 +28,8 @@
 //   locks            named threads holding two Monitors and two System.Threading.Locks, named waiters queued on
 //                    each, and a holder of a Monitor queued on a Lock (see Locks)
 //   hostile          a thread blocked inside a method of a type named like an HTML injection
+//   internals        the runtime internals Snapper reads, each in a known state: Monitors (thin, held, free), Locks,
+//                    P/Invokes, a spinner, and a thread of each kind the runtime names (see Internals)
 //   tiering          code compiled all the time: new methods emitted, called until promoted, recompiled at tier 1 by
 //                    the runtime's background worker (see Tiering); each stdin line is answered "TYPES <n>"
 //   bench <spinning> <blocked>
@@ -81,6 +83,9 @@ switch (scenario)
         Ready();
         while (Console.ReadLine() is not null) Console.WriteLine($"TYPES {Tiering.Types}");
         return 0;
+    case "internals":
+        Internals.Start();
+        break;
     case "native-leaf":
         NativeLeaf.Start();
         break;

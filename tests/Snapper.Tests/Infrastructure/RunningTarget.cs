@@ -8,10 +8,14 @@ namespace Snapper.Tests.Infrastructure;
 /// </summary>
 public sealed class RunningTarget : IDisposable
 {
-    public Process Process { get; }
-    public int Pid => Process.Id;
+    readonly int? _pid;
 
-    RunningTarget(Process process) => Process = process;
+    public Process Process { get; }
+
+    /// <summary>The target's pid (not the shell's, for one started by <see cref="StartNotAsChild"/>).</summary>
+    public int Pid => _pid ?? Process.Id;
+
+    RunningTarget(Process process, int? pid = null) => (Process, _pid) = (process, pid);
 
     /// <summary>Starts the test target (tests/Snapper.TestTarget) with a scenario.</summary>
     public static RunningTarget StartTestTarget(params string[] args) =>
@@ -28,10 +32,34 @@ public sealed class RunningTarget : IDisposable
     }
 
     /// <summary>Starts any program that prints a line starting with READY once it is in its steady state.</summary>
-    public static RunningTarget StartAndWait(ProcessStartInfo info)
+    public static RunningTarget StartAndWait(ProcessStartInfo info) =>
+        WaitForReady(new RunningTarget(Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}")), info);
+
+    /// <summary>
+    /// As <see cref="StartAndWait"/>, but through /bin/sh in the background, so that the program is not this process's
+    /// child: for a test that traces it from here (ClrMD's attach). The runtime reaps its own children with waitpid when
+    /// SIGCHLD comes, and a ptrace stop of the child's main thread sends one: taken by the runtime, the stop never came
+    /// to ClrMD, which waited for it forever (as Snapper's launched targets, see LaunchedProcess). Its standard input is
+    /// /dev/null; disposing kills the shell and the program.
+    /// </summary>
+    public static RunningTarget StartNotAsChild(ProcessStartInfo info)
     {
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}");
-        var target = new RunningTarget(process);
+        var shell = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in (string[])["-c", "\"$0\" \"$@\" & echo \"PID $!\"; wait", info.FileName, .. info.ArgumentList]) shell.ArgumentList.Add(arg);
+        foreach (var (name, value) in info.Environment) shell.Environment[name] = value;
+        var process = Process.Start(shell) ?? throw new InvalidOperationException("could not start /bin/sh");
+        var first = process.StandardOutput.ReadLine() ?? "";
+        if (!first.StartsWith("PID ", StringComparison.Ordinal) || !int.TryParse(first[4..], out var pid))
+        {
+            new RunningTarget(process).Dispose();
+            throw new InvalidOperationException($"/bin/sh did not start {info.FileName} (got '{first}')");
+        }
+        return WaitForReady(new RunningTarget(process, pid), info);
+    }
+
+    static RunningTarget WaitForReady(RunningTarget target, ProcessStartInfo info)
+    {
+        var process = target.Process;
         var line = process.StandardOutput.ReadLineAsync();
         if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result?.StartsWith("READY", StringComparison.Ordinal) != true)
         {

@@ -44,8 +44,10 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
 
     const int MaxScanBytes = 16 * 1024;
     // The object header, the 4 bytes before an object's MethodTable pointer (CoreCLR's syncblk.h): a sync block's index,
-    // a hash code, or a thin lock (the holder's thin-lock thread id in the low bits).
-    const uint HashOrSyncIndexBit = 0x08000000, HashCodeBit = 0x04000000, SyncIndexMask = 0x03FFFFFF, ThinLockThreadMask = 0xFFFF;
+    // a hash code, or a thin lock: the holder's thin-lock id in the low 16 bits, its recursion count above them (so .NET 10
+    // lays it out; ClrMD reads .NET 8 and earlier with 10 bits of id, and the count from bit 10). Internal for the tests
+    // that check it (RuntimeObjectAssumptionsTests).
+    internal const uint HashOrSyncIndexBit = 0x08000000, HashCodeBit = 0x04000000, SyncIndexMask = 0x03FFFFFF, ThinLockThreadMask = 0xFFFF;
     const string LockTypeName = "System.Threading.Lock";
 
     sealed record Waiter(object StackKey, LockKind Kind, string TypeName, ulong Slot, ulong Object, ulong Identity);

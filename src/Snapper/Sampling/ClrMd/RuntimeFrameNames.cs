@@ -66,6 +66,9 @@ static class RuntimeFrameNames
     /// <summary>Whether the native function a thread is in says more than a frame of this type, innermost.</summary>
     public static bool NativeLeafSaysMore(string frameType) => IsOpaque(frameType) || EnteredFor.Contains(frameType);
 
+    /// <summary>Every frame type named here (checked against the runtime's own list by RuntimeAssumptionsTests).</summary>
+    internal static IEnumerable<string> Named => Meanings.Keys.Concat(Opaque).Concat(EnteredFor).Distinct();
+
     /// <param name="frameType">The frame's type, as ClrMD names it.</param>
     /// <param name="method">The method the frame names, if any (for example the one a prestub prepares).</param>
     public static string Describe(string frameType, string? method)
