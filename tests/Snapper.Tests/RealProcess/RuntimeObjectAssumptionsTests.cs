@@ -176,7 +176,7 @@ public sealed class RuntimeObjectAssumptionsTests(InternalsTarget internals)
             if (name == ".NET TP Worker") Assert.Equal(RuntimeThreadFlags.ThreadPoolWorker, flags & RuntimeThreadFlags.ThreadPoolWorker);
         }
         // Background GC threads (".NET BGC") come and go with background collections: the runtime carries that name.
-        var coreclr = File.ReadAllBytes(Path.Combine(Snapper.Sampling.TargetProcess.Inspect(internals.Target.Pid).RuntimeDirectory, "libcoreclr.so"));
+        var coreclr = File.ReadAllBytes(Snapper.Sampling.TargetProcess.Inspect(internals.Target.Pid).RuntimeLibrary);
         Assert.True(coreclr.AsSpan().IndexOf(Encoding.ASCII.GetBytes(".NET BGC\0")) >= 0, "libcoreclr.so does not name a thread .NET BGC");
     }
 
