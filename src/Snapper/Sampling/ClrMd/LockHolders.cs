@@ -418,17 +418,15 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
     bool IsObject(ulong obj)
     {
         if (ReadWord(obj) is not { } methodTable) return false;
-        if (!_methodTablesLearned)
+        if (_methodTables.NeedsLearning)
         {
             ensureDacFresh();
-            _methodTablesLearned = _methodTables.EnsureLearned(runtime);
+            _methodTables.Learn(runtime);
         }
         if (_methodTables.IsMethodTable(methodTable)) return true;
         _notObjects++;
         return false;
     }
-
-    bool _methodTablesLearned;
 
     /// <summary>The type of the object at <paramref name="obj"/> (one <see cref="IsObject"/> said is one); null when unknown.</summary>
     string? TypeNameOf(ulong obj)

@@ -26,11 +26,13 @@ sealed class MethodTableCheck(ProcessMemory memory)
     int _parentOffset = -1;
     bool _cannotLearn;
 
-    /// <summary>Learns what the check needs from the runtime (the DAC must be fresh); false when it cannot.</summary>
-    public bool EnsureLearned(ClrRuntime runtime)
+    /// <summary>Whether <see cref="Learn"/> has yet to learn what the check needs (and may still).</summary>
+    public bool NeedsLearning => _parentOffset < 0 && !_cannotLearn;
+
+    /// <summary>Learns what the check needs from the runtime (the DAC must be fresh); false when it cannot (yet).</summary>
+    public bool Learn(ClrRuntime runtime)
     {
-        if (_parentOffset >= 0) return true;
-        if (_cannotLearn) return false;
+        if (!NeedsLearning) return _parentOffset >= 0;
         try
         {
             var bcl = runtime.BaseClassLibrary;
