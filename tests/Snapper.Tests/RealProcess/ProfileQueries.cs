@@ -33,5 +33,15 @@ static class ProfileQueries
     /// <summary>What the snapshots saw of the thread (not the CPU-only samples of BetweenSamples).</summary>
     public static List<Sample> SamplesOf(Profile profile, ThreadInfo thread) => profile.Samples.Where(s => s.ThreadId == thread.Id && s.Wall == 1).ToList();
 
+    /// <summary>At least 95% of the named thread's samples (and at least <paramref name="minSamples"/> of them) are in <paramref name="state"/>.</summary>
+    public static void AssertMostlyIn(Profile profile, string threadName, SampleState state, int minSamples = 1)
+    {
+        var samples = SamplesOf(profile, threadName);
+        var share = samples.Count(s => s.State == state) * 1.0 / samples.Count;
+        Assert.True(samples.Count >= minSamples, $"{threadName}: only {samples.Count} samples");
+        Assert.True(share >= 0.95, $"{threadName}: {share:P1} of {samples.Count} samples in {state}; states seen: " +
+            string.Join(", ", samples.GroupBy(s => s.State).Select(g => $"{g.Key} {g.Count()}")));
+    }
+
     public static string Describe(FrameInfo[] stack) => string.Join(" -> ", stack.Select(f => f.DisplayName));
 }

@@ -39,14 +39,7 @@ public sealed class ThreadIdentityTests
             ["Late named waiter"] = SampleState.LockWait,
             ["Renamed while watched"] = SampleState.LockWait,
         };
-        foreach (var (name, state) in expected)
-        {
-            var samples = ProfileQueries.SamplesOf(profile, name);
-            var share = samples.Count(s => s.State == state) * 1.0 / samples.Count;
-            Assert.True(samples.Count >= minSamples, $"{name}: only {samples.Count} samples");
-            Assert.True(share >= 0.95, $"{name}: {share:P1} of {samples.Count} samples in {state}; states seen: " +
-                string.Join(", ", samples.GroupBy(s => s.State).Select(g => $"{g.Key} {g.Count()}")));
-        }
+        foreach (var (name, state) in expected) ProfileQueries.AssertMostlyIn(profile, name, state, minSamples);
         // The syscall behind each state is recorded too.
         Assert.Contains(ProfileQueries.SamplesOf(profile, "Socket reader"), s => SyscallNames.Name(profile.Session.Target.Architecture, s.Syscall) == "recvmsg");
         Assert.Contains(ProfileQueries.SamplesOf(profile, "Native caller"), s => SyscallNames.Name(profile.Session.Target.Architecture, s.Syscall) == "clock_nanosleep");
