@@ -32,6 +32,8 @@
 //                    P/Invokes, a spinner, and a thread of each kind the runtime names (see Internals)
 //   tiering          code compiled all the time: new methods emitted, called until promoted, recompiled at tier 1 by
 //                    the runtime's background worker (see Tiering); each stdin line is answered "TYPES <n>"
+//   stubs            a thread making interface calls at one call site on objects of eight types: its time goes to
+//                    the runtime's resolve stub as much as to its own code (see Stubs)
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
 //                    Monitor.Wait, half in Thread.Sleep); each line read on stdin is answered with "WORK <units>"
@@ -77,6 +79,9 @@ switch (scenario)
         return 0;
     case "alternating":
         Alternating.Start();
+        break;
+    case "stubs":
+        Stubs.Start();
         break;
     case "tiering":
         Tiering.Start();

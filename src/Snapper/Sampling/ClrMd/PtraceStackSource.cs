@@ -27,6 +27,7 @@ sealed class PtraceStackSource : IStackSource
     readonly ClrRuntime _runtime;
     readonly ClrRuntime? _names; // see CodeMap
     readonly FrameResolver _resolver;
+    readonly RuntimeStubs _stubs;
     readonly ILOffsets _ilOffsets;
     readonly RunningStackReuse _running;
     readonly List<RawThread> _reusedRunning = new();
@@ -102,7 +103,9 @@ sealed class PtraceStackSource : IStackSource
         var regions = new ExecutableRegions(process.Pid);
         _nativeModules = new Unwind.NativeModules(regions, process.HostPathOf);
         var frameNames = new Unwind.NativeFrameNames();
-        _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? frameNames : null, new Unwind.LeafNames(regions, _nativeModules, frameNames));
+        _memory = new ProcessMemory(process.Pid);
+        _stubs = new RuntimeStubs(() => _runtime, _ensureDacFresh, _memory);
+        _resolver = new FrameResolver(process.HostPathOf, nativeFrames ? frameNames : null, new Unwind.LeafNames(regions, _nativeModules, frameNames, _stubs.NameAt));
         // Asked for at the first frame in recompiled code, long after the runtime below is created.
         _ilOffsets = new ILOffsets(_resolver.MayHaveLines, () => CodeVersionILOffsets.TryCreate(_runtime!), () => _ensureDacFresh());
         SamplerPriority.TryRaise();
@@ -112,7 +115,6 @@ sealed class PtraceStackSource : IStackSource
         _survey = IThreadSurvey.Open(process.Pid);
         SeedSyscallHistory();
         ProbeTraceable();
-        _memory = new ProcessMemory(process.Pid);
         var stackHash = _stackHash = new StackMemoryHash(_memory);
         _reuse = new StackReuse(stackHash);
         _running = new RunningStackReuse(stackHash, _ilOffsets, thread => _fast?.FrameHeadAddressOf(thread) ?? 0);
@@ -297,6 +299,7 @@ sealed class PtraceStackSource : IStackSource
         FaultInjection.AfterWalks();
         if (raw.Count > 0)
         {
+            LearnStubs(raw);
             _identities.Update(_runtime, raw, _ensureDacFresh);
             NameAndRemember(raw, threads);
         }
@@ -315,6 +318,14 @@ sealed class PtraceStackSource : IStackSource
     {
         _stopper.ReleaseLaggards();
         return _stopper.HasLaggards ? ThreadStopper.LaggardPollInterval : null;
+    }
+
+    /// <summary>The runtime's stub heaps are read again for a thread found in generated code none of them was known to hold.</summary>
+    void LearnStubs(List<RawThread> raw)
+    {
+        foreach (var thread in raw)
+            if (thread.LeafAddress != 0 && thread.NativeLeafModule is { } module && Linux.ExecutableRegions.IsGeneratedCode(module))
+                _stubs.LearnIfUnknown(thread.LeafAddress);
     }
 
     /// <summary>
@@ -950,6 +961,7 @@ sealed class PtraceStackSource : IStackSource
     {
         if ((FastWalk.FastWalking.Verify || Cli.DebugSwitch.Enabled) && _fast is not null) Console.Error.WriteLine(_fast.Summary());
         if (Cli.DebugSwitch.Enabled) Console.Error.WriteLine(_lockHolders.Summary());
+        if (Cli.DebugSwitch.Enabled) Console.Error.WriteLine(_stubs.Summary());
         if (_verification is not null) Console.Error.WriteLine(_verification.Summary());
         if (ClrStackWalker.VerifyDacFrames) Console.Error.WriteLine(ClrStackWalker.DacFramesSummary());
         _stopper.ReleaseAll();

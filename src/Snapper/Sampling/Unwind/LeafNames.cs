@@ -9,10 +9,12 @@ namespace Snapper.Sampling.Unwind;
 /// "[DebuggerU2MCatchHandlerFrame]", native code the managed frames were recovered from below. A native library's
 /// function comes from its symbols (<c>libcoreclr.so!...</c>, or <c>libcoreclr.so+0x...</c>, the start of the
 /// function, where the library is stripped); code the runtime generated that is no managed method (a stub, a helper)
-/// is called that, never by the mapping it lives in ("memfd:doublemapper (deleted)"). Only the leaf: the native
-/// frames under it are unwound with <c>--native</c>.
+/// is named for the stub it is where the runtime's heaps say (<paramref name="stubAt"/>), else called that, never by the
+/// mapping it lives in ("memfd:doublemapper (deleted)"). Only the leaf: the native frames under it are unwound with
+/// <c>--native</c>.
 /// </summary>
-sealed class LeafNames(ExecutableRegions regions, NativeModules modules, NativeFrameNames names)
+/// <param name="stubAt">The runtime stub at an address of generated code, when known (see ClrMd.RuntimeStubs).</param>
+sealed class LeafNames(ExecutableRegions regions, NativeModules modules, NativeFrameNames names, Func<ulong, FrameInfo?> stubAt)
 {
     public static readonly FrameInfo GeneratedCode = new(FrameKind.Native, "", "", "[runtime-generated code: a stub or helper]");
 
@@ -25,6 +27,6 @@ sealed class LeafNames(ExecutableRegions regions, NativeModules modules, NativeF
         if (regions.InNativeLibrary(pc))
             return modules.ModuleAt(pc) is { } mapped ? names.Name(new NativeFrame(mapped.Module, pc - mapped.Bias, 0))
                 : regions.ModuleOf(pc) is { } kernelPages ? new FrameInfo(FrameKind.Native, kernelPages, "", kernelPages) : null; // [vdso]: no file to read symbols from
-        return recoveredFromBelow && regions.MayBeManagedCode(pc) ? GeneratedCode : null;
+        return recoveredFromBelow && regions.MayBeManagedCode(pc) ? stubAt(pc) ?? GeneratedCode : null;
     }
 }
