@@ -48,7 +48,7 @@ public static class DotnetProcesses
         }
         var coreclr = mappings.FirstOrDefault(m => Path.GetFileName(m.Path) == "libcoreclr.so").Path;
         if (coreclr is null) return null;
-        var inContainer = ProcFs.HasOwnMountNamespace(pid);
+        var inContainer = ProcFs.HasOwnMountNamespace(pid) || TargetProcess.PidInOwnNamespace(pid) is not null;
         var version = RuntimeVersion.Of(TargetProcess.HostPathOf(pid, inContainer, coreclr));
         return new DotnetProcess(pid, TargetProcess.ProcessName(pid), version, ProcFs.ReadStartTimeUtc(pid), ProcFs.ReadCommandLine(pid),
             inContainer, ProblemOf(pid));
@@ -58,7 +58,6 @@ public static class DotnetProcesses
     {
         if (ProcFs.ReadThreadState(pid, pid) == 'Z') return "exited (zombie)";
         if (TargetLock.IsHeld(pid)) return "being sampled by another Snapper";
-        if (TargetProcess.PidInOwnNamespace(pid) is { } inner) return $"in a PID namespace of its own (pid {inner} there): run snapper in that namespace";
         var tracer = ProcFs.ReadTracerPid(pid);
         return tracer != 0 ? $"traced by pid {tracer} ({ProcFs.ReadComm(tracer) ?? "?"})" : null;
     }

@@ -56,22 +56,7 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
             throw new SnapperException(ExitCode.NotDotNet,
                 $"process {pid} ({name}) is not a .NET process Snapper can read: no libcoreclr.so is loaded");
 
-        EnsureSamePidNamespace(pid, name);
         return new TargetProcess(pid, name, ProcFs.ReadCommandLine(pid), coreclr, ProcFs.HasOwnMountNamespace(pid));
-    }
-
-    /// <summary>
-    /// Fails for a target in a PID namespace below Snapper's (a container seen from its host). Its runtime knows its
-    /// threads by the container's thread ids, which are not the ones the host's /proc and ptrace use: Snapper found no
-    /// thread of it and reported an empty profile as a success. Inside the container's namespace the ids agree.
-    /// </summary>
-    static void EnsureSamePidNamespace(int pid, string name)
-    {
-        if (PidInOwnNamespace(pid) is not { } inner) return;
-        throw new SnapperException(ExitCode.NotDotNet,
-            $"process {pid} ({name}) runs in a PID namespace of its own (a container; it is pid {inner} there), whose thread ids " +
-            "Snapper cannot match from outside it yet: run snapper in that namespace (a sidecar sharing the process namespace, " +
-            $"kubectl debug, or nsenter --target {pid} --pid --mount with snapper inside) and give it pid {inner}");
     }
 
     /// <summary>The pid a process has in its own PID namespace when that namespace is below Snapper's; else null.</summary>

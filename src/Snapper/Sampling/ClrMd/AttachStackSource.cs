@@ -55,7 +55,7 @@ sealed class AttachStackSource : IStackSource
         {
             using var target = Attach(suspend: true);
             using var runtime = RuntimeSession.Create(target, _process, out _);
-            var raw = ClrStackWalker.Walk(runtime.Threads, _ => true, _maxFrames, _ilOffsets);
+            var raw = ClrStackWalker.Walk(runtime.Threads, _ => true, _maxFrames, _ilOffsets, ThreadIds.Same);
             _identities.Update(runtime, raw);
             foreach (var thread in raw)
             {

@@ -13,21 +13,23 @@ static class ClrStackWalker
     /// <param name="beforeDac">Runs before the DAC is first used (the fast walk may make that never).</param>
     /// <param name="stackRange">Where a thread's stack lies, from its stack pointer at the stop to its highest address
     /// (0 when not known): the DAC's frames outside it are not the thread's.</param>
-    public static List<RawThread> Walk(IEnumerable<ClrThread> candidates, Func<uint, bool> isStopped, int maxFrames, ILOffsets ilOffsets,
+    /// <param name="ids">Snapper's ids of the target's threads (see <see cref="ThreadIds"/>).</param>
+    public static List<RawThread> Walk(IEnumerable<ClrThread> candidates, Func<uint, bool> isStopped, int maxFrames, ILOffsets ilOffsets, ThreadIds ids,
         NativeLeafRecovery? recovery = null, FastWalk.FastWalking? fast = null, Action? beforeDac = null, Func<ClrThread, (ulong Low, ulong High)>? stackRange = null)
     {
         var threads = new List<RawThread>();
-        var stopped = candidates.Where(t => t.IsAlive && t.OSThreadId != 0 && isStopped(t.OSThreadId)).ToList();
+        var stopped = candidates.Where(t => t.IsAlive && ids.Of(t) != 0 && isStopped(ids.Of(t))).ToList();
         fast?.CopyStacks(stopped);
         foreach (var thread in stopped)
         {
             var range = stackRange?.Invoke(thread) ?? (thread.StackLimit, thread.StackBase);
-            var (frames, outermost, nativeModule) = (fast is null ? null : WalkFast(thread, maxFrames, recovery, fast, beforeDac, range))
-                ?? WalkWithDac(thread, maxFrames, recovery, fast, beforeDac, range);
+            var tid = ids.Of(thread);
+            var (frames, outermost, nativeModule) = (fast is null ? null : WalkFast(thread, tid, maxFrames, recovery, fast, beforeDac, range))
+                ?? WalkWithDac(thread, tid, maxFrames, recovery, fast, beforeDac, range);
             var located = WithILOffsets(frames, leafIsExecuting: nativeModule is null, ilOffsets);
-            threads.Add(new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, outermost, nativeModule, FlagsOf(thread))
+            threads.Add(new RawThread((int)tid, thread.ManagedThreadId, thread.Address, located, outermost, nativeModule, FlagsOf(thread))
             {
-                LeafAddress = LeafIsManaged(located, nativeModule) ? 0 : recovery?.InstructionPointer(thread.OSThreadId) ?? 0,
+                LeafAddress = LeafIsManaged(located, nativeModule) ? 0 : recovery?.InstructionPointer(tid) ?? 0,
             });
         }
         return threads;
@@ -39,7 +41,7 @@ static class ClrStackWalker
     /// cannot be walked so (it is stopped and walked). A thread in native code is walked from its managed caller, found
     /// in the copy (NativeLeafRecovery), unless a word on the way may be a return address into code too new to place.
     /// </summary>
-    public static RawThread? WalkUnstopped(ClrThread thread, in Linux.Native.UserRegs registers, ulong stackHigh, int maxFrames, ILOffsets ilOffsets,
+    public static RawThread? WalkUnstopped(ClrThread thread, uint tid, in Linux.Native.UserRegs registers, ulong stackHigh, int maxFrames, ILOffsets ilOffsets,
         FastWalk.FastWalking fast, NativeLeafRecovery recovery)
     {
         if (fast.TryWalkSealed(thread, registers, maxFrames) is not { } walked) return null;
@@ -55,7 +57,7 @@ static class ClrStackWalker
             }
         }
         var located = WithILOffsets(walked.Frames, leafIsExecuting: nativeModule is null, ilOffsets);
-        return new RawThread((int)thread.OSThreadId, thread.ManagedThreadId, thread.Address, located, walked.Outermost, nativeModule, FlagsOf(thread))
+        return new RawThread((int)tid, thread.ManagedThreadId, thread.Address, located, walked.Outermost, nativeModule, FlagsOf(thread))
         {
             LeafAddress = LeafIsManaged(located, nativeModule) ? 0 : registers.Rip,
         };
@@ -63,15 +65,15 @@ static class ClrStackWalker
 
     /// <summary>The fast walk, from where the thread stopped or, in native code without a transition frame, from its
     /// managed caller (as <see cref="WalkWithDac"/> recovers it); null when the DAC must walk the thread.</summary>
-    static (List<RawFrame>, ulong, string?)? WalkFast(ClrThread thread, int maxFrames, NativeLeafRecovery? recovery, FastWalk.FastWalking fast,
+    static (List<RawFrame>, ulong, string?)? WalkFast(ClrThread thread, uint tid, int maxFrames, NativeLeafRecovery? recovery, FastWalk.FastWalking fast,
         Action? beforeDac, (ulong Low, ulong High) range)
     {
         if (fast.TryWalk(thread, maxFrames) is not { } walked) return null;
         string? nativeModule = null;
-        if (!HasManagedFrame(walked.Frames) && recovery?.MayApply(thread.OSThreadId) == true)
+        if (!HasManagedFrame(walked.Frames) && recovery?.MayApply(tid) == true)
         {
             // Nothing managed below the native code either: a runtime thread in its own code (the DAC finds nothing too).
-            if (recovery.FindCaller(thread.OSThreadId, fast.IsManagedCode) is { } found)
+            if (recovery.FindCaller(tid, fast.IsManagedCode) is { } found)
             {
                 if (fast.TryWalkFrom(thread, found.Caller, maxFrames) is { } recovered && HasManagedFrame(recovered.Frames))
                     (walked, nativeModule) = (recovered, found.Module);
@@ -90,24 +92,24 @@ static class ClrStackWalker
         if (FastWalk.FastWalking.Verify)
         {
             beforeDac?.Invoke();
-            if (nativeModule is not null) recovery!.TryRedirect(thread.OSThreadId, fast.IsManagedCode);
+            if (nativeModule is not null) recovery!.TryRedirect(tid, fast.IsManagedCode);
             fast.Compare(thread, walked.Frames, WalkOne(thread, maxFrames, range, fast).Frames);
-            recovery?.Clear(thread.OSThreadId);
+            recovery?.Clear(tid);
         }
         return (walked.Frames, walked.Outermost, nativeModule);
     }
 
-    static (List<RawFrame>, ulong, string?) WalkWithDac(ClrThread thread, int maxFrames, NativeLeafRecovery? recovery, FastWalk.FastWalking? fast,
+    static (List<RawFrame>, ulong, string?) WalkWithDac(ClrThread thread, uint tid, int maxFrames, NativeLeafRecovery? recovery, FastWalk.FastWalking? fast,
         Action? beforeDac, (ulong Low, ulong High) range)
     {
         beforeDac?.Invoke();
         var (frames, outermost) = WalkOne(thread, maxFrames, range, fast);
         fast?.Learn(thread, frames);
         string? nativeModule = null;
-        if (recovery is not null && !HasManagedFrame(frames) && recovery.TryRedirect(thread.OSThreadId, fast is null ? null : fast.IsManagedCode) is { } module)
+        if (recovery is not null && !HasManagedFrame(frames) && recovery.TryRedirect(tid, fast is null ? null : fast.IsManagedCode) is { } module)
         {
             var (recovered, recoveredOutermost) = WalkOne(thread, maxFrames, range, fast);
-            recovery.Clear(thread.OSThreadId);
+            recovery.Clear(tid);
             if (HasManagedFrame(recovered)) (frames, outermost, nativeModule) = (recovered, recoveredOutermost, module);
         }
         return (frames, outermost, nativeModule);

@@ -16,13 +16,15 @@ sealed class PtraceDataReader : IDataReader
     readonly ProcessMemory _memory;
     readonly ThreadStopper _stopper;
     readonly List<ModuleInfo> _modules;
-    readonly Dictionary<uint, Native.UserRegs> _overrides = new();
+    readonly Dictionary<uint, Native.UserRegs> _overrides = new(); // by Snapper's thread id
+    readonly ThreadIds _ids;
 
-    public PtraceDataReader(int pid, ProcessMemory memory, ThreadStopper stopper, List<(ulong Start, ulong Offset, string Path)> mappings)
+    public PtraceDataReader(int pid, ProcessMemory memory, ThreadStopper stopper, List<(ulong Start, ulong Offset, string Path)> mappings, ThreadIds ids)
     {
         ProcessId = pid;
         _memory = memory;
         _stopper = stopper;
+        _ids = ids;
         _modules = LoadModules(mappings);
     }
 
@@ -61,11 +63,13 @@ sealed class PtraceDataReader : IDataReader
 
     public void ClearOverride(uint tid) => _overrides.Remove(tid);
 
+    /// <param name="threadID">The runtime's id of the thread (see <see cref="ThreadIds"/>).</param>
     public bool GetThreadContext(uint threadID, uint contextFlags, Span<byte> context)
     {
-        if (context.Length < Unsafe.SizeOf<AMD64Context>() || !_stopper.TryGetRegisters((int)threadID, out var r))
+        var tid = _ids.Of(threadID);
+        if (context.Length < Unsafe.SizeOf<AMD64Context>() || tid == 0 || !_stopper.TryGetRegisters((int)tid, out var r))
             return false;
-        if (_overrides.TryGetValue(threadID, out var overridden)) r = overridden;
+        if (_overrides.TryGetValue(tid, out var overridden)) r = overridden;
         context.Clear();
         ref var c = ref MemoryMarshal.AsRef<AMD64Context>(context);
         c.ContextFlags = contextFlags;

@@ -22,6 +22,7 @@ sealed class PtraceStackSource : IStackSource
     readonly TargetProcess _process;
     readonly int _maxFrames;
     readonly ThreadStopper _stopper;
+    readonly ThreadIds _ids;
     readonly ProcessMemory _memory;
     readonly DataTarget _dataTarget;
     readonly ClrRuntime _runtime;
@@ -100,6 +101,7 @@ sealed class PtraceStackSource : IStackSource
         _threadStacks = new ThreadStacks(process.Pid);
         _stackRange = StackRange;
         _stopper = new ThreadStopper(process.Pid);
+        _ids = ThreadIds.For(process.Pid);
         var regions = new ExecutableRegions(process.Pid);
         _nativeModules = new Unwind.NativeModules(regions, process.HostPathOf);
         var frameNames = new Unwind.NativeFrameNames();
@@ -119,7 +121,7 @@ sealed class PtraceStackSource : IStackSource
         _reuse = new StackReuse(stackHash);
         _running = new RunningStackReuse(stackHash, _ilOffsets, thread => _fast?.FrameHeadAddressOf(thread) ?? 0);
         var mappings = ProcFs.ReadFileMappings(process.Pid).Select(m => (m.Start, m.Offset, process.HostPathOf(m.Path))).ToList();
-        var reader = new PtraceDataReader(process.Pid, _memory, _stopper, mappings);
+        var reader = new PtraceDataReader(process.Pid, _memory, _stopper, mappings, _ids);
         _dataTarget = new DataTarget(reader, RuntimeSession.Options());
         try
         {
@@ -131,7 +133,7 @@ sealed class PtraceStackSource : IStackSource
             if (fastWalk)
             {
                 _names = RuntimeSession.Create(_dataTarget, process, out _);
-                _fast = FastWalk.FastWalking.TryCreate(_runtime, _names, _stopper, _memory, regions, _ensureDacFresh, reader);
+                _fast = FastWalk.FastWalking.TryCreate(_runtime, _names, _stopper, _memory, regions, _ensureDacFresh, reader, _ids);
                 if (_fast is null)
                 {
                     _names.Dispose(); // no fast walk on this runtime: nothing describes methods through it
@@ -141,7 +143,7 @@ sealed class PtraceStackSource : IStackSource
             stackHash.Stopped = _fast?.Memory;
             // The walk's verification compares walks of stopped threads; the native unwinder reads from a stop too.
             if (_fast is not null && UnstoppedWalks.Enabled && !FastWalk.FastWalking.Verify && !nativeFrames)
-                _unstopped = new UnstoppedWalks(_fast, _ilOffsets, _recovery, maxFrames, _resolver.AllNamed, _readSets = new WalkReadSets(_memory));
+                _unstopped = new UnstoppedWalks(_fast, _ilOffsets, _recovery, maxFrames, _resolver.AllNamed, _readSets = new WalkReadSets(_memory), _ids);
             if (nativeFrames) _unwinder = new Unwind.NativeUnwinder(regions, _memory, _nativeModules, maxFrames);
         }
         catch
@@ -421,20 +423,22 @@ sealed class PtraceStackSource : IStackSource
     /// </summary>
     int? TidOfThread(ulong address)
     {
-        foreach (var (tid, thread) in _clrThreadByTid)
-            if (thread.Address == address) return tid;
-        return _threadObjectIds.Of(address, _clrThreadByTid.Select(t => (t.Value.Address, t.Key))) is { } read && _live.Contains(read) ? read : null;
+        foreach (var (known, thread) in _clrThreadByTid)
+            if (thread.Address == address) return known;
+        // The object holds the runtime's id of the thread (see ThreadIds).
+        return _threadObjectIds.Of(address, _clrThreadByTid.Select(t => (t.Value.Address, (int)t.Value.OSThreadId))) is { } read
+            && (int)_ids.Of((uint)read) is var tid and not 0 && _live.Contains(tid) ? tid : null;
     }
 
     /// <summary>
-    /// The thread a System.Threading.Lock's owner field names: its OS thread id on Linux (.NET 9 and 10); a runtime that
-    /// keeps the managed thread id there is matched by that.
+    /// The thread a System.Threading.Lock's owner field names: its OS thread id on Linux (.NET 9 and 10), as its runtime
+    /// knows it (see ThreadIds); a runtime that keeps the managed thread id there is matched by that.
     /// </summary>
     int? TidOfLockOwnerId(uint id)
     {
-        if (_clrThreadByTid.ContainsKey((int)id) || _live.Contains((int)id)) return (int)id;
-        foreach (var (tid, thread) in _clrThreadByTid)
-            if (thread.ManagedThreadId == id) return tid;
+        if ((int)_ids.Of(id) is var tid and not 0 && (_clrThreadByTid.ContainsKey(tid) || _live.Contains(tid))) return tid;
+        foreach (var (known, thread) in _clrThreadByTid)
+            if (thread.ManagedThreadId == id) return known;
         return null;
     }
 
@@ -499,7 +503,7 @@ sealed class PtraceStackSource : IStackSource
             _dacFresh = false;
             Timings.Mark(3);
             var dacWalksBefore = _fast?.DacWalks ?? 0;
-            walked = ClrStackWalker.Walk(ClrThreads(), _heldTids.Contains, _maxFrames, _ilOffsets, _recovery, _fast, _ensureDacFresh, _stackRange);
+            walked = ClrStackWalker.Walk(ClrThreads(), _heldTids.Contains, _maxFrames, _ilOffsets, _ids, _recovery, _fast, _ensureDacFresh, _stackRange);
             Timings.CountDacWalks(_fast is null ? walked.Count : (int)(_fast.DacWalks - dacWalksBefore));
             if (RunningStackReuse.Enabled)
                 foreach (var thread in walked)
@@ -517,8 +521,9 @@ sealed class PtraceStackSource : IStackSource
     /// or else from the mapping its stack pointer is in (0 when unknown).</summary>
     (ulong Low, ulong High) StackRange(ClrThread thread)
     {
-        if (!_stopper.TryGetRegisters((int)thread.OSThreadId, out var registers)) return (thread.StackLimit, thread.StackBase);
-        var high = thread.StackBase != 0 ? thread.StackBase : _threadStacks.TopOf((int)thread.OSThreadId, registers.Rsp) ?? 0;
+        var tid = (int)_ids.Of(thread);
+        if (!_stopper.TryGetRegisters(tid, out var registers)) return (thread.StackLimit, thread.StackBase);
+        var high = thread.StackBase != 0 ? thread.StackBase : _threadStacks.TopOf(tid, registers.Rsp) ?? 0;
         return (registers.Rsp, high);
     }
 
@@ -585,7 +590,7 @@ sealed class PtraceStackSource : IStackSource
             _clrThreads = _runtime.Threads;
             _clrThreadByTid.Clear();
             foreach (var thread in _clrThreads)
-                if (thread.IsAlive && thread.OSThreadId != 0) _clrThreadByTid[(int)thread.OSThreadId] = thread;
+                if (thread.IsAlive && _ids.Of(thread) is var tid and not 0) _clrThreadByTid[(int)tid] = thread;
         }
         return _clrThreads;
     }

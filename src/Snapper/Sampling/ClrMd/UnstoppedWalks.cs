@@ -25,7 +25,7 @@ namespace Snapper.Sampling.ClrMd;
 /// stopped (see FrameResolver.NameWhileStopped).</param>
 /// <param name="readSets">Takes a thread's last walk again without a copy when what that walk read is unchanged.</param>
 sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, NativeLeafRecovery recovery, int maxFrames, Func<RawThread, bool> canName,
-    WalkReadSets readSets)
+    WalkReadSets readSets, ThreadIds ids)
 {
     public static readonly bool Enabled = Environment.GetEnvironmentVariable("SNAPPER_UNSTOPPED_WALK") != "off";
 
@@ -78,10 +78,10 @@ sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, Nati
         foreach (var candidate in _candidates)
         {
             var (thread, registers, low, high) = candidate;
-            var tid = (int)thread.OSThreadId;
+            var tid = (int)ids.Of(thread);
             Walked.RemoveAll(walked => walked.Thread.OsThreadId == tid);
             TakenAgain.Remove(tid);
-            if (readSets.TryReuse(thread, registers, LinesGeneration) is { } same)
+            if (readSets.TryReuse(thread, tid, registers, LinesGeneration) is { } same)
             {
                 LastRound.Add((same, registers));
                 TakenAgain.Add(tid);
@@ -93,9 +93,9 @@ sealed class UnstoppedWalks(FastWalk.FastWalking fast, ILOffsets ilOffsets, Nati
         if (_toWalk.Count > 0) fast.CopySealed(_copies);
         foreach (var (thread, registers, _, high) in _toWalk)
         {
-            var tid = (int)thread.OSThreadId;
+            var tid = (int)ids.Of(thread);
             fast.StartRecordingSealed(_reads);
-            var walked = ClrStackWalker.WalkUnstopped(thread, registers, high, maxFrames, ilOffsets, fast, recovery);
+            var walked = ClrStackWalker.WalkUnstopped(thread, (uint)tid, registers, high, maxFrames, ilOffsets, fast, recovery);
             fast.StopRecordingSealed();
             if (walked is not null && canName(walked))
             {

@@ -28,9 +28,10 @@ sealed class WalkReadSets(ProcessMemory memory)
     static readonly bool Off = Environment.GetEnvironmentVariable("SNAPPER_READSET") == "off";
 
     /// <summary>The last walk of the thread, when it provably still holds; else null.</summary>
-    public RawThread? TryReuse(ClrThread thread, in Native.UserRegs regs, int linesGeneration)
+    /// <param name="tid">Snapper's id of the thread (see ThreadIds).</param>
+    public RawThread? TryReuse(ClrThread thread, int tid, in Native.UserRegs regs, int linesGeneration)
     {
-        if (Off || !_threads.TryGetValue((int)thread.OSThreadId, out var last) || last.Ip != regs.Rip || last.Sp != regs.Rsp || last.Fp != regs.Rbp
+        if (Off || !_threads.TryGetValue(tid, out var last) || last.Ip != regs.Rip || last.Sp != regs.Rsp || last.Fp != regs.Rbp
             || last.LinesGeneration != linesGeneration || last.Thread.ThreadAddress != thread.Address || last.Thread.ManagedThreadId != thread.ManagedThreadId
             || last.Thread.Flags != ClrStackWalker.FlagsOf(thread))
             return null;

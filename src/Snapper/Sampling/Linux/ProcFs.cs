@@ -51,11 +51,16 @@ static class ProcFs
     /// The process's id in each PID namespace it belongs to, outermost first (the NSpid line of its status): one id when
     /// it runs in the initial namespace; its last id is the one its own runtime knows it by. Empty when unreadable.
     /// </summary>
-    public static int[] NamespacePids(string pid)
+    public static int[] NamespacePids(string pid) => NamespacePidsIn($"/proc/{pid}/status");
+
+    /// <summary>A thread's ids in each PID namespace it is in, Snapper's first (NSpid); empty when unreadable.</summary>
+    public static int[] NamespaceTids(int pid, int tid) => NamespacePidsIn($"/proc/{pid}/task/{tid}/status");
+
+    static int[] NamespacePidsIn(string statusFile)
     {
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            foreach (var line in File.ReadLines(statusFile))
                 if (line.StartsWith("NSpid:", StringComparison.Ordinal))
                     return line["NSpid:".Length..].Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)
                         .Select(id => int.Parse(id, System.Globalization.CultureInfo.InvariantCulture)).ToArray();

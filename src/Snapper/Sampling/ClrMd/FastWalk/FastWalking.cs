@@ -45,9 +45,10 @@ sealed class FastWalking
             + (reasons.Length > 0 ? $" ({reasons})" : "") + $"; {_walker.Code.UnpublishedFound} addresses in code not yet published";
     }
 
-    FastWalking(FastStackWalker walker, ThreadStopper stopper, ProcessMemory memory)
+    FastWalking(FastStackWalker walker, ThreadStopper stopper, ProcessMemory memory, ThreadIds ids)
     {
         _walker = walker;
+        _ids = ids;
         _stopper = stopper;
         _memory = new WalkMemory(memory);
         _sealed = new WalkMemory(memory);
@@ -56,17 +57,19 @@ sealed class FastWalking
     /// <param name="ensureDacFresh">Flushes the DAC's caches, once a snapshot, before its first use.</param>
     /// <param name="names">The runtime methods are described through (see <see cref="CodeMap"/>).</param>
     /// <param name="reader">What the DAC reads the target through (see <see cref="DacFrameWalk"/>).</param>
+    /// <param name="ids">Snapper's ids of the target's threads; the DAC is asked by the runtime's.</param>
     public static FastWalking? TryCreate(ClrRuntime runtime, ClrRuntime names, ThreadStopper stopper, ProcessMemory memory, ExecutableRegions regions, Action ensureDacFresh,
-        IDataReader reader)
+        IDataReader reader, ThreadIds ids)
     {
         if (SosCodeHeaders.TryCreate(runtime) is not { } sos) return null;
-        return new FastWalking(new FastStackWalker(new CodeMap(runtime, names, sos, regions, ensureDacFresh), new ExplicitFrames()), stopper, memory)
+        return new FastWalking(new FastStackWalker(new CodeMap(runtime, names, sos, regions, ensureDacFresh), new ExplicitFrames()), stopper, memory, ids)
         {
             _dacFrames = DacFrameWalk.TryCreate(runtime, reader),
         };
     }
 
     DacFrameWalk? _dacFrames;
+    readonly ThreadIds _ids;
     readonly List<DacFrameWalk.Frame> _dacFrameList = [];
 
     /// <summary>
@@ -101,7 +104,7 @@ sealed class FastWalking
     {
         _toCopy.Clear();
         foreach (var thread in threads)
-            if (_stopper.TryGetRegisters((int)thread.OSThreadId, out var regs)) _toCopy.Add((thread, regs.Rsp));
+            if (_stopper.TryGetRegisters((int)_ids.Of(thread), out var regs)) _toCopy.Add((thread, regs.Rsp));
         CopyStacks(_toCopy);
     }
 
@@ -118,7 +121,7 @@ sealed class FastWalking
     (ulong From, int Extent)? StackCopy(ClrThread thread, ulong sp)
     {
         if (sp == 0) return null;
-        var extent = (ulong)_stackExtents.GetValueOrDefault((int)thread.OSThreadId, DefaultStackCopy);
+        var extent = (ulong)_stackExtents.GetValueOrDefault((int)_ids.Of(thread), DefaultStackCopy);
         if (thread.StackBase > sp) extent = Math.Min(extent, thread.StackBase - sp);
         else if (thread.StackBase != 0) return null;
         return extent > 0 ? (sp, (int)extent) : null;
@@ -195,14 +198,14 @@ sealed class FastWalking
     void RememberExtent(ClrThread thread, Native.UserRegs regs, ulong outermost)
     {
         if (outermost <= regs.Rsp) return;
-        _stackExtents[(int)thread.OSThreadId] = (int)Math.Min(outermost - regs.Rsp + StackCopySlack, MaxStackCopy);
+        _stackExtents[(int)_ids.Of(thread)] = (int)Math.Min(outermost - regs.Rsp + StackCopySlack, MaxStackCopy);
     }
 
     /// <summary>Forgets what belonged to threads that are gone.</summary>
     public void Retain(HashSet<int> live) => _stackExtents.KeepOnly(live);
 
     public (List<RawFrame> Frames, ulong Outermost)? TryWalk(ClrThread thread, int maxFrames) =>
-        _stopper.TryGetRegisters((int)thread.OSThreadId, out var regs) ? TryWalkFrom(thread, regs, maxFrames) : null;
+        _stopper.TryGetRegisters((int)_ids.Of(thread), out var regs) ? TryWalkFrom(thread, regs, maxFrames) : null;
 
     /// <summary>A walk from given registers (a managed caller found below native code) instead of the thread's own.</summary>
     public (List<RawFrame> Frames, ulong Outermost)? TryWalkFrom(ClrThread thread, Native.UserRegs regs, int maxFrames)
@@ -261,7 +264,7 @@ sealed class FastWalking
                 && (f.Kind != ClrStackFrameKind.ManagedMethod || f.InstructionPointer == d.InstructionPointer))
                 continue;
             Differences++;
-            _stopper.TryGetRegisters((int)thread.OSThreadId, out var regs);
+            _stopper.TryGetRegisters((int)_ids.Of(thread), out var regs);
             Console.Error.WriteLine($"walk difference, thread {thread.OSThreadId} at frame {i} (rip {regs.Rip:x} rsp {regs.Rsp:x} rbp {regs.Rbp:x}):");
             for (var j = 0; j < n; j++)
                 Console.Error.WriteLine($"  {(j == i ? '>' : ' ')} fast {Describe(j < fast.Count ? fast[j] : null)} | dac {Describe(j < dac.Count ? dac[j] : null)}");
