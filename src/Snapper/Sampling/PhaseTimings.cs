@@ -8,7 +8,25 @@ namespace Snapper.Sampling;
 /// </summary>
 public sealed class PhaseTimings
 {
-    public static readonly string[] Names = ["survey threads", "choose", "stop", "flush", "walk", "native unwind", "resume", "name", "walk without a stop"];
+    /// <summary>The phases of a snapshot, in the order <see cref="Names"/> prints them.</summary>
+    public enum Phase { SurveyThreads, Choose, Stop, Flush, Walk, NativeUnwind, Resume, Name, WalkWithoutStop }
+
+    /// <summary>Each phase's name as the <c>-v</c> line and the benchmark print it, in <see cref="Phase"/>'s order.</summary>
+    public static readonly string[] Names = Enum.GetValues<Phase>().Select(NameOf).ToArray();
+
+    static string NameOf(Phase phase) => phase switch
+    {
+        Phase.SurveyThreads => "survey threads",
+        Phase.Choose => "choose",
+        Phase.Stop => "stop",
+        Phase.Flush => "flush",
+        Phase.Walk => "walk",
+        Phase.NativeUnwind => "native unwind",
+        Phase.Resume => "resume",
+        Phase.Name => "name",
+        Phase.WalkWithoutStop => "walk without a stop",
+        _ => throw new ArgumentOutOfRangeException(nameof(phase)),
+    };
 
     readonly long[] _ticks = new long[Names.Length];
     long _last;
@@ -65,10 +83,10 @@ public sealed class PhaseTimings
     }
 
     /// <summary>Closes the phase that began at the previous mark.</summary>
-    public void Mark(int phase)
+    public void Mark(Phase phase)
     {
         var now = Stopwatch.GetTimestamp();
-        _ticks[phase] += now - _last;
+        _ticks[(int)phase] += now - _last;
         _last = now;
     }
 

@@ -266,7 +266,7 @@ sealed class PtraceStackSource : IStackSource
         if (_unstopped is not null) _unstopped.LinesGeneration = _resolver.LinesGeneration;
         _verification?.NoteSwitches(_lastTids ?? ProcFs.ListThreads(_process.Pid));
         var tids = _survey.Take();
-        Timings.Mark(0);
+        Timings.Mark(PhaseTimings.Phase.SurveyThreads);
         if (tids.Length == 0)
             throw new TargetExitedException($"process {_process.Pid} exited");
         var threads = new List<ThreadStack>(tids.Length);
@@ -281,7 +281,7 @@ sealed class PtraceStackSource : IStackSource
         _walkUnstoppedNow = _unstopped is not null && !_warmingUp && !_oneStop && _survey.SurveysAtOnce && !_clrThreads.IsDefault;
         ChooseThreadsToStop(tids, threads);
         if (_toStop.Count == 0 || _walkUnstoppedNow) ReusePreempted(interruptOthers: false);
-        Timings.Mark(1);
+        Timings.Mark(PhaseTimings.Phase.Choose);
         var start = Stopwatch.GetTimestamp();
         var pause = TimeSpan.Zero;
         // The threads taken without a stop are copied and walked before any thread is asked to stop: a walk done while
@@ -309,7 +309,7 @@ sealed class PtraceStackSource : IStackSource
         LeaveRealTime(); // when nothing was stopped: see CaptureDueSoon
         _clock.Settle(threads);
         _memory.RefreshLasting();
-        Timings.Mark(7);
+        Timings.Mark(PhaseTimings.Phase.Name);
         Timings.MemoryReads = _memory.SyscallCount - _memoryReadsBefore;
         Timings.EndSnapshot();
         // Threads that entered their stops after an earlier snapshot gave up on them were held too (see LetGoLateStops).
@@ -353,7 +353,7 @@ sealed class PtraceStackSource : IStackSource
                     stoppedAny = true;
                     WalkThoseHeld(raw);
                     _stopper.ReleaseStopped();
-                    Timings.Mark(6);
+                    Timings.Mark(PhaseTimings.Phase.Resume);
                 }
             // Nothing stopped because each thread asked had exited or was still on its way into an earlier snapshot's stop
             // (a laggard, not asked again): the snapshot goes on without them, as it does when others stopped. It failed
@@ -371,7 +371,7 @@ sealed class PtraceStackSource : IStackSource
             pause = _stopper.ResumeAll();
             LeaveRealTime();
         }
-        Timings.Mark(6);
+        Timings.Mark(PhaseTimings.Phase.Resume);
         return raw;
     }
 
@@ -456,7 +456,7 @@ sealed class PtraceStackSource : IStackSource
             // Read now: the registers are gone by the time the walks are named, after the resume.
             if (thread.HaveRegisters && (long)thread.Registers.OrigRax >= 0) _stoppedAsleep[thread.Tid] = InterruptedSleep.Of(thread.Registers);
         }
-        Timings.Mark(2);
+        Timings.Mark(PhaseTimings.Phase.Stop);
         _memory.Flush(); // threads let go a moment ago may have changed what was read
         var walked = WalkStopped();
         _resolver.NameWhileStopped(walked);
@@ -472,7 +472,7 @@ sealed class PtraceStackSource : IStackSource
         if (_unwinder is not null) UnwindNative(walked, _unwinder);
         _stoppedTids.UnionWith(_heldTids);
         raw.AddRange(walked);
-        Timings.Mark(5);
+        Timings.Mark(PhaseTimings.Phase.NativeUnwind);
     }
 
     /// <summary>
@@ -501,7 +501,7 @@ sealed class PtraceStackSource : IStackSource
         {
             HoldAsRealTime();
             _dacFresh = false;
-            Timings.Mark(3);
+            Timings.Mark(PhaseTimings.Phase.Flush);
             var dacWalksBefore = _fast?.DacWalks ?? 0;
             walked = ClrStackWalker.Walk(ClrThreads(), _heldTids.Contains, _maxFrames, _ilOffsets, _ids, _recovery, _fast, _ensureDacFresh, _stackRange);
             Timings.CountDacWalks(_fast is null ? walked.Count : (int)(_fast.DacWalks - dacWalksBefore));
@@ -510,8 +510,8 @@ sealed class PtraceStackSource : IStackSource
                     if (_stopper.TryGetRegisters(thread.OsThreadId, out var registers)) _running.Remember(thread, registers);
                     else _running.Forget(thread.OsThreadId);
         }
-        else Timings.Mark(3);
-        Timings.Mark(4);
+        else Timings.Mark(PhaseTimings.Phase.Flush);
+        Timings.Mark(PhaseTimings.Phase.Walk);
         foreach (var thread in _reusedRunning) _heldTids.Add((uint)thread.OsThreadId); // still to be named, below
         walked.AddRange(_reusedRunning);
         return walked;
@@ -817,7 +817,7 @@ sealed class PtraceStackSource : IStackSource
             _refusedUnstopped.Add(tid);
             _movedSinceSurvey.Forget(tid);
         }
-        Timings.Mark(8);
+        Timings.Mark(PhaseTimings.Phase.WalkWithoutStop);
     }
 
     /// <summary>What a reused stack needs remembered of the last round's walks that stand, hashed from their copies.</summary>
