@@ -32,6 +32,8 @@
 //                    P/Invokes, a spinner, and a thread of each kind the runtime names (see Internals)
 //   tiering          code compiled all the time: new methods emitted, called until promoted, recompiled at tier 1 by
 //                    the runtime's background worker (see Tiering); each stdin line is answered "TYPES <n>"
+//   async            async chains three awaits deep waiting on a Task.Delay, a socket read and a SemaphoreSlim, and
+//                    finished chains kept referenced (see AsyncWaits)
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
 //                    Monitor.Wait, half in Thread.Sleep); each line read on stdin is answered with "WORK <units>"
@@ -111,6 +113,9 @@ switch (scenario)
         Ready();
         Locks.CompactTheHeapForever();
         return 0;
+    case "async":
+        AsyncWaits.Start();
+        break;
     case "bench":
         Bench.Start(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
         Ready();

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Diagnostics.Runtime;
 using Snapper.Cli;
+using Snapper.Sampling.Async;
+using Snapper.Sampling.ClrMd.Async;
 using Snapper.Sampling.Linux;
 using Snapper.Store;
 
@@ -85,6 +87,12 @@ sealed class PtraceStackSource : IStackSource
     IReadOnlyDictionary<int, LockWait> _heldLockWaits = NoLockWaits; // CaptureAllAtOnce's, read while held
     readonly List<(int Tid, object StackKey)> _lockThreads = new();
     readonly Dictionary<int, (RawThread Raw, ulong Sp)> _walkedForLocks = new();
+
+    TimeSpan? _asyncBudget; // see CaptureAllAtOnce
+    long _asyncDeadline;
+
+    /// <summary>The pending async work <see cref="CaptureAllAtOnce"/> found on the heap, when asked for; null otherwise.</summary>
+    public PendingAsyncHeap? PendingAsync { get; private set; }
 
     public string RuntimeVersion { get; }
     public PhaseTimings Timings { get; } = new();
@@ -228,9 +236,14 @@ sealed class PtraceStackSource : IStackSource
     /// lock each blocked thread is entering is read while all are held (<see cref="ThreadStack.WaitsFor"/>). The pause
     /// is the whole hold.
     /// </summary>
-    public CapturedSnapshot CaptureAllAtOnce()
+    /// <param name="asyncBudget">Also walk the GC heap for pending async work (<see cref="PendingAsync"/>) while every
+    /// thread is held, stopping the walk once this much time has passed since the snapshot began: the hold ends then.</param>
+    public CapturedSnapshot CaptureAllAtOnce(TimeSpan? asyncBudget = null)
     {
         _oneStop = true;
+        _asyncBudget = asyncBudget;
+        _asyncDeadline = Stopwatch.GetTimestamp() + (long)((asyncBudget ?? TimeSpan.Zero).TotalSeconds * Stopwatch.Frequency);
+        PendingAsync = null;
         try
         {
             return Capture();
@@ -238,6 +251,7 @@ sealed class PtraceStackSource : IStackSource
         finally
         {
             _oneStop = false;
+            _asyncBudget = null;
         }
     }
 
@@ -381,7 +395,26 @@ sealed class PtraceStackSource : IStackSource
             _walkedForLocks[thread.OsThreadId] = (thread, _stoppedSp.GetValueOrDefault(thread.OsThreadId));
         }
         _heldLockWaits = new Dictionary<int, LockWait>(_lockHolders.Find(_lockThreads, _walkedForLocks));
+        if (_asyncBudget is { } budget) PendingAsync = WalkHeapForPendingAsync(budget);
         return true;
+    }
+
+    /// <summary>
+    /// The heap walk of <c>dump --async</c>, while every thread is held (the DAC must not read a heap that changes under
+    /// it). An error of the walk's own ends the walk, not the dump: the stacks were read already.
+    /// </summary>
+    PendingAsyncHeap WalkHeapForPendingAsync(TimeSpan budget)
+    {
+        try
+        {
+            EnsureDacFresh();
+            return AsyncHeapWalk.Walk(_runtime, _asyncDeadline, budget);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            var coverage = new HeapWalkCoverage(false, false, 0, 0, 0, 0, 0, TimeSpan.Zero, budget);
+            return new PendingAsyncHeap([], coverage, $"{e.GetType().Name}: {e.Message}");
+        }
     }
 
     /// <summary>
