@@ -52,7 +52,7 @@ public sealed class AsyncDump(PendingAsyncHeap heap)
     }
 
     string WalkSummary() => string.Create(CultureInfo.InvariantCulture,
-        $"heap walked {(Coverage.Complete ? "whole" : "in part")}: {Coverage.ObjectsWalked:N0} objects, {Megabytes(Coverage.BytesWalked)} of {Megabytes(Coverage.HeapBytes)} MB in {Coverage.Elapsed.TotalMilliseconds:0.0} ms, the target held meanwhile (budget {Coverage.Budget.TotalMilliseconds:0} ms)");
+        $"heap walked {(Coverage.Complete ? "whole" : "in part")}: {Coverage.ObjectsWalked:N0} objects, {Megabytes(Coverage.BytesWalked)} of {Megabytes(Coverage.HeapBytes)} MB in {Coverage.Elapsed.TotalMilliseconds:0.0} ms ({Coverage.ReadingPending.TotalMilliseconds:0.0} of them reading the pending tasks), the target held meanwhile (budget {Coverage.Budget.TotalMilliseconds:0} ms)");
 
     static string LeafText(AwaitedObject? leaf) => leaf is null ? "nothing (no awaiter set)"
         : leaf.Detail is { } detail ? $"{leaf.TypeName} ({detail})" : leaf.TypeName;
@@ -74,6 +74,7 @@ public sealed class AsyncDump(PendingAsyncHeap heap)
         if (heap.Failure is { } failure) json.WriteString("error", failure);
         json.WriteNumber("budgetMs", Math.Round(Coverage.Budget.TotalMilliseconds, 3));
         json.WriteNumber("walkMs", Math.Round(Coverage.Elapsed.TotalMilliseconds, 3));
+        json.WriteNumber("readingPendingMs", Math.Round(Coverage.ReadingPending.TotalMilliseconds, 3));
         json.WriteNumber("objectsWalked", Coverage.ObjectsWalked);
         json.WriteNumber("bytesWalked", Coverage.BytesWalked);
         json.WriteNumber("heapBytes", Coverage.HeapBytes);

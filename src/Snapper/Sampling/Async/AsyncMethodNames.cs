@@ -32,7 +32,7 @@ public static class AsyncMethodNames
         if (!inner.StartsWith('<')) return inner; // an ordinary method: <GetAsync>
         var close = MatchingClose(inner, 0);
         if (close < 0) return inner;
-        var outer = inner[1..close];
+        var outer = MethodOf(inner[1..close]); // <Main>$ inside: a lambda of top-level statements
         var rest = inner[(close + 1)..];
         if (rest.StartsWith("g__", StringComparison.Ordinal)) // a local function: <Run>g__Core|4_0
         {

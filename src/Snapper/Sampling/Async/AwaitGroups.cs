@@ -37,7 +37,8 @@ public static class AwaitGroups
         if (leaf.StartsWith("System.Threading.SemaphoreSlim", StringComparison.Ordinal)
             || chain.Frames.Any(f => f.TypeName.StartsWith("System.Threading.SemaphoreSlim+", StringComparison.Ordinal)))
             return (AwaitKind.Semaphore, "SemaphoreSlim.WaitAsync");
-        if (leaf.StartsWith("System.Net.Sockets.", StringComparison.Ordinal))
+        // A socket's event args (Kestrel's SocketReceiver derives from them): the walk read which operation is under way.
+        if (leaf.StartsWith("System.Net.Sockets.", StringComparison.Ordinal) || chain.Leaf!.Detail is not null)
             return (AwaitKind.Socket, SocketLabel(chain.Leaf!.Detail));
         return (AwaitKind.Other, leaf);
     }

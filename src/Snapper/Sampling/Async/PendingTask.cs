@@ -23,8 +23,10 @@ public sealed record AwaitedObject(ulong Address, string TypeName, string? Detai
 /// <param name="Walkable">False when the runtime's heap could not be walked at the stop (a collection was under way).</param>
 /// <param name="Complete">Every object of the heap was looked at (false: the budget ran out first).</param>
 /// <param name="Elapsed">The walk's own time, within the hold.</param>
+/// <param name="ReadingPending">The part of <paramref name="Elapsed"/> spent reading the pending tasks (their state machines'
+/// types are described by the runtime the first time one is met: the costly part on a big service).</param>
 public sealed record HeapWalkCoverage(bool Walkable, bool Complete, long ObjectsWalked, long BytesWalked, long HeapBytes,
-    int TasksSeen, int CompletedLeftOut, TimeSpan Elapsed, TimeSpan Budget);
+    int TasksSeen, int CompletedLeftOut, TimeSpan Elapsed, TimeSpan Budget, TimeSpan ReadingPending = default);
 
 /// <summary>One walk's pending tasks, with how far it got.</summary>
 /// <param name="Failure">Why the walk stopped short on an error of its own (the thread dump is kept all the same); null when it did not.</param>

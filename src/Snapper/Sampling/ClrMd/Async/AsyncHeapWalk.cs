@@ -27,21 +27,27 @@ static class AsyncHeapWalk
 
         var memory = runtime.DataTarget.DataReader;
         var layouts = new TaskLayouts(memory.PointerSize);
-        var found = new List<(ulong Address, TaskLayout Layout)>();
+        var awaiters = new ContinuationAwaiters(heap, memory, layouts);
+        var machines = new StateMachines(heap, memory, layouts);
+        var pending = new List<PendingTask>();
         long objects = 0, bytesWalked = 0;
         int tasks = 0, completed = 0;
         var complete = true;
+        var reading = 0L; // timestamp ticks spent reading pending tasks
+        var range = default(MemoryRange);
+        bool PastDeadline(ulong at)
+        {
+            if (Stopwatch.GetTimestamp() <= deadlineTimestamp) return false;
+            complete = false;
+            bytesWalked += (long)(at - range.Start); // the part of this segment walked
+            return true;
+        }
         foreach (var segment in heap.Segments)
         {
-            var range = segment.ObjectRange;
+            range = segment.ObjectRange;
             foreach (var obj in segment.EnumerateObjects(carefully: true))
             {
-                if (++objects % ObjectsBetweenClockChecks == 0 && Stopwatch.GetTimestamp() > deadlineTimestamp)
-                {
-                    complete = false;
-                    bytesWalked += (long)(obj.Address - range.Start);
-                    break;
-                }
+                if (++objects % ObjectsBetweenClockChecks == 0 && PastDeadline(obj.Address)) break;
                 if (obj.Type is not { } type || layouts.Of(type) is not { } layout) continue;
                 tasks++;
                 if (!memory.Read(obj.Address + (ulong)layout.StateFlagsOffset, out int flags) || TaskStateFlags.IsCompleted(flags))
@@ -49,29 +55,26 @@ static class AsyncHeapWalk
                     completed++;
                     continue;
                 }
-                found.Add((obj.Address, layout));
+                // Read at once, so that a walk cut short by its budget still names what it found. The first box of a
+                // state machine type costs the most (see TaskLayouts.StateMachineOf): the clock is looked at after each.
+                var before = Stopwatch.GetTimestamp();
+                pending.Add(Read(obj.Address, layout, memory, awaiters, machines));
+                reading += Stopwatch.GetTimestamp() - before;
+                if (PastDeadline(obj.Address)) break;
             }
             if (!complete) break;
             bytesWalked += (long)range.Length;
         }
-
-        // Reading the pending ones costs a few reads each; it is bounded by the same deadline.
-        var awaiters = new ContinuationAwaiters(heap, memory, layouts);
-        var machines = new StateMachines(heap, memory, layouts);
-        var pending = new List<PendingTask>(found.Count);
-        foreach (var (address, layout) in found)
-        {
-            if (Stopwatch.GetTimestamp() > deadlineTimestamp)
-            {
-                complete = false;
-                break;
-            }
-            var awaitedBy = new List<ulong>();
-            if (memory.ReadPointer(address + (ulong)layout.ContinuationOffset, out var continuation)) awaiters.AddAwaiters(continuation, awaitedBy);
-            var (machine, awaits) = layout.IsBox ? machines.Read(address, layout) : (null, null);
-            pending.Add(new PendingTask(address, layout.TypeName, machine, awaitedBy, awaits));
-        }
-        var coverage = new HeapWalkCoverage(true, complete, objects, bytesWalked, heapBytes, tasks, completed, Stopwatch.GetElapsedTime(started), budget);
+        var coverage = new HeapWalkCoverage(true, complete, objects, bytesWalked, heapBytes, tasks, completed, Stopwatch.GetElapsedTime(started), budget,
+            Stopwatch.GetElapsedTime(0, reading));
         return new PendingAsyncHeap(pending, coverage);
+    }
+
+    static PendingTask Read(ulong address, TaskLayout layout, IDataReader memory, ContinuationAwaiters awaiters, StateMachines machines)
+    {
+        var awaitedBy = new List<ulong>();
+        if (memory.ReadPointer(address + (ulong)layout.ContinuationOffset, out var continuation)) awaiters.AddAwaiters(continuation, awaitedBy);
+        var (machine, awaits) = layout.IsBox ? machines.Read(address, layout) : (null, null);
+        return new PendingTask(address, layout.TypeName, machine, awaitedBy, awaits);
     }
 }

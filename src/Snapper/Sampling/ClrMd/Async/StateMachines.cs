@@ -15,9 +15,14 @@ sealed class StateMachines(ClrHeap heap, IDataReader memory, TaskLayouts layouts
 
     public (AsyncStateMachine? Machine, AwaitedObject? Awaits) Read(ulong box, TaskLayout layout)
     {
-        var data = box + (ulong)layout.StateMachineOffset;
-        var machine = layout.InlineStateMachine;
-        if (machine is null)
+        var field = layout.StateMachine!;
+        var data = box + (ulong)(memory.PointerSize + field.Offset);
+        StateMachineLayout? machine = null;
+        if (field.IsValueType)
+        {
+            if (field.Type is { } inline) machine = layouts.StateMachineOf(inline);
+        }
+        else
         {
             // A class state machine (Debug builds): the field points to it; its data starts after its MethodTable pointer.
             if (!memory.ReadPointer(data, out var instance) || instance == 0 || heap.GetObjectType(instance) is not { } type) return (null, null);
