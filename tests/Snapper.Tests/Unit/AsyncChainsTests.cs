@@ -82,6 +82,27 @@ public sealed class AsyncChainsTests
     }
 
     [Fact]
+    public void Fan_outs_that_join_again_do_not_multiply_the_chains()
+    {
+        // Twelve diamonds in a row: 4,096 paths from the innermost task; each task is followed out once.
+        List<PendingTask> pending = [Task(0x10, Delay, 0x100)];
+        for (ulong level = 0; level < 12; level++)
+        {
+            var at = 0x100 + level * 0x100;
+            pending.Add(Box(at, $"App.L+<Split{level}Async>d__0", 0, awaiters: [at + 0x10, at + 0x20]));
+            pending.Add(Box(at + 0x10, $"App.L+<Left{level}Async>d__0", 0, awaiters: [at + 0x100]));
+            pending.Add(Box(at + 0x20, $"App.L+<Right{level}Async>d__0", 0, awaiters: [at + 0x100]));
+        }
+        pending.Add(Box(0x100 + 12 * 0x100, "App.L+<TopAsync>d__0", 0));
+
+        var chains = AsyncChains.Build(pending);
+
+        Assert.Equal(13, chains.Count); // the whole way out once, and each right-hand branch up to where it joins
+        Assert.Equal("App.L.TopAsync", chains[0].Frames[^1].Name);
+        Assert.Equal(12 * 2 + 1, chains[0].Frames.Count); // each level's split and left, then the top
+    }
+
+    [Fact]
     public void Groups_count_chains_by_what_they_await_and_identical_chains_once_each()
     {
         var socket = new AwaitedObject(0x900, "System.Net.Sockets.Socket+AwaitableSocketAsyncEventArgs", "Receive");

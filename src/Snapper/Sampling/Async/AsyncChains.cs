@@ -4,8 +4,10 @@ namespace Snapper.Sampling.Async;
 /// Builds the pending chains from the pending tasks of one heap walk. A task's continuation names who awaits it, so the
 /// links run from the awaited task to its awaiter; a box's awaiter field names what it awaits, which links the same pair
 /// the other way when the continuation could not be followed. A chain starts at a task that awaits no pending task (the
-/// innermost) and follows the awaiters out; a task awaited by several (a fan-out) starts one chain per awaiter path.
-/// Chains without an async method in them (a TaskCompletionSource's task no method awaits) are left out.
+/// innermost) and follows the awaiters out; a task awaited by several (a fan-out) starts one chain per awaiter path,
+/// but a task two paths from the same innermost task lead to is followed out once: the second path ends there (so
+/// paths through fan-outs that join again do not multiply). Chains without an async method in them (a
+/// TaskCompletionSource's task no method awaits) are left out.
 /// </summary>
 public static class AsyncChains
 {
@@ -33,32 +35,33 @@ public static class AsyncChains
 
         var chains = new List<AsyncChain>();
         var path = new List<PendingTask>();
-        var onPath = new HashSet<ulong>();
+        var followed = new HashSet<ulong>();
         foreach (var task in pending)
         {
             if (awaitsPending.Contains(task.Address) || chains.Count >= MaxChains) continue;
-            Follow(task, awaitedBy, byAddress, path, onPath, chains);
+            followed.Clear();
+            Follow(task, awaitedBy, byAddress, path, followed, chains);
         }
         return chains;
     }
 
+    /// <param name="followed">The tasks followed out from this chain's innermost task so far (those on the path among
+    /// them): one reached again ends the path, which also ends a cycle (seen only in a corrupt graph).</param>
     static void Follow(PendingTask task, Dictionary<ulong, List<ulong>> awaitedBy, Dictionary<ulong, PendingTask> byAddress,
-        List<PendingTask> path, HashSet<ulong> onPath, List<AsyncChain> chains)
+        List<PendingTask> path, HashSet<ulong> followed, List<AsyncChain> chains)
     {
         path.Add(task);
-        onPath.Add(task.Address);
-        var next = awaitedBy.TryGetValue(task.Address, out var awaiters)
-            ? awaiters.Where(a => !onPath.Contains(a)).ToList() // a cycle (seen only in a corrupt graph) ends the chain
+        var next = followed.Add(task.Address) && awaitedBy.TryGetValue(task.Address, out var awaiters)
+            ? awaiters.Where(a => !path.Any(p => p.Address == a)).ToList()
             : [];
         if (next.Count == 0 || path.Count >= MaxDepth) chains.AddRange(ChainOf(path));
         else
             foreach (var awaiter in next)
             {
                 if (chains.Count >= MaxChains) break;
-                Follow(byAddress[awaiter], awaitedBy, byAddress, path, onPath, chains);
+                Follow(byAddress[awaiter], awaitedBy, byAddress, path, followed, chains);
             }
         path.RemoveAt(path.Count - 1);
-        onPath.Remove(task.Address);
     }
 
     /// <summary>

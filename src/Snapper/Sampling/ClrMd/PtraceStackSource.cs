@@ -89,7 +89,6 @@ sealed class PtraceStackSource : IStackSource
     readonly Dictionary<int, (RawThread Raw, ulong Sp)> _walkedForLocks = new();
 
     TimeSpan? _asyncBudget; // see CaptureAllAtOnce
-    const double AsyncWalkShareOfBudget = 0.9;
     long _asyncDeadline;
 
     /// <summary>The pending async work <see cref="CaptureAllAtOnce"/> found on the heap, when asked for; null otherwise.</summary>
@@ -243,9 +242,7 @@ sealed class PtraceStackSource : IStackSource
     {
         _oneStop = true;
         _asyncBudget = asyncBudget;
-        // The walk stops at 90% of the budget: what it cannot cut short (the runtime describing a state machine type met
-        // for the first time, up to ~90 ms measured on ShopService) then still ends within the budget.
-        _asyncDeadline = Stopwatch.GetTimestamp() + (long)((asyncBudget ?? TimeSpan.Zero).TotalSeconds * AsyncWalkShareOfBudget * Stopwatch.Frequency);
+        _asyncDeadline = Stopwatch.GetTimestamp() + (long)(AsyncWalkBudget.StopWalkingAfter(asyncBudget ?? TimeSpan.Zero).TotalSeconds * Stopwatch.Frequency);
         PendingAsync = null;
         try
         {
