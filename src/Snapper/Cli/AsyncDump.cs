@@ -25,7 +25,7 @@ public sealed class AsyncDump(PendingAsyncHeap heap)
         text.Append("\nPending async work (--async): ");
         if (heap.Failure is { } failure)
         {
-            text.Append("not read: the heap walk failed (").Append(TerminalText.Clean(failure)).Append("); the threads above are whole\n");
+            text.Append("not read: ").Append(TerminalText.Clean(failure)).Append(". The threads above are whole.\n");
             return;
         }
         if (!Coverage.Walkable)

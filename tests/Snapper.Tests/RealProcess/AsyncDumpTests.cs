@@ -86,6 +86,37 @@ public sealed class AsyncDumpTests
         Assert.False(target.AnyThreadStopped(), "a thread was left stopped");
     }
 
+    /// <summary>
+    /// The heap is walked only while every thread of the process is held: one that cannot enter its stop (in an
+    /// uninterruptible system call) would run on during the walk, so the walk is refused, and the thread dump kept.
+    /// </summary>
+    [Fact]
+    public void The_heap_is_not_walked_while_a_thread_of_the_process_could_not_be_stopped()
+    {
+        using var dir = new TempDirectory();
+        var fifo = dir.File("release");
+        Assert.Equal(0, Native.MakeFifo(fifo, 0x180));
+        using var target = RunningTarget.StartTestTarget("uninterruptible", fifo);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!target.Threads().Any(t => t.Name == "Uninterruptible" && t.State == 'D') && waited.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(20);
+        var stuck = target.Threads().Single(t => t.Name == "Uninterruptible");
+        Assert.Equal('D', stuck.State);
+
+        var result = SnapperCli.Run("dump", "--pid", target.Pid.ToString(), "--async", "--format", "json");
+        using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { } // lets the thread out of its system call
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var dump = JsonDocument.Parse(result.Stdout);
+        var pending = dump.RootElement.GetProperty("async");
+        Assert.False(pending.GetProperty("complete").GetBoolean());
+        Assert.Equal(0, pending.GetProperty("objectsWalked").GetInt64());
+        Assert.Contains($"thread {stuck.Tid} was not held", pending.GetProperty("error").GetString());
+        Assert.NotEmpty(dump.RootElement.GetProperty("threads").EnumerateArray());
+        waited.Restart();
+        while (target.AnyThreadStopped() && waited.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Assert.False(target.AnyThreadStopped(), "a thread was left stopped");
+    }
+
     [Fact]
     public void A_budget_without_async_or_out_of_range_is_one_line_and_exit_code_2()
     {

@@ -29,5 +29,6 @@ public sealed record HeapWalkCoverage(bool Walkable, bool Complete, long Objects
     int TasksSeen, int CompletedLeftOut, TimeSpan Elapsed, TimeSpan Budget, TimeSpan ReadingPending = default);
 
 /// <summary>One walk's pending tasks, with how far it got.</summary>
-/// <param name="Failure">Why the walk stopped short on an error of its own (the thread dump is kept all the same); null when it did not.</param>
+/// <param name="Failure">Why the heap was not walked (a thread of the process was not held) or the walk failed on an
+/// error of its own; the thread dump is kept all the same. Null when the walk ran.</param>
 public sealed record PendingAsyncHeap(IReadOnlyList<PendingTask> Pending, HeapWalkCoverage Coverage, string? Failure = null);

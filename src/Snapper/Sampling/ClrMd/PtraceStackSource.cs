@@ -405,6 +405,10 @@ sealed class PtraceStackSource : IStackSource
     /// </summary>
     PendingAsyncHeap WalkHeapForPendingAsync(TimeSpan budget)
     {
+        var notRead = new HeapWalkCoverage(false, false, 0, 0, 0, 0, 0, TimeSpan.Zero, budget);
+        if (UnheldThread() is { } running)
+            return new PendingAsyncHeap([], notRead,
+                $"thread {running} was not held (it had not stopped yet, or started during the stop), and the heap is walked only while nothing of the process runs");
         try
         {
             EnsureDacFresh();
@@ -412,9 +416,18 @@ sealed class PtraceStackSource : IStackSource
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            var coverage = new HeapWalkCoverage(false, false, 0, 0, 0, 0, 0, TimeSpan.Zero, budget);
-            return new PendingAsyncHeap([], coverage, $"{e.GetType().Name}: {e.Message}");
+            return new PendingAsyncHeap([], notRead, $"the heap walk failed ({e.GetType().Name}: {e.Message})");
         }
+    }
+
+    /// <summary>A thread of the process not held now, if any (read from /proc, not the runtime: it runs no DAC code).</summary>
+    int? UnheldThread()
+    {
+        var held = new HashSet<int>(_stopper.Stopped.Count);
+        foreach (var thread in _stopper.Stopped) held.Add(thread.Tid);
+        foreach (var tid in ProcFs.ListThreads(_process.Pid))
+            if (!held.Contains(tid)) return tid;
+        return null;
     }
 
     /// <summary>
@@ -634,7 +647,9 @@ sealed class PtraceStackSource : IStackSource
         }
         foreach (var tid in tids)
         {
-            if (_nativeThreads.Contains(tid)) continue;
+            // A dump's heap walk needs the runtime's native threads held too: a background collection's thread
+            // sweeping the heap while the DAC walks it would change it under the DAC.
+            if (_nativeThreads.Contains(tid) && _asyncBudget is null) continue;
             var runTime = _survey.RunTime(tid);
             var cpu = _clock.CpuSinceLastSample(tid, runTime);
             if (_oneStop)
