@@ -47,7 +47,7 @@ static class AsyncHeapWalk
             range = segment.ObjectRange;
             foreach (var obj in segment.EnumerateObjects(carefully: true))
             {
-                if (++objects % ObjectsBetweenClockChecks == 0 && PastDeadline(obj.Address)) break;
+                if (++objects % ObjectsBetweenClockChecks == 1 && PastDeadline(obj.Address)) break; // from the first: the stops may have used the budget
                 if (obj.Type is not { } type || layouts.Of(type) is not { } layout) continue;
                 tasks++;
                 if (!memory.Read(obj.Address + (ulong)layout.StateFlagsOffset, out int flags) || TaskStateFlags.IsCompleted(flags))
