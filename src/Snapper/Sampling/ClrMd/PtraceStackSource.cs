@@ -406,6 +406,7 @@ sealed class PtraceStackSource : IStackSource
     PendingAsyncHeap WalkHeapForPendingAsync(TimeSpan budget)
     {
         var notRead = new HeapWalkCoverage(false, false, 0, 0, 0, 0, 0, TimeSpan.Zero, budget);
+        HoldTheRest();
         if (UnheldThread() is { } running)
             return new PendingAsyncHeap([], notRead,
                 $"thread {running} was not held (it had not stopped yet, or started during the stop), and the heap is walked only while nothing of the process runs");
@@ -420,14 +421,36 @@ sealed class PtraceStackSource : IStackSource
         }
     }
 
+    /// <summary>
+    /// Stops the threads of the process the snapshot did not (one started since the survey, a native thread the
+    /// survey missed: seen under load, a server GC thread), so that nothing of the process runs during the heap walk.
+    /// </summary>
+    void HoldTheRest()
+    {
+        if (UnheldThread() is null) return;
+        _stopper.RestartDeadline();
+        var held = HeldThreads();
+        foreach (var tid in ProcFs.ListThreads(_process.Pid))
+            if (!held.Contains(tid)) _stopper.Interrupt(tid);
+        while (_stopper.WaitForStops(_holdAsRealTime) > 0)
+        {
+        }
+    }
+
     /// <summary>A thread of the process not held now, if any (read from /proc, not the runtime: it runs no DAC code).</summary>
     int? UnheldThread()
     {
-        var held = new HashSet<int>(_stopper.Stopped.Count);
-        foreach (var thread in _stopper.Stopped) held.Add(thread.Tid);
+        var held = HeldThreads();
         foreach (var tid in ProcFs.ListThreads(_process.Pid))
             if (!held.Contains(tid)) return tid;
         return null;
+    }
+
+    HashSet<int> HeldThreads()
+    {
+        var held = new HashSet<int>(_stopper.Stopped.Count);
+        foreach (var thread in _stopper.Stopped) held.Add(thread.Tid);
+        return held;
     }
 
     /// <summary>
