@@ -49,8 +49,9 @@ static class AsyncHeapWalk
             {
                 if (++objects % ObjectsBetweenClockChecks == 1 && PastDeadline(obj.Address)) break; // from the first: the stops may have used the budget
                 if (obj.Type is not { } type || layouts.Of(type) is not { } layout) continue;
+                if (!memory.Read(obj.Address + (ulong)layout.StateFlagsOffset, out int flags)) continue; // unreadable: neither
                 tasks++;
-                if (!memory.Read(obj.Address + (ulong)layout.StateFlagsOffset, out int flags) || TaskStateFlags.IsCompleted(flags))
+                if (TaskStateFlags.IsCompleted(flags))
                 {
                     completed++;
                     continue;
