@@ -9,6 +9,8 @@ using Shop;
 //   GET /inventory       locks: every request takes one lock and holds it while it waits on a slow supplier
 //   GET /prices          HTTP outbound: an HttpClient call to /upstream/prices on this same service (20 ms)
 //   GET /recommend       your code: scoring and sorting in plain C#
+//   GET /quote           async HTTP outbound: awaits an HttpClient call to /upstream/prices (20 ms), holding no thread
+//                        meanwhile (what 'snapper dump --async' shows)
 // Usage: dotnet ShopService.dll [--urls http://127.0.0.1:5080]. Prints "READY <url>" once it listens.
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders(); // a service under load should not spend its time logging each request
@@ -25,6 +27,7 @@ app.MapGet("/catalog", (Catalog catalog) => Results.Bytes(ShopEndpoints.Serializ
 app.MapGet("/inventory", (Inventory inventory) => Results.Ok(ShopEndpoints.ReserveStock(inventory)));
 app.MapGet("/prices", (HttpContext context, HttpClient client) => Results.Ok(ShopEndpoints.FetchPrices(client, context)));
 app.MapGet("/recommend", () => Results.Ok(ShopEndpoints.Recommend()));
+app.MapGet("/quote", (HttpContext context, HttpClient client) => ShopEndpoints.QuoteAsync(client, context));
 app.MapGet("/upstream/prices", async () =>
 {
     await Task.Delay(20); // a slow upstream service: the caller's thread waits on the socket meanwhile

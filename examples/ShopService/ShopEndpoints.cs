@@ -44,6 +44,20 @@ public static class ShopEndpoints
         return (int)copy.Length;
     }
 
+    /// <summary>
+    /// Async HTTP outbound: the same upstream call as <see cref="FetchPrices"/>, awaited end to end, so a waiting request
+    /// is on no thread at all: only a heap walk (snapper dump --async) finds it, with this method in its chain.
+    /// </summary>
+    public static async Task<IResult> QuoteAsync(HttpClient client, HttpContext context)
+    {
+        var request = context.Request;
+        var url = $"{request.Scheme}://{request.Host}/upstream/prices";
+        using var response = await client.GetAsync(url, context.RequestAborted);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadAsByteArrayAsync(context.RequestAborted);
+        return Results.Ok(body.Length);
+    }
+
     /// <summary>Your code: scores 20,000 candidates and sorts them (List.Sort called from here counts as your code).</summary>
     public static IReadOnlyList<int> Recommend()
     {

@@ -34,6 +34,8 @@
 //                    the runtime's background worker (see Tiering); each stdin line is answered "TYPES <n>"
 //   stubs            a thread making interface calls at one call site on objects of eight types: its time goes to
 //                    the runtime's resolve stub as much as to its own code (see Stubs)
+//   async            async chains three awaits deep waiting on a Task.Delay, a socket read and a SemaphoreSlim, and
+//                    finished chains kept referenced (see AsyncWaits)
 //   bench <spinning> <blocked>
 //                    <spinning> threads doing counted work, <blocked> threads waiting at depths 1-10 (half in
 //                    Monitor.Wait, half in Thread.Sleep); each line read on stdin is answered with "WORK <units>"
@@ -116,6 +118,9 @@ switch (scenario)
         Ready();
         Locks.CompactTheHeapForever();
         return 0;
+    case "async":
+        AsyncWaits.Start();
+        break;
     case "bench":
         Bench.Start(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
         Ready();

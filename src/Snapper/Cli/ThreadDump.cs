@@ -11,10 +11,11 @@ namespace Snapper.Cli;
 /// One snapshot of every thread, as <c>snapper dump</c> prints it: each thread with its name, state and innermost frame
 /// first (as py-spy dump and dotnet-stack print them), and, for a thread entering a lock, the lock and the thread that
 /// holds it. Threads are listed in thread id order (the order they started in). The process's other threads (the
-/// runtime's and native libraries' own, never in managed code) follow with their kernel names and states.
+/// runtime's and native libraries' own, never in managed code) follow with their kernel names and states. With
+/// <c>--async</c>, the pending async work read in the same stop comes between the two (<see cref="AsyncDump"/>).
 /// </summary>
 public sealed class ThreadDump(TargetProcess target, string runtimeVersion, DateTime takenUtc, CapturedSnapshot snapshot,
-    IReadOnlyList<NativeThread> nativeThreads)
+    IReadOnlyList<NativeThread> nativeThreads, AsyncDump? pendingAsync = null)
 {
     readonly Dictionary<int, ThreadStack> _byTid = snapshot.Threads.ToDictionary(t => t.OsThreadId);
 
@@ -43,6 +44,7 @@ public sealed class ThreadDump(TargetProcess target, string runtimeVersion, Date
             if (thread.WaitsFor is { } wait) text.Append("  ").Append(Describe(wait)).Append('\n');
             for (var i = thread.Frames.Count - 1; i >= 0; i--) text.Append("    ").Append(Describe(thread.Frames[i])).Append('\n');
         }
+        pendingAsync?.WriteText(text);
         if (nativeThreads.Count == 0) return text.ToString();
         text.Append("\nNative threads (no managed frames at the stop: the runtime's and native libraries' own), as the kernel showed them right after it:\n");
         foreach (var thread in nativeThreads)
@@ -97,6 +99,7 @@ public sealed class ThreadDump(TargetProcess target, string runtimeVersion, Date
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            pendingAsync?.WriteJson(json);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Snapper.Cli;
 using Snapper.Sampling;
+using Snapper.Sampling.Async;
 using Snapper.Sampling.ClrMd;
 using Snapper.Store;
 
@@ -26,6 +27,18 @@ public static class DumpCommand
     };
     static readonly Option<int> MaxFrames = new("--max-frames") { Description = "Deepest stack to read per thread.", DefaultValueFactory = _ => 256, HelpName = "n" };
     static readonly Option<bool> NativeFrames = CommonOptions.NativeFrames();
+    static readonly Option<bool> Async = new("--async")
+    {
+        Description = "Also list the pending async work: the chains of awaiting async methods, grouped by what they wait for "
+            + "(Task.Delay, a socket, a SemaphoreSlim, an HttpClient call...), found by a walk of the GC heap in the same stop, "
+            + "every thread of the process held meanwhile. Cost: the target is held for the walk, about 20 ms on a small program "
+            + "and 0.3-0.55 s on an ASP.NET Core service under load (120,000-440,000 objects; docs/dump.md), never past --async-budget.",
+    };
+    static readonly Option<TimeSpan?> AsyncBudget = CommonOptions.Duration("--async-budget",
+        "With --async: the longest the target may be held, counted from the start of the stop (default 1s, at most 1m). The "
+        + "heap walk stops early enough to end within it (at 90% of it, but at least 100 ms before its end and not before its half), and the dump then "
+        + "says it is partial, with how much of the heap was walked and the heap's size. The stops and stack walks come first.");
+    static readonly TimeSpan DefaultAsyncBudget = TimeSpan.FromSeconds(1);
     static readonly Option<ThreadSelection?> Threads = CommonOptions.Threads("Print (and keep) only the threads whose names match.");
 
     public static Command Create()
@@ -41,10 +54,11 @@ public static class DumpCommand
               snapper dump --pid 1234
               snapper dump --name Orders --format json > orders-threads.json
               snapper dump --pid 1234 --native                 also the native frames (libc, the runtime) on top
+              snapper dump --pid 1234 --async                  also what every pending async chain awaits (a heap walk)
               snapper dump --pid 1234 --db snapper.db          keep it too, as a one-sample session
             """)
         {
-            Pid, Name, FormatOption, Db, Threads, MaxFrames, NativeFrames,
+            Pid, Name, FormatOption, Db, Threads, MaxFrames, NativeFrames, Async, AsyncBudget,
         };
         command.SetAction(result => CommandRunner.Run(() => Execute(result)));
         return command;
@@ -55,17 +69,18 @@ public static class DumpCommand
         var maxFrames = result.GetValue(MaxFrames);
         if (maxFrames is < 1 or > 65536)
             throw new SnapperException(ExitCode.InvalidArguments, $"--max-frames must be between 1 and 65536, not {maxFrames}");
+        var asyncBudget = AsyncBudgetOf(result);
         var dbPath = result.GetValue(Db);
         if (dbPath is not null)
             using (var store = SnapperDatabase.Open(dbPath)) // fails before the target is touched when it cannot be written
                 store.WaitUntilWritable(() => Console.Error.WriteLine($"Waiting for {dbPath}: another writer holds it (up to 30 s)..."));
         var target = FindTarget(result.GetValue(Pid), result.GetValue(Name));
         var threads = result.GetValue(Threads);
-        var (snapshot, runtimeVersion, knowsRunState, takenUtc) = Take(target, maxFrames, result.GetValue(NativeFrames));
+        var (snapshot, runtimeVersion, knowsRunState, takenUtc, pendingAsync) = Take(target, maxFrames, result.GetValue(NativeFrames), asyncBudget);
         var nativeThreads = NativeThreads(target.Pid, snapshot, threads);
         if (threads is not null)
             snapshot = snapshot with { Threads = snapshot.Threads.Where(t => threads.Matches(t.Identity.Name, t.Identity.OsName, t.Identity.Role)).ToList() };
-        var dump = new ThreadDump(target, runtimeVersion, takenUtc, snapshot, nativeThreads);
+        var dump = new ThreadDump(target, runtimeVersion, takenUtc, snapshot, nativeThreads, pendingAsync is null ? null : new AsyncDump(pendingAsync));
         Console.Out.Write(result.GetValue(FormatOption) == Format.Json ? dump.ToJson() : dump.ToText());
         if (dbPath is not null)
         {
@@ -78,13 +93,25 @@ public static class DumpCommand
         return (int)ExitCode.Success;
     }
 
+    /// <summary>The heap walk's budget when --async is given (null: no walk).</summary>
+    static TimeSpan? AsyncBudgetOf(ParseResult result)
+    {
+        var budget = result.GetValue(AsyncBudget);
+        if (!result.GetValue(Async))
+            return budget is null ? null : throw new SnapperException(ExitCode.InvalidArguments, "--async-budget goes with --async");
+        if (budget is { } given && (given <= TimeSpan.Zero || given > TimeSpan.FromMinutes(1)))
+            throw new SnapperException(ExitCode.InvalidArguments, $"--async-budget must be more than 0 and at most 1m, not {given.TotalSeconds:0.###}s");
+        return budget ?? DefaultAsyncBudget;
+    }
+
     /// <summary>
     /// The one stop, on a thread of its own as every capture's (ptrace calls must all come from one thread, and the
     /// session is closed, resuming the target, on it whatever happens).
     /// </summary>
-    static (CapturedSnapshot Snapshot, string RuntimeVersion, bool KnowsRunState, DateTime TakenUtc) Take(TargetProcess target, int maxFrames, bool nativeFrames)
+    static (CapturedSnapshot Snapshot, string RuntimeVersion, bool KnowsRunState, DateTime TakenUtc, PendingAsyncHeap? PendingAsync) Take(
+        TargetProcess target, int maxFrames, bool nativeFrames, TimeSpan? asyncBudget)
     {
-        (CapturedSnapshot, string, bool, DateTime)? taken = null;
+        (CapturedSnapshot, string, bool, DateTime, PendingAsyncHeap?)? taken = null;
         Exception? failure = null;
         var thread = new Thread(() =>
         {
@@ -94,7 +121,7 @@ public static class DumpCommand
                 target.EnsureNotTraced();
                 using var source = PtraceStackSource.Open(target, maxFrames, nativeFrames);
                 var takenUtc = DateTime.UtcNow;
-                taken = (source.CaptureAllAtOnce(), source.RuntimeVersion, source.KnowsRunState, takenUtc);
+                taken = (source.CaptureAllAtOnce(asyncBudget), source.RuntimeVersion, source.KnowsRunState, takenUtc, source.PendingAsync);
             }
             catch (TargetExitedException)
             {

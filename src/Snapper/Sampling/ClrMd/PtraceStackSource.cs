@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Diagnostics.Runtime;
 using Snapper.Cli;
+using Snapper.Sampling.Async;
+using Snapper.Sampling.ClrMd.Async;
 using Snapper.Sampling.Linux;
 using Snapper.Store;
 
@@ -87,6 +89,12 @@ sealed class PtraceStackSource : IStackSource
     IReadOnlyDictionary<int, LockWait> _heldLockWaits = NoLockWaits; // CaptureAllAtOnce's, read while held
     readonly List<(int Tid, object StackKey)> _lockThreads = new();
     readonly Dictionary<int, (RawThread Raw, ulong Sp)> _walkedForLocks = new();
+
+    TimeSpan? _asyncBudget; // see CaptureAllAtOnce
+    long _asyncDeadline;
+
+    /// <summary>The pending async work <see cref="CaptureAllAtOnce"/> found on the heap, when asked for; null otherwise.</summary>
+    public PendingAsyncHeap? PendingAsync { get; private set; }
 
     public string RuntimeVersion { get; }
     public PhaseTimings Timings { get; } = new();
@@ -232,9 +240,14 @@ sealed class PtraceStackSource : IStackSource
     /// lock each blocked thread is entering is read while all are held (<see cref="ThreadStack.WaitsFor"/>). The pause
     /// is the whole hold.
     /// </summary>
-    public CapturedSnapshot CaptureAllAtOnce()
+    /// <param name="asyncBudget">Also walk the GC heap for pending async work (<see cref="PendingAsync"/>) while every
+    /// thread is held, stopping the walk once this much time has passed since the snapshot began: the hold ends then.</param>
+    public CapturedSnapshot CaptureAllAtOnce(TimeSpan? asyncBudget = null)
     {
         _oneStop = true;
+        _asyncBudget = asyncBudget;
+        _asyncDeadline = Stopwatch.GetTimestamp() + (long)(AsyncWalkBudget.StopWalkingAfter(asyncBudget ?? TimeSpan.Zero).TotalSeconds * Stopwatch.Frequency);
+        PendingAsync = null;
         try
         {
             return Capture();
@@ -242,6 +255,7 @@ sealed class PtraceStackSource : IStackSource
         finally
         {
             _oneStop = false;
+            _asyncBudget = null;
         }
     }
 
@@ -394,7 +408,62 @@ sealed class PtraceStackSource : IStackSource
             _walkedForLocks[thread.OsThreadId] = (thread, _stoppedSp.GetValueOrDefault(thread.OsThreadId));
         }
         _heldLockWaits = new Dictionary<int, LockWait>(_lockHolders.Find(_lockThreads, _walkedForLocks));
+        if (_asyncBudget is { } budget) PendingAsync = WalkHeapForPendingAsync(budget);
         return true;
+    }
+
+    /// <summary>
+    /// The heap walk of <c>dump --async</c>, while every thread is held (the DAC must not read a heap that changes under
+    /// it). An error of the walk's own ends the walk, not the dump: the stacks were read already.
+    /// </summary>
+    PendingAsyncHeap WalkHeapForPendingAsync(TimeSpan budget)
+    {
+        var notRead = new HeapWalkCoverage(false, false, 0, 0, 0, 0, 0, TimeSpan.Zero, budget);
+        HoldTheRest();
+        if (UnheldThread() is { } running)
+            return new PendingAsyncHeap([], notRead,
+                $"thread {running} was not held (it had not stopped yet, or started during the stop), and the heap is walked only while nothing of the process runs");
+        try
+        {
+            EnsureDacFresh();
+            return AsyncHeapWalk.Walk(_runtime, _asyncDeadline, budget);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new PendingAsyncHeap([], notRead, $"the heap walk failed ({e.GetType().Name}: {e.Message})");
+        }
+    }
+
+    /// <summary>
+    /// Stops the threads of the process the snapshot did not (one started since the survey, a native thread the
+    /// survey missed: seen under load, a server GC thread), so that nothing of the process runs during the heap walk.
+    /// </summary>
+    void HoldTheRest()
+    {
+        if (UnheldThread() is null) return;
+        _stopper.RestartDeadline();
+        var held = HeldThreads();
+        foreach (var tid in ProcFs.ListThreads(_process.Pid))
+            if (!held.Contains(tid)) _stopper.Interrupt(tid);
+        while (_stopper.WaitForStops(_holdAsRealTime) > 0)
+        {
+        }
+    }
+
+    /// <summary>A thread of the process not held now, if any (read from /proc, not the runtime: it runs no DAC code).</summary>
+    int? UnheldThread()
+    {
+        var held = HeldThreads();
+        foreach (var tid in ProcFs.ListThreads(_process.Pid))
+            if (!held.Contains(tid)) return tid;
+        return null;
+    }
+
+    HashSet<int> HeldThreads()
+    {
+        var held = new HashSet<int>(_stopper.Stopped.Count);
+        foreach (var thread in _stopper.Stopped) held.Add(thread.Tid);
+        return held;
     }
 
     /// <summary>
@@ -617,7 +686,9 @@ sealed class PtraceStackSource : IStackSource
         }
         foreach (var tid in tids)
         {
-            if (_nativeThreads.Contains(tid)) continue;
+            // A dump's heap walk needs the runtime's native threads held too: a background collection's thread
+            // sweeping the heap while the DAC walks it would change it under the DAC.
+            if (_nativeThreads.Contains(tid) && _asyncBudget is null) continue;
             var runTime = _survey.RunTime(tid);
             var cpu = _clock.CpuSinceLastSample(tid, runTime);
             if (_oneStop)

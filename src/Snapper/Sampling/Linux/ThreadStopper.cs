@@ -79,6 +79,13 @@ sealed unsafe class ThreadStopper
         _held = TimeSpan.Zero;
     }
 
+    /// <summary>Gives threads asked from now on a stop deadline of their own (a second round of asks within one hold).</summary>
+    public void RestartDeadline()
+    {
+        _interruptedAt = Stopwatch.GetTimestamp();
+        _sleepUs = FirstPollSleepUs;
+    }
+
     /// <summary>
     /// Asks a thread to stop, without waiting: interrupt every thread first, then wait, and they stop in parallel, not
     /// one after another; work done between the two overlaps with the threads' way into their stops.
