@@ -1,3 +1,4 @@
+using Snapper.Sampling;
 using Snapper.Store;
 
 namespace Snapper.Cli;
@@ -18,6 +19,10 @@ public static class CommandRunner
         {
             return Fail(e.Code, e.Message);
         }
+        catch (TargetRefusedException e)
+        {
+            return Fail(ExitCodeOf(e.Problem), e.Message);
+        }
         catch (StoreException e)
         {
             return Fail(ExitCode.DatabaseError, e.Message);
@@ -29,6 +34,17 @@ public static class CommandRunner
             return code;
         }
     }
+
+    /// <summary>The one place the engine's refusals of a target become exit codes (docs/exit-codes.md).</summary>
+    public static ExitCode ExitCodeOf(TargetProblem problem) => problem switch
+    {
+        TargetProblem.BadRequest => ExitCode.InvalidArguments,
+        TargetProblem.NoSuchProcess => ExitCode.NoSuchProcess,
+        TargetProblem.NotDotNet => ExitCode.NotDotNet,
+        TargetProblem.PermissionDenied => ExitCode.PermissionDenied,
+        TargetProblem.AlreadyTraced => ExitCode.AlreadyTraced,
+        _ => throw new ArgumentOutOfRangeException(nameof(problem)),
+    };
 
     public static int Fail(ExitCode code, string message)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Snapper.Sampling;
+using Snapper.Report;
 using Snapper.Store;
 
 namespace Snapper.Cli;
@@ -37,7 +38,12 @@ public static class ParallelCaptures
             if (runs[i].IsFaulted)
             {
                 var error = runs[i].Exception!.InnerException!;
-                var code = error is SnapperException s ? s.Code : ExitCode.InternalError;
+                var code = error switch
+                {
+                    SnapperException s => s.Code,
+                    TargetRefusedException refused => CommandRunner.ExitCodeOf(refused.Problem),
+                    _ => ExitCode.InternalError,
+                };
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"error: pid {target.Pid} ({target.Name}): {error.Message}"));
                 if (exit == ExitCode.Success) exit = code;
                 continue;
@@ -46,7 +52,7 @@ public static class ParallelCaptures
             if (!quiet) Console.WriteLine(SessionSummary.Describe(session));
             if (reportPathFor?.Invoke(session.Id) is { } reportPath)
             {
-                ReportFiles.Write(ProfileReader.Load(store, session), ReportFormat.Html, reportPath, reportOptions);
+                ReportFiles.Write(ProfileReader.Load(store, session), ReportFileFormat.Html, reportPath, reportOptions);
                 if (!quiet) Console.WriteLine($"Report:   {Path.GetFullPath(reportPath)}");
             }
         }

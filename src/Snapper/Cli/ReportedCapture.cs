@@ -1,5 +1,6 @@
 using System.Globalization;
 using Snapper.Sampling;
+using Snapper.Report;
 using Snapper.Store;
 
 namespace Snapper.Cli;
@@ -28,7 +29,7 @@ public static class ReportedCapture
         }
         if (reportPathFor?.Invoke(session.Id) is { } reportPath)
         {
-            ReportFiles.Write(ProfileReader.Load(db, session), ReportFormat.Html, reportPath, reportOptions);
+            ReportFiles.Write(ProfileReader.Load(db, session), ReportFileFormat.Html, reportPath, reportOptions);
             if (!quiet) Console.WriteLine($"Report:   {Path.GetFullPath(reportPath)}");
         }
         return (session, capture);

@@ -22,9 +22,9 @@ public static class DiffCommand
         HelpName = "ids",
         Required = true,
     };
-    static readonly Option<ReportFormat> Format = CommonOptions.Choice("--format",
+    static readonly Option<ReportFileFormat> Format = CommonOptions.Choice("--format",
         "html: a differential flame graph and tables. text: regressions and improvements for terminals and CI. json: every function's change.",
-        ReportFormat.Html, "-f");
+        ReportFileFormat.Html, "-f");
     static readonly Option<string?> Output = new("--output", "-o")
     {
         Description = "Output file, '-' for stdout. Default: stdout for text and json; for html, a file beside the database.",
@@ -62,18 +62,9 @@ public static class DiffCommand
         var options = new ReportOptions { Threads = result.GetValue(Threads), IncludeIdle = result.GetValue(Idle) };
         var diff = ProfileDiff.Compute(ProfileReader.LoadMany(db, baseSessions), ProfileReader.LoadMany(db, compareSessions), options);
         var sides = new DiffSides(Describe(baseSessions), Describe(compareSessions));
-        output ??= format == ReportFormat.Html ? DefaultPath(dbPath, baseSessions, compareSessions) : "-";
-        OutputFile.Write(output, "diff", stream =>
-        {
-            if (format == ReportFormat.Json)
-            {
-                DiffJsonWriter.Write(diff, baseSessions.Select(s => s.Id).ToList(), compareSessions.Select(s => s.Id).ToList(), stream);
-                return;
-            }
-            using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true);
-            if (format == ReportFormat.Html) DiffHtmlWriter.Write(diff, sides, writer);
-            else DiffTextWriter.Write(diff, sides, writer);
-        });
+        output ??= format == ReportFileFormat.Html ? DefaultPath(dbPath, baseSessions, compareSessions) : "-";
+        OutputFile.Write(output, "diff", stream => ProfileReports.WriteDiff(diff, sides,
+            baseSessions.Select(s => s.Id).ToList(), compareSessions.Select(s => s.Id).ToList(), format, stream));
         if (output != "-") Console.WriteLine($"Diff: {Path.GetFullPath(output)}");
         return (int)ExitCode.Success;
     }

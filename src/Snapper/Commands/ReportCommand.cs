@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Snapper.Cli;
+using Snapper.Report;
 using Snapper.Store;
 
 namespace Snapper.Commands;
@@ -14,8 +15,8 @@ public static class ReportCommand
         DefaultValueFactory = _ => "latest",
         HelpName = "id",
     };
-    static readonly Option<ReportFormat> Format = CommonOptions.Choice("--format",
-        "html: interactive single-file report. text: for terminals and CI logs. json: stable summary for scripts.", ReportFormat.Html, "-f");
+    static readonly Option<ReportFileFormat> Format = CommonOptions.Choice("--format",
+        "html: interactive single-file report. text: for terminals and CI logs. json: stable summary for scripts.", ReportFileFormat.Html, "-f");
     static readonly Option<string?> Output = new("--output", "-o")
     {
         Description = "Output file, '-' for stdout. Default: stdout for text and json; for html, a file beside the database.",
@@ -74,7 +75,7 @@ public static class ReportCommand
         using var db = AbandonedSessions.OpenExisting(dbPath);
         var sessions = ChooseSessions(db, result);
         var session = sessions[^1];
-        output ??= format != ReportFormat.Html ? "-"
+        output ??= format != ReportFileFormat.Html ? "-"
             : sessions.Count == 1 ? SampleCommand.DefaultReportPath(dbPath, session.Id)
             : OutputFile.BesideDatabase(dbPath, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sessions-{sessions[0].Id}-{session.Id}"), ".html");
         var options = CommonOptions.ReportOptions(result, Threads, Idle, ShowSecrets) with

@@ -203,11 +203,11 @@ public static class SampleCommand
             {
                 return TargetProcess.Inspect(pid);
             }
-            catch (SnapperException e) when (e.Code == ExitCode.NotDotNet && DateTime.UtcNow < deadline)
+            catch (TargetRefusedException e) when (e.Problem == TargetProblem.NotDotNet && DateTime.UtcNow < deadline)
             {
                 Thread.Sleep(20); // the runtime is not loaded yet
             }
-            catch (SnapperException e) when (e.Code == ExitCode.NoSuchProcess)
+            catch (TargetRefusedException e) when (e.Problem == TargetProblem.NoSuchProcess)
             {
                 throw new SnapperException(ExitCode.NoSuchProcess, $"'{command[0]}' exited before its .NET runtime could be read");
             }
@@ -227,7 +227,7 @@ public static class SampleCommand
             {
                 return capture();
             }
-            catch (SnapperException e) when (e.Code == ExitCode.NotDotNet && DateTime.UtcNow < deadline)
+            catch (TargetRefusedException e) when (e.Problem == TargetProblem.NotDotNet && DateTime.UtcNow < deadline)
             {
                 Thread.Sleep(50);
             }

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Snapper.Cli;
 using Snapper.Sampling.ClrMd;
 using Snapper.Store;
 

@@ -24,7 +24,7 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
     /// <summary>How many intervals a late snapshot may leave behind to be sampled at once after it.</summary>
     public const int MaxCatchUp = 2;
 
-    static readonly bool Debug = Cli.DebugSwitch.Enabled;
+    static readonly bool Debug = DebugSwitch.Enabled;
 
     /// <summary>Called after each snapshot, on the sampling thread: for progress display. Must be cheap.</summary>
     public Action<int, TimeSpan>? Progress { get; init; }
@@ -106,7 +106,7 @@ public sealed class Sampler(IStackSource source, SamplingPlan plan, TimeProvider
                     message = e.Message;
                     break;
                 }
-                catch (Exception e) when (e is not Cli.SnapperException and not OutOfMemoryException)
+                catch (Exception e) when (e is not TargetRefusedException and not OutOfMemoryException)
                 {
                     // A failure the target caused is counted as failed; a bug of Snapper's own is counted apart, per
                     // reason, so that it is seen (and reported) rather than taken for the target's doing.

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using Microsoft.Diagnostics.Runtime;
-using Snapper.Cli;
 
 namespace Snapper.Sampling;
 
@@ -21,7 +20,7 @@ public static class SnapperBugs
         var cause = RootCause(failure);
         return cause switch
         {
-            TargetExitedException or SnapperException => false,
+            TargetExitedException or TargetRefusedException => false,
             SnapshotFailedException => false, // Snapper's own judgement, with no exception under it: "no thread could be stopped"
             IOException or UnauthorizedAccessException or Win32Exception or InvalidDataException or TimeoutException => false,
             ClrDiagnosticsException => false,

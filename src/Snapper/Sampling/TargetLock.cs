@@ -1,4 +1,3 @@
-using Snapper.Cli;
 using Snapper.Sampling.Linux;
 
 namespace Snapper.Sampling;
@@ -32,12 +31,12 @@ public sealed class TargetLock : IDisposable
         try
         {
             return TryAcquire(target.Pid)
-                ?? throw new SnapperException(ExitCode.AlreadyTraced,
+                ?? throw new TargetRefusedException(TargetProblem.AlreadyTraced,
                     $"another Snapper is already sampling process {target.Pid} ({target.Name}); only one can at a time");
         }
         catch (UnauthorizedAccessException)
         {
-            throw new SnapperException(ExitCode.PermissionDenied, $"cannot create the lock file '{PathFor(target.Pid)}'");
+            throw new TargetRefusedException(TargetProblem.PermissionDenied, $"cannot create the lock file '{PathFor(target.Pid)}'");
         }
     }
 

@@ -1,4 +1,3 @@
-using Snapper.Cli;
 using Snapper.Sampling.Linux;
 
 namespace Snapper.Sampling;
@@ -18,18 +17,18 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
     public static string HostPathOf(int pid, bool ownMountNamespace, string pathInTarget) =>
         ownMountNamespace && pathInTarget.StartsWith('/') ? $"/proc/{pid}/root{pathInTarget}" : pathInTarget;
 
-    /// <summary>Checks that <paramref name="pid"/> names a live .NET process that Snapper may trace, or throws a <see cref="SnapperException"/>.</summary>
+    /// <summary>Checks that <paramref name="pid"/> names a live .NET process that Snapper may trace, or throws a <see cref="TargetRefusedException"/>.</summary>
     public static TargetProcess Inspect(int pid)
     {
         if (pid <= 0)
-            throw new SnapperException(ExitCode.InvalidArguments, $"--pid must be a positive process id, not {pid}");
+            throw new TargetRefusedException(TargetProblem.BadRequest, $"--pid must be a positive process id, not {pid}");
         if (pid == Environment.ProcessId)
-            throw new SnapperException(ExitCode.InvalidArguments, "Snapper cannot sample its own process");
+            throw new TargetRefusedException(TargetProblem.BadRequest, "Snapper cannot sample its own process");
         if (!ProcFs.ProcessExists(pid))
-            throw new SnapperException(ExitCode.NoSuchProcess, $"no process with pid {pid}");
+            throw new TargetRefusedException(TargetProblem.NoSuchProcess, $"no process with pid {pid}");
         var name = ProcessName(pid);
         if (ProcFs.ReadThreadState(pid, pid) == 'Z')
-            throw new SnapperException(ExitCode.NoSuchProcess, $"process {pid} ({name}) has exited (it is a zombie)");
+            throw new TargetRefusedException(TargetProblem.NoSuchProcess, $"process {pid} ({name}) has exited (it is a zombie)");
 
         List<(ulong Start, ulong Offset, string Path)> mappings;
         try
@@ -42,18 +41,18 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
         }
         catch (IOException)
         {
-            throw new SnapperException(ExitCode.NoSuchProcess, $"process {pid} ({name}) exited");
+            throw new TargetRefusedException(TargetProblem.NoSuchProcess, $"process {pid} ({name}) exited");
         }
         if (mappings.Count == 0 && ProcFs.ListThreads(pid).Length > 0)
-            throw new SnapperException(ExitCode.NotDotNet, $"process {pid} ({name}) is a kernel thread, not a .NET process");
+            throw new TargetRefusedException(TargetProblem.NotDotNet, $"process {pid} ({name}) is a kernel thread, not a .NET process");
 
         var coreclr = mappings.FirstOrDefault(m => Path.GetFileName(m.Path) == "libcoreclr.so").Path;
         if (coreclr is null && EmbeddedRuntime.Describe(pid) is { } kind)
-            throw new SnapperException(ExitCode.NotDotNet,
+            throw new TargetRefusedException(TargetProblem.NotDotNet,
                 $"process {pid} ({name}) is {kind}: its runtime is linked into the executable, without the libcoreclr.so and " +
                 "DAC Snapper reads it through; publish it framework-dependent (or without PublishSingleFile) to profile it");
         if (coreclr is null)
-            throw new SnapperException(ExitCode.NotDotNet,
+            throw new TargetRefusedException(TargetProblem.NotDotNet,
                 $"process {pid} ({name}) is not a .NET process Snapper can read: no libcoreclr.so is loaded");
 
         return new TargetProcess(pid, name, ProcFs.ReadCommandLine(pid), coreclr, ProcFs.HasOwnMountNamespace(pid));
@@ -75,7 +74,7 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
     {
         var tracer = ProcFs.ReadTracerPid(Pid);
         if (tracer != 0)
-            throw new SnapperException(ExitCode.AlreadyTraced,
+            throw new TargetRefusedException(TargetProblem.AlreadyTraced,
                 $"process {Pid} ({Name}) is already traced by pid {tracer} ({ProcFs.ReadComm(tracer) ?? "?"}); only one tracer can attach at a time");
     }
 
@@ -83,8 +82,8 @@ public sealed record TargetProcess(int Pid, string Name, string CommandLine, str
     public string? ReadRuntimeVersion() => RuntimeVersion.Of(HostPathOf(RuntimeLibrary));
 
     /// <summary>The kernel refused the target: the error names the privilege Snapper lacks and how to give it.</summary>
-    public static SnapperException PermissionDenied(int pid, string name) =>
-        new(ExitCode.PermissionDenied, PtracePrivileges.Explain(pid, name));
+    public static TargetRefusedException PermissionDenied(int pid, string name) =>
+        new(TargetProblem.PermissionDenied, PtracePrivileges.Explain(pid, name));
 
     /// <summary>
     /// For <c>dotnet app.dll</c> the process is "dotnet": name it for the app instead. The OS name holds 15 characters:

@@ -1,4 +1,4 @@
-using Snapper.Cli;
+using Snapper.Sampling;
 
 namespace Snapper.Tests.Unit;
 

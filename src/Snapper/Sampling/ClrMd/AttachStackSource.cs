@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Diagnostics.Runtime;
-using Snapper.Cli;
 using Snapper.Sampling.Linux;
 
 namespace Snapper.Sampling.ClrMd;
@@ -72,11 +71,11 @@ sealed class AttachStackSource : IStackSource
                 });
             }
         }
-        catch (SnapperException e) when (e.Code == ExitCode.NoSuchProcess)
+        catch (TargetRefusedException e) when (e.Problem == TargetProblem.NoSuchProcess)
         {
             throw new TargetExitedException(e.Message);
         }
-        catch (Exception e) when (e is not SnapperException)
+        catch (Exception e) when (e is not TargetRefusedException)
         {
             if (!Linux.ProcFs.ProcessExists(_process.Pid)) throw new TargetExitedException($"process {_process.Pid} exited");
             throw new SnapshotFailedException(e.Message, e);
@@ -109,7 +108,7 @@ sealed class AttachStackSource : IStackSource
         }
         catch (ArgumentException)
         {
-            throw new SnapperException(ExitCode.NoSuchProcess, $"process {_process.Pid} ({_process.Name}) exited");
+            throw new TargetRefusedException(TargetProblem.NoSuchProcess, $"process {_process.Pid} ({_process.Name}) exited");
         }
         catch (UnauthorizedAccessException)
         {
@@ -117,7 +116,7 @@ sealed class AttachStackSource : IStackSource
         }
         catch (ClrDiagnosticsException e) when (e.Message.Contains("PTRACE_ATTACH", StringComparison.Ordinal))
         {
-            throw new SnapperException(ExitCode.AlreadyTraced, $"cannot attach to process {_process.Pid} ({_process.Name}): {e.Message}");
+            throw new TargetRefusedException(TargetProblem.AlreadyTraced, $"cannot attach to process {_process.Pid} ({_process.Name}): {e.Message}");
         }
     }
 

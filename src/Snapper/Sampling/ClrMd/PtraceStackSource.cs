@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Diagnostics.Runtime;
-using Snapper.Cli;
 using Snapper.Sampling.Async;
 using Snapper.Sampling.ClrMd.Async;
 using Snapper.Sampling.Linux;
@@ -225,13 +224,13 @@ sealed class PtraceStackSource : IStackSource
         _stopper.ResumeAll();
         if (stopped > 0) return;
         if (!ProcFs.ProcessExists(_process.Pid))
-            throw new SnapperException(ExitCode.NoSuchProcess, $"process {_process.Pid} ({_process.Name}) exited");
+            throw new TargetRefusedException(TargetProblem.NoSuchProcess, $"process {_process.Pid} ({_process.Name}) exited");
         if (_stopper.LastSeizeErrno == Native.EPERM)
         {
             _process.EnsureNotTraced(); // a tracer that attached since the check
             throw TargetProcess.PermissionDenied(_process.Pid, _process.Name);
         }
-        throw new SnapperException(ExitCode.NoSuchProcess, $"could not stop any thread of process {_process.Pid} ({_process.Name})");
+        throw new TargetRefusedException(TargetProblem.NoSuchProcess, $"could not stop any thread of process {_process.Pid} ({_process.Name})");
     }
 
     /// <summary>
@@ -265,7 +264,7 @@ sealed class PtraceStackSource : IStackSource
         {
             return CaptureOnce();
         }
-        catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException and not SnapperException)
+        catch (Exception e) when (e is not TargetExitedException and not SnapshotFailedException and not TargetRefusedException)
         {
             // Thrown outside the stop (naming threads, settling CPU clocks): this snapshot failed, with its cause
             // kept, so that the sampler can tell a bug of Snapper's from the target's doing (see SnapperBugs).
@@ -1035,9 +1034,9 @@ sealed class PtraceStackSource : IStackSource
 
     public void Dispose()
     {
-        if ((FastWalk.FastWalking.Verify || Cli.DebugSwitch.Enabled) && _fast is not null) Console.Error.WriteLine(_fast.Summary());
-        if (Cli.DebugSwitch.Enabled) Console.Error.WriteLine(_lockHolders.Summary());
-        if (Cli.DebugSwitch.Enabled) Console.Error.WriteLine(_stubs.Summary());
+        if ((FastWalk.FastWalking.Verify || DebugSwitch.Enabled) && _fast is not null) Console.Error.WriteLine(_fast.Summary());
+        if (DebugSwitch.Enabled) Console.Error.WriteLine(_lockHolders.Summary());
+        if (DebugSwitch.Enabled) Console.Error.WriteLine(_stubs.Summary());
         if (_verification is not null) Console.Error.WriteLine(_verification.Summary());
         if (ClrStackWalker.VerifyDacFrames) Console.Error.WriteLine(ClrStackWalker.DacFramesSummary());
         _stopper.ReleaseAll();

@@ -1,5 +1,4 @@
 using Microsoft.Diagnostics.Runtime;
-using Snapper.Cli;
 
 namespace Snapper.Sampling.ClrMd;
 
@@ -22,7 +21,7 @@ static class RuntimeSession
     public static ClrRuntime Create(DataTarget target, TargetProcess process, out string version)
     {
         if (target.ClrVersions.Length == 0)
-            throw new SnapperException(ExitCode.NotDotNet,
+            throw new TargetRefusedException(TargetProblem.NotDotNet,
                 $"process {process.Pid} ({process.Name}) has no CLR runtime ClrMD can read");
         var clr = target.ClrVersions[0];
         // ClrMD's version was 0.0 for every live target tried (.NET 8, 9, 10): the runtime's own binary says it right.
@@ -36,7 +35,7 @@ static class RuntimeSession
         }
         catch (Exception e) when (e is ClrDiagnosticsException or FileNotFoundException or InvalidOperationException or DllNotFoundException)
         {
-            throw new SnapperException(ExitCode.NotDotNet,
+            throw new TargetRefusedException(TargetProblem.NotDotNet,
                 $"cannot read the .NET {version} runtime of process {process.Pid} ({process.Name}): {e.Message}", e);
         }
     }

@@ -72,7 +72,7 @@ sealed class RuntimeStubs(Func<ClrRuntime?> runtime, Action ensureDacFresh, Linu
             : memory.ReadUncached(address, code[..Unwind.StubCode.After]) is var tail and > 0 ? Unwind.StubCode.KindAt(code[..tail], 0) : null;
         if (_byCode.Count >= MaxRemembered) _byCode.Clear();
         _byCode[address] = kind;
-        if (kind is null && Cli.DebugSwitch.Enabled && _unnamedCode.Count < 8 && read == code.Length)
+        if (kind is null && DebugSwitch.Enabled && _unnamedCode.Count < 8 && read == code.Length)
             _unnamedCode.Add($"{address:x} ({(Find(address) is { } heap ? heap.ToString() : "no heap")}): {Convert.ToHexString(code[(Unwind.StubCode.Before - 24)..Unwind.StubCode.Before])} | {Convert.ToHexString(code.Slice(Unwind.StubCode.Before, 24))}");
         return kind;
     }

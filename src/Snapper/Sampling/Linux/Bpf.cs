@@ -24,7 +24,7 @@ static unsafe class Bpf
     /// </summary>
     static readonly byte[] License = "Dual MIT/GPL\0"u8.ToArray();
 
-    static readonly bool Debug = Cli.DebugSwitch.Enabled;
+    static readonly bool Debug = DebugSwitch.Enabled;
 
     /// <summary>Loads a program; its fd, or -1 with why not.</summary>
     public static int LoadProgram(ulong[] instructions, string name, int type, int flags, int attachType, int attachBtfId, out string? whyNot)

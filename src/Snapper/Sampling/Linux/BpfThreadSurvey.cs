@@ -9,7 +9,7 @@ namespace Snapper.Sampling.Linux;
 /// </summary>
 sealed class BpfThreadSurvey(int pid, ITaskReader reader) : IThreadSurvey
 {
-    static readonly bool Debug = Cli.DebugSwitch.Enabled;
+    static readonly bool Debug = DebugSwitch.Enabled;
 
     ITaskReader? _reader = reader;
     ProcThreadSurvey? _fallback;

@@ -44,7 +44,7 @@ interface IThreadSurvey : IDisposable
         var forced = Environment.GetEnvironmentVariable("SNAPPER_THREAD_SURVEY");
         if (forced != "proc")
         {
-            var debug = Cli.DebugSwitch.Enabled;
+            var debug = DebugSwitch.Enabled;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var reader = ITaskReader.Open(pid, iteratorOnly: forced == "iterator", out var whyNot);
             if (debug)

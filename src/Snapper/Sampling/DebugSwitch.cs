@@ -1,4 +1,4 @@
-namespace Snapper.Cli;
+namespace Snapper.Sampling;
 
 /// <summary>
 /// SNAPPER_DEBUG: set to anything but empty, "0", "false", "no" or "off", Snapper prints what helps debug it (a bug's
