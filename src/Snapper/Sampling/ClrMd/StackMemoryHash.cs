@@ -3,7 +3,7 @@ using Snapper.Sampling.Linux;
 namespace Snapper.Sampling.ClrMd;
 
 /// <summary>A hash of a range of the target's stack memory, for telling whether a stack can have changed since a walk.</summary>
-sealed class StackMemoryHash(ProcessMemory memory)
+sealed class StackMemoryHash(ITargetMemory memory)
 {
     byte[] _buffer = new byte[16 * 1024];
 

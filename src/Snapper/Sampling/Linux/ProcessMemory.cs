@@ -9,7 +9,7 @@ namespace Snapper.Sampling.Linux;
 /// <see cref="ImmutableMappings"/>) are kept across snapshots. Never throws: a failed read returns 0 bytes, because
 /// callers run inside the DAC's native callbacks.
 /// </summary>
-sealed unsafe class ProcessMemory : IDisposable
+sealed unsafe class ProcessMemory : ITargetMemory, IDisposable
 {
     const int PageSize = 4096;
 
