@@ -3,7 +3,7 @@ namespace Snapper.Sampling.Linux;
 /// <summary>
 /// The target's memory as the decisions that a stack is unchanged read it (StackMemoryHash, for stack reuse). A seam
 /// so that those decisions, which corrupt a profile silently when wrong, are unit tested on synthetic memory
-/// (StackReuseTests) as well as end to end. <see cref="ProcessMemory"/> is the real one. Reads never throw: what cannot
+/// (StackReuseDecisionTests) as well as end to end. <see cref="ProcessMemory"/> is the real one. Reads never throw: what cannot
 /// be read comes back short.
 /// </summary>
 interface ITargetMemory

@@ -10,7 +10,7 @@ namespace Snapper.Tests.Unit;
 /// memory, that its stack is the one last walked; a wrong yes stores a stack the thread is not in. Here on synthetic
 /// memory, one decision at a time: a remembered stack comes back only while every one of those says "unchanged".
 /// </summary>
-public sealed class StackReuseTests
+public sealed class StackReuseDecisionTests
 {
     const int Tid = 101;
     const ulong Sp = 0x7000_1000, Pc = 0x4000_0010, Outermost = 0x7000_1800;
@@ -19,7 +19,7 @@ public sealed class StackReuseTests
     readonly FakeMemory _memory = new();
     readonly StackReuse _reuse;
 
-    public StackReuseTests()
+    public StackReuseDecisionTests()
     {
         _memory.Fill(Sp, (int)(Outermost - Sp + 256), seed: 1);
         _reuse = new StackReuse(new StackMemoryHash(_memory));
