@@ -70,7 +70,8 @@ public static class SampleStateRules
             var frame = frames[i];
             if (frame.Kind != FrameKind.Managed)
             {
-                if (frame.MethodName == "ThreadNative_Sleep") return SampleState.Sleep;
+                // The runtime's sleep, as a QCall frame names it ("QCall!ThreadNative_Sleep"), or bare.
+                if (frame.MethodName is "QCall!ThreadNative_Sleep" or "ThreadNative_Sleep") return SampleState.Sleep;
                 continue;
             }
             anyManaged = true;

@@ -54,6 +54,9 @@ public sealed class ThreadStateTests
         Assert.Equal(SampleState.Sleep, Classify(SampleActivity.Syscall, "futex", null, Start, UserCode, ThreadSleep));
         Assert.Equal(SampleState.LockWait, Classify(SampleActivity.Syscall, "futex", null, Start, UserCode, MonitorWait));
         Assert.Equal(SampleState.IdleThreadPool, Classify(SampleActivity.Syscall, "futex", "thread pool worker", Start, WorkerStart, Park, QCall));
+        // The runtime's sleep under code with no managed Thread.Sleep frame (inlined, or called through a P/Invoke of its own).
+        Assert.Equal(SampleState.Sleep, Classify(SampleActivity.Syscall, "futex", null, Start, UserCode,
+            new FrameInfo(FrameKind.Transition, "QCall", "", "QCall!ThreadNative_Sleep")));
         // A worker running a work item that waits is waiting, not idle.
         Assert.Equal(SampleState.LockWait, Classify(SampleActivity.Syscall, "futex", "thread pool worker", Start, WorkerStart, UserCode, MonitorWait));
     }
