@@ -1,20 +1,37 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Reflection.PortableExecutable;
+using System.Text.Json;
 using Snapper.Tests.Infrastructure;
 
 namespace Snapper.Tests.Packaging;
 
 /// <summary>
 /// Snapper installs as a .NET tool, as the README says: <c>dotnet pack src/Snapper</c>, then
-/// <c>dotnet tool install Snapper.Profiler --add-source DIR</c>, and the installed <c>snapper</c> command runs. The
-/// package is packed from the build these tests run against (no second build) into a scratch directory and installed
-/// with <c>--tool-path</c>, so the machine's tools are left alone; both are deleted afterwards. Nothing here is
-/// skipped: a package that cannot be packed or installed fails the test.
+/// <c>dotnet tool install Snapper.Profiler --add-source DIR</c>, and the installed <c>snapper</c> command runs the way
+/// the published binary does: ReadyToRun code, tiered compilation and dynamic PGO off (issue 23 point 7). The package
+/// is a linux-x64 one (a pointer package plus <c>Snapper.Profiler.linux-x64</c>), and that needs a linux-x64 build of
+/// its own: the tests' build is RID-agnostic and not precompiled. So the pack builds, in the configuration these tests
+/// were built in, into a scratch artifacts directory (about a minute on 2 vCPUs; nothing is written beside the sources
+/// and the build the other tests run is left alone), and the tool is installed with <c>--tool-path</c>, so the
+/// machine's tools are left alone; both are deleted afterwards. Nothing here is skipped: a package that cannot be
+/// packed or installed fails the test.
 /// </summary>
 public sealed class DotnetToolTests
 {
     /// <summary>The commands <c>snapper --help</c> must list: every one the README documents.</summary>
     static readonly string[] Commands = ["sample", "report", "export", "sessions", "ps", "prune", "diff", "dump", "demo"];
+
+    /// <summary>
+    /// The runtime settings src/Snapper/Snapper.csproj gives a published snapper, which the benchmark measured: the
+    /// installed tool must have every one.
+    /// </summary>
+    static readonly (string Name, JsonValueKind Kind, string Value)[] PublishedSettings =
+    [
+        ("System.Runtime.TieredCompilation", JsonValueKind.False, "false"),
+        ("System.Runtime.TieredPGO", JsonValueKind.False, "false"),
+        ("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", JsonValueKind.Number, "0"),
+    ];
 
     [Fact]
     public void The_packed_tool_installs_and_its_snapper_command_runs()
@@ -27,15 +44,15 @@ public sealed class DotnetToolTests
         var configuration = typeof(DotnetToolTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration;
         Assert.False(string.IsNullOrEmpty(configuration), "the test assembly names no build configuration");
         var project = Path.Combine(Repository.Root, "src", "Snapper", "Snapper.csproj");
-        // Publish and nuspec folders in the scratch directory too: the pack writes nothing beside the sources.
+        // The README's command, with every build, publish and nuspec folder in the scratch directory.
         var pack = Run(Dotnet.Host, scratch.Path,
-            "pack", project, "-c", configuration, "--no-build", "-o", packages, "--nologo",
-            $"-p:PublishDir={scratch.File("publish")}/", $"-p:NuspecOutputPath={scratch.File("nuspec")}/");
+            "pack", project, "-c", configuration, "-o", packages, "--nologo",
+            "--artifacts-path", scratch.File("artifacts"));
         Assert.True(pack.ExitCode == 0, $"dotnet pack failed: {pack}");
-        var package = Assert.Single(Directory.GetFiles(packages, "*.nupkg"));
+        // Snapper.Profiler.<version>, the package users install, and the linux-x64 package it names, which holds the tool.
         const string prefix = "Snapper.Profiler.";
-        var name = Path.GetFileNameWithoutExtension(package);
-        Assert.StartsWith(prefix, name);
+        var name = Assert.Single(Directory.GetFiles(packages, "*.nupkg").Select(Path.GetFileNameWithoutExtension),
+            n => n!.StartsWith(prefix, StringComparison.Ordinal) && char.IsAsciiDigit(n[prefix.Length]))!;
         var version = name[prefix.Length..];
 
         // Only the scratch package source: the install neither reaches a registry nor finds another package of the id.
@@ -65,6 +82,39 @@ public sealed class DotnetToolTests
         var versionOutput = Run(snapper, scratch.Path, "--version");
         Assert.True(versionOutput.ExitCode == 0, versionOutput.ToString());
         Assert.StartsWith(version, versionOutput.Stdout.Trim());
+
+        // The installed files live in the tool path's store, wherever the package layout puts them.
+        var runtimeConfig = Assert.Single(Directory.GetFiles(Path.Combine(tools, ".store"), "snapper.runtimeconfig.json", SearchOption.AllDirectories));
+        using (var json = JsonDocument.Parse(File.ReadAllText(runtimeConfig)))
+        {
+            var settings = json.RootElement.GetProperty("runtimeOptions").TryGetProperty("configProperties", out var properties)
+                ? properties
+                : default;
+            foreach (var (setting, kind, value) in PublishedSettings)
+            {
+                var found = settings.ValueKind == JsonValueKind.Object && settings.TryGetProperty(setting, out var property)
+                    ? property
+                    : default;
+                Assert.True(found.ValueKind == kind && found.GetRawText() == value,
+                    $"the installed {runtimeConfig} must set {setting} to {value}, as the published snapper does: {File.ReadAllText(runtimeConfig)}");
+            }
+        }
+        var dll = Path.Combine(Path.GetDirectoryName(runtimeConfig)!, "snapper.dll");
+        Assert.True(IsReadyToRun(dll), $"the installed {dll} holds no ReadyToRun code: it would JIT-compile itself at every capture's start");
+    }
+
+    /// <summary>
+    /// Whether an assembly carries ReadyToRun (precompiled) code: its CLI header names a managed native header, and that
+    /// header starts with the ReadyToRun signature. An IL-only assembly, as <c>dotnet build</c> makes, names none.
+    /// </summary>
+    internal static bool IsReadyToRun(string path)
+    {
+        using var pe = new PEReader(File.OpenRead(path));
+        var header = pe.PEHeaders.CorHeader;
+        if (header is null || header.ManagedNativeHeaderDirectory.Size < sizeof(uint))
+            return false;
+        const uint signature = 0x00525452; // READYTORUN_SIGNATURE, "RTR" (src/coreclr/inc/readytorun.h)
+        return pe.GetSectionData(header.ManagedNativeHeaderDirectory.RelativeVirtualAddress).GetReader().ReadUInt32() == signature;
     }
 
     /// <summary>Runs a program to its end (5 minutes at most), with the dotnet that runs the tests as the tool shim's runtime.</summary>
