@@ -87,6 +87,14 @@ static class HtmlProfileData
             json.WriteEndObject();
             Array(json, "layers", layers.Names.Select(names.Intern));
             json.WriteNumber("idleLayer", layers.IdleIndex);
+            // The states by their stored numbers (as the samples carry them): which is on a CPU, which is idle, and each one's colour.
+            json.WriteStartObject("states");
+            json.WriteNumber("cpu", (int)SampleState.Cpu);
+            json.WriteNumber("idle", (int)SampleState.IdleThreadPool);
+            json.WriteStartArray("colour");
+            for (var state = 0; state <= SampleStates.All.Max(s => (int)s); state++) json.WriteStringValue(((SampleState)state).Colour());
+            json.WriteEndArray();
+            json.WriteEndObject();
             json.WriteString("packed", packed);
             json.WriteStartArray("names");
             foreach (var name in names.All) json.WriteStringValue(name);

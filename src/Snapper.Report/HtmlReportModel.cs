@@ -59,17 +59,17 @@ sealed record HtmlReportModel(
             options.IncludeIdle,
             char.ToUpperInvariant(BetweenSamples.Rule[0]) + BetweenSamples.Rule[1..] + ".",
             HtmlProfileData.Build(profile, analysis.Threads, options.IncludeIdle, layers),
-            HtmlTemplates.Report.Css,
+            HtmlTemplates.Report.Css + StateRules(),
             HtmlTemplates.Report.Script,
             HtmlTemplates.Report.ScriptHash);
     }
 
-    internal static string StateCss(SampleState state) => "st-" + state switch
-    {
-        SampleState.LockWait => "wait",
-        SampleState.IdleThreadPool => "idle",
-        _ => state.Name(),
-    };
+    internal static string StateCss(SampleState state) => "st-" + state.ShortName();
+
+    /// <summary>The states' underline colours, from the one description of the states (SampleStates).</summary>
+    internal static string StateRules() => string.Concat(SampleStates.All.Select(state => state == SampleState.Unknown
+        ? $"th.{StateCss(state)}, td.{StateCss(state)} {{ box-shadow: none; }}\n"
+        : $"th.{StateCss(state)}, td.{StateCss(state)} {{ box-shadow: inset 0 -3px 0 {state.Colour()}; }}\n"));
 
     /// <summary>Every layer the rules name (the page can show idle samples the analysis left out), counted in the default view.</summary>
     static List<LayerRow> LayerRows(ProfileAnalysis analysis, ProfileLayers layers) =>

@@ -161,13 +161,7 @@ public static class TextReportWriter
         }
     }
 
-    /// <summary>Short column headings: "idle threadpool" is too wide for a column of percentages.</summary>
-    static string StateHeading(SampleState state) => state switch
-    {
-        SampleState.LockWait => "wait",
-        SampleState.IdleThreadPool => "idle",
-        _ => state.Name(),
-    };
+    static string StateHeading(SampleState state) => state.ShortName();
 
     /// <summary>The runtime role, when the label does not already say it.</summary>
     static string RoleNote(ThreadInfo thread) =>

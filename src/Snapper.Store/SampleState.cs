@@ -42,6 +42,12 @@ public enum SampleActivity
     BetweenSamples = 4,
 }
 
+/// <summary>
+/// The one description of each thread state the reports use: its name, its short name (a column heading, the HTML's
+/// <c>st-</c> class) and its colour. The text report, the HTML page (its CSS and its script get them from here) and the
+/// layer rules (which name states by <see cref="Name(SampleState)"/>) all read them here; SampleStatesTests checks
+/// that nothing else defines them.
+/// </summary>
 public static class SampleStates
 {
     public static readonly SampleState[] All =
@@ -56,6 +62,25 @@ public static class SampleStates
         SampleState.Io => "io",
         SampleState.IdleThreadPool => "idle threadpool",
         _ => "unknown",
+    };
+
+    /// <summary>"idle threadpool" is too wide for a column of percentages: the text report's headings and the HTML's classes.</summary>
+    public static string ShortName(this SampleState state) => state switch
+    {
+        SampleState.LockWait => "wait",
+        SampleState.IdleThreadPool => "idle",
+        _ => state.Name(),
+    };
+
+    /// <summary>The state's colour in the HTML report (table underlines and the timeline).</summary>
+    public static string Colour(this SampleState state) => state switch
+    {
+        SampleState.Cpu => "#2da44e",
+        SampleState.LockWait => "#cf222e",
+        SampleState.Sleep => "#8c959f",
+        SampleState.Io => "#0969da",
+        SampleState.IdleThreadPool => "#d0d7de",
+        _ => "#eaeef2",
     };
 
     public static string Name(this SampleActivity activity) => activity switch

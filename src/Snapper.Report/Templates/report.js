@@ -12,7 +12,7 @@
   var layerCount = data.layers.length, IDLE_LAYER = data.idleLayer;
   // The same palette as the .ly-N classes of the style sheet.
   var LAYER_COLOUR = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#86bcb6', '#d37295'];
-  var STATE_CPU = 1, STATE_IDLE = 5;
+  var STATE_CPU = data.states.cpu, STATE_IDLE = data.states.idle, STATE_COLOUR = data.states.colour;
   // Method categories as the report writer numbers them (own, framework, transition, native), then the tree's own.
   var CSS = ['own', 'framework', 'transition', 'native', 'root', 'thread'];
   var LABEL = ['own code', 'framework', 'transition', 'native', 'all threads', 'thread'];
@@ -629,7 +629,6 @@
   document.getElementById('tree-collapse').addEventListener('click', function () { renderTreeWithHotPath(false); });
 
   // ---- timeline: each thread's state over the capture; drag to pick a time range ----
-  var STATE_COLOUR = ['#d0d7de', '#2da44e', '#cf222e', '#8c959f', '#0969da', '#eaeef2'];
   var strips = Array.prototype.slice.call(document.querySelectorAll('canvas.timeline'));
   var drag = null;
   function timeSpan() { return snapTime.length ? [snapTime[0], Math.max(snapTime[snapTime.length - 1], snapTime[0] + 1)] : [0, 1]; }
@@ -637,8 +636,8 @@
   function drawTimelines() {
     var span = timeSpan();
     var byThread = {};
-    // By state (six states) or by layer: each pixel takes the colour of the kind most of its samples have.
-    var kinds = view.byLayer ? Math.max(1, layerCount) : 6, colours = view.byLayer ? LAYER_COLOUR : STATE_COLOUR;
+    // By state or by layer: each pixel takes the colour of the kind most of its samples have.
+    var kinds = view.byLayer ? Math.max(1, layerCount) : STATE_COLOUR.length, colours = view.byLayer ? LAYER_COLOUR : STATE_COLOUR;
     strips.forEach(function (canvas) {
       var width = canvas.clientWidth, dpr = window.devicePixelRatio || 1;
       canvas.width = Math.max(1, Math.round(width * dpr));
