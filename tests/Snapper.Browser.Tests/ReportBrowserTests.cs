@@ -22,6 +22,33 @@ public sealed class ReportBrowserTests(Chromium chromium)
         Assert.True(await report.Page.Locator("#tree-box .row").CountAsync() > 10);
     }
 
+    /// <summary>
+    /// The page counts its functions in its script, the text and JSON reports in ProfileAnalysis (C#): the same profile
+    /// must give the same self and total samples for every function the page lists (issue 23).
+    /// </summary>
+    [SkippableFact]
+    public async Task The_pages_function_counts_agree_with_the_analysis_of_the_text_and_json_reports()
+    {
+        var profile = SampleProfiles.Service();
+        await using var report = await ReportPage.OpenAsync(chromium.Require(), profile);
+        var analysis = Report.ProfileAnalysis.Analyze(profile);
+        var expected = analysis.Functions.Where(f => f.Total > 0)
+            .ToDictionary(f => f.Method.DisplayName + (f.Method.Module.Length == 0 ? "" : " " + f.Method.Module), f => (f.Self, f.Total));
+
+        var rows = report.Page.Locator("#functions-box table.functions tbody tr");
+        var count = await rows.CountAsync();
+        Assert.True(count > 10, $"{count} rows");
+        for (var i = 0; i < count; i++)
+        {
+            var cells = await rows.Nth(i).Locator("td").AllInnerTextsAsync();
+            // #, Self, Self %, Total, Total %, Function (its name, then its module)
+            Assert.True(expected.TryGetValue(cells[5], out var counts), $"the page lists '{cells[5]}', which the analysis does not");
+            Assert.Equal(counts.Self.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), cells[1]);
+            Assert.Equal(counts.Total.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), cells[3]);
+        }
+        Assert.Empty(report.Problems);
+    }
+
     [SkippableFact]
     public async Task Clicking_a_flame_graph_frame_zooms_into_it()
     {
