@@ -150,18 +150,34 @@ public static class CommonOptions
     /// <summary>An option whose values are an enum's names in lower case, with a one-line error listing them.</summary>
     public static Option<T> Choice<T>(string name, string description, T defaultValue, params string[] aliases) where T : struct, Enum
     {
+        // Help would print a default by the enum member's name ("Html"), which is not what a user types ("html"): the
+        // default is said in the description instead, and is what GetValue gives for an option not given, T's zero member.
+        if (!EqualityComparer<T>.Default.Equals(defaultValue, default))
+            throw new ArgumentException($"{name}: a choice's default must be the first member of {typeof(T).Name}", nameof(defaultValue));
+        return ChoiceOf<T>(name, $"{description} [default: {defaultValue.ToString().ToLowerInvariant()}]", aliases);
+    }
+
+    /// <summary>A choice the user must make (no default).</summary>
+    public static Option<T> RequiredChoice<T>(string name, string description, params string[] aliases) where T : struct, Enum
+    {
+        var option = ChoiceOf<T>(name, description, aliases);
+        option.Required = true;
+        return option;
+    }
+
+    static Option<T> ChoiceOf<T>(string name, string description, string[] aliases) where T : struct, Enum
+    {
         var names = Enum.GetNames<T>().Select(n => n.ToLowerInvariant()).ToArray();
         return new Option<T>(name, aliases)
         {
             Description = description,
             HelpName = string.Join('|', names),
-            DefaultValueFactory = _ => defaultValue,
             CustomParser = result =>
             {
                 var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
                 if (Enum.TryParse<T>(text, ignoreCase: true, out var value) && names.Contains(text.ToLowerInvariant())) return value;
                 result.AddError($"{name} must be one of {string.Join(", ", names)}, not '{text}'");
-                return defaultValue;
+                return default;
             },
         };
     }

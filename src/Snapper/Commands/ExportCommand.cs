@@ -16,9 +16,9 @@ public static class ExportCommand
         DefaultValueFactory = _ => "latest",
         HelpName = "id",
     };
-    static readonly Option<ExportFormat> Format = Required(CommonOptions.Choice("--format",
+    static readonly Option<ExportFormat> Format = CommonOptions.RequiredChoice<ExportFormat>("--format",
         "speedscope: speedscope.app. folded: flamegraph.pl, inferno, speedscope. pprof: go tool pprof, pprof viewers. " +
-        "chromium: Perfetto, chrome://tracing, DevTools (a timeline per thread).", ExportFormat.Speedscope, "-f"));
+        "chromium: Perfetto, chrome://tracing, DevTools (a timeline per thread).", "-f");
     static readonly Option<string?> Output = new("--output", "-o")
     {
         Description = "Output file, '-' for stdout (text formats only). Default: a file beside the database, " +
@@ -64,13 +64,6 @@ public static class ExportCommand
     }
 
     /// <summary>No format is a better default than another: each one is for a different tool, so the user names it.</summary>
-    static Option<T> Required<T>(Option<T> option)
-    {
-        option.DefaultValueFactory = null;
-        option.Required = true;
-        return option;
-    }
-
     static int Execute(ParseResult result)
     {
         var format = result.GetValue(Format);
