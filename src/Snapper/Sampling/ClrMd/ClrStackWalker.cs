@@ -18,7 +18,7 @@ static class ClrStackWalker
         NativeLeafRecovery? recovery = null, FastWalk.FastWalking? fast = null, Action? beforeDac = null, Func<ClrThread, (ulong Low, ulong High)>? stackRange = null)
     {
         var threads = new List<RawThread>();
-        var stopped = candidates.Where(t => t.IsAlive && ids.Of(t) != 0 && isStopped(ids.Of(t))).ToList();
+        var stopped = candidates.Where(t => t.IsAlive && ids.Of(t) is var tid and not 0 && isStopped(tid)).ToList();
         fast?.CopyStacks(stopped);
         foreach (var thread in stopped)
         {

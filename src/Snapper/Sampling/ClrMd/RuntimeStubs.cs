@@ -34,12 +34,12 @@ sealed class RuntimeStubs(Func<ClrRuntime?> runtime, Action ensureDacFresh, Linu
 
     int _reads, _namedByHeap, _namedByCode, _unnamed;
     TimeSpan _readTime;
-    readonly Dictionary<NativeHeapKind, int> _blocksByKind = new();
+    readonly Dictionary<NativeHeapKind, int> _blocksByKind = new(); // at the last read
     readonly List<string> _unnamedCode = []; // a few addresses in no known stub, with their bytes, for SNAPPER_DEBUG
 
     /// <summary>How often the heaps were read and what that cost, and how the leaves were named (for SNAPPER_DEBUG).</summary>
     public string Summary() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"runtime stubs: heaps read {_reads} times ({_readTime.TotalMilliseconds:F1} ms in all, {_ranges.Length} ranges), leaves named {_namedByHeap} by heap, {_namedByCode} by code, {_unnamed} not; blocks: {string.Join(", ", _blocksByKind.Select(k => $"{k.Key} {k.Value}"))}")
+        $"runtime stubs: heaps read {_reads} times ({_readTime.TotalMilliseconds:F1} ms in all, {_ranges.Length} ranges), leaves named {_namedByHeap} by heap, {_namedByCode} by code, {_unnamed} not; blocks at the last read: {string.Join(", ", _blocksByKind.Select(k => $"{k.Key} {k.Value}"))}")
         + string.Concat(_unnamedCode.Select(line => "\n  not named: " + line));
 
     /// <summary>
@@ -95,6 +95,7 @@ sealed class RuntimeStubs(Func<ClrRuntime?> runtime, Action ensureDacFresh, Linu
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         ensureDacFresh();
+        _blocksByKind.Clear();
         List<Range> ranges = [];
         try
         {
