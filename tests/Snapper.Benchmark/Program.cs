@@ -11,7 +11,9 @@
 //                                            (ShopService under wrk: unsampled, Snapper, dotnet-trace: see WebBench)
 //   dotnet run -c Release --project tests/Snapper.Benchmark -- --budget [--budgets off,5%,1% --window 60]
 //                                            (ShopService under wrk with overhead budgets: see BudgetBench)
-// --soak and --budget run the snapper command: --snapper PATH/snapper.dll gives a published one (see BudgetBench).
+//   dotnet run -c Release --project tests/Snapper.Benchmark -- --async-dump [--rounds 5]
+//                                            (ShopService under wrk: what each 'dump --async' costs: see AsyncDumpBench)
+// --soak, --budget and --async-dump run the snapper command: --snapper PATH/snapper.dll gives a published one (see BudgetBench).
 using System.Diagnostics;
 using System.Globalization;
 using Snapper.Benchmark;
@@ -29,6 +31,12 @@ if (args.Contains("--budget"))
 {
     using var budgetDir = new TempDir();
     BudgetBench.Run((Text("--budgets") ?? "off,5%,1%").Split(','), TimeSpan.FromSeconds(Arg("--window", 60)), snapper, budgetDir.Path, Console.Out);
+    return 0;
+}
+if (args.Contains("--async-dump"))
+{
+    using var asyncDir = new TempDir();
+    AsyncDumpBench.Run(Arg("--rounds", 5), snapper, asyncDir.Path, Console.Out);
     return 0;
 }
 var rounds = Arg("--rounds", 3);
