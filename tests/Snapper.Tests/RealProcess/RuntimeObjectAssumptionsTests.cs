@@ -94,7 +94,7 @@ public sealed class RuntimeObjectAssumptionsTests(InternalsTarget internals)
     {
         using var attached = new AttachedRuntime(internals.Target.Pid);
         var check = new MethodTableCheck(attached.Memory);
-        Assert.True(check.Learn(attached.Runtime), "no single offset at which String's and Int32's MethodTables hold their parents");
+        Assert.True(check.Learn(attached.Runtime), $"no single offset at which String's and Int32's MethodTables hold their parents: {check.LearnFailure}");
         var orders = attached.Static("Snapper.TestTarget.Locks", "Orders");
         foreach (var obj in new[] { orders, attached.Static("Snapper.TestTarget.Locks", "Payments"), attached.Static("Snapper.TestTarget.Waiter", "Gate") })
             Assert.True(check.IsMethodTable(obj.Type!.MethodTable), obj.Type.Name);

@@ -363,6 +363,7 @@ sealed class LockHolders(ClrRuntime runtime, ProcessMemory memory, Action ensure
         + $"held with the holder not yet written {_holderNotWritten}, held by no thread of the process {_holderUnknown}, "
         + $"taken by the waiter itself since {_takenSince}; DAC asked {_dacEntries} sync-block entries, {_dacThinLocks} thin locks, "
         + $"{_dacTypeLookups} types; {_notObjects} scan candidates not objects"
+        + (_methodTables.LearnFailure is { } failure ? $"; MethodTables not learned: {failure}" : "")
         + string.Concat(_unnamed.Select(u => $", {u.Key} {u.Value}"));
 
     /// <summary>

@@ -29,6 +29,9 @@ sealed class MethodTableCheck(ProcessMemory memory)
     /// <summary>Whether <see cref="Learn"/> has yet to learn what the check needs (and may still).</summary>
     public bool NeedsLearning => _parentOffset < 0 && !_cannotLearn;
 
+    /// <summary>Why the last <see cref="Learn"/> that failed did (for SNAPPER_DEBUG and the tests); null after a success.</summary>
+    public string? LearnFailure { get; private set; }
+
     /// <summary>Learns what the check needs from the runtime (the DAC must be fresh); false when it cannot (yet).</summary>
     public bool Learn(ClrRuntime runtime)
     {
@@ -38,17 +41,23 @@ sealed class MethodTableCheck(ProcessMemory memory)
             var bcl = runtime.BaseClassLibrary;
             ulong Of(string name) => bcl.GetTypeByName(name)?.MethodTable ?? 0;
             var (obj, str, valueType, int32) = (Of("System.Object"), Of("System.String"), Of("System.ValueType"), Of("System.Int32"));
-            if (obj == 0 || str == 0 || valueType == 0 || int32 == 0) return false; // asked again later
+            if (obj == 0 || str == 0 || valueType == 0 || int32 == 0)
+            {
+                LearnFailure = $"a base type not found (Object {obj:x}, String {str:x}, ValueType {valueType:x}, Int32 {int32:x})";
+                return false; // asked again later
+            }
             var offsets = Enumerable.Range(0, BytesSearched / 8).Select(i => i * 8)
                 .Where(offset => Word(str, offset) == obj && Word(int32, offset) == valueType && Word(valueType, offset) == obj).ToList();
             if (offsets.Count == 1)
             {
-                (_objectMethodTable, _parentOffset) = (obj, offsets[0]);
+                (_objectMethodTable, _parentOffset, LearnFailure) = (obj, offsets[0], null);
                 return true;
             }
+            LearnFailure = $"{offsets.Count} offsets in the first {BytesSearched} bytes hold the parents (Object {obj:x}, String {str:x}, ValueType {valueType:x}, Int32 {int32:x})";
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or ClrDiagnosticsException)
         {
+            LearnFailure = $"{e.GetType().Name}: {e.Message}";
             return false;
         }
         _cannotLearn = true; // this runtime's MethodTables are shaped otherwise: nothing passes
