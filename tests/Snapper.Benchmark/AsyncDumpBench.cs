@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
@@ -43,19 +42,7 @@ static class AsyncDumpBench
         load.GetAwaiter().GetResult();
     }
 
-    static string Dump(string snapper, int pid)
-    {
-        var info = new ProcessStartInfo(Snapper.Cli.DotnetHost.Path, [snapper, "dump", "--pid", pid.ToString(CultureInfo.InvariantCulture), "--async", "--format", "json"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start snapper");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"snapper dump --async failed ({process.ExitCode}): {stderr.Result}");
-        return stdout.Result;
-    }
+    /// <summary>One <c>snapper dump --async --format json</c>, run as the soak runs snapper (WatchedSnapper).</summary>
+    static string Dump(string snapper, int pid) =>
+        WatchedSnapper.Run(snapper, ["dump", "--pid", pid.ToString(CultureInfo.InvariantCulture), "--async", "--format", "json"], TimeSpan.FromSeconds(1)).Stdout;
 }
